@@ -1,0 +1,79 @@
+# Buurt WhatsApp sign-up backend. GNU make.
+# On a fresh clone `make test` and `make dev` do all set-up first (see PRODUCT.md, "Local run").
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+NPM_DIR := devstack/firestore-npm
+LINT_PATHS := functions devstack tests
+PYTEST_ARGS ?=
+
+# Stamps live inside what they describe, so deleting .venv or node_modules redoes the step.
+VENV_STAMP := $(VENV)/.stamp-requirements-dev
+NPM_STAMP := $(NPM_DIR)/node_modules/.stamp-npm-ci
+
+.PHONY: help setup test lint format clean dev bench
+
+help:
+	@echo "make setup   create .venv (Python 3.11+) and install the npm Firestore emulator"
+	@echo "make test    run all tests (PYTEST_ARGS=... passes arguments to pytest)"
+	@echo "make lint    ruff check and format check"
+	@echo "make format  sort imports and format with ruff"
+	@echo "make dev     serve every function on http://localhost:8080"
+	@echo "make clean   remove .venv, node_modules, .local and caches"
+
+# ---- set-up ----------------------------------------------------------------
+
+setup: $(VENV_STAMP) $(NPM_STAMP)
+
+$(PY):
+	@py="$$(command -v python3.11 || true)"; \
+	if [ -z "$$py" ] && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+	  py="$$(command -v python3)"; \
+	fi; \
+	if [ -z "$$py" ]; then echo "error: need python3.11 (or a python3 >= 3.11) on PATH" >&2; exit 1; fi; \
+	echo "creating $(VENV) with $$py"; \
+	"$$py" -m venv $(VENV)
+
+$(VENV_STAMP): requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+# The npm emulator is the fallback when Google's (gcloud + java) is not installed. Without node
+# the step is skipped with a warning; the tests then fail if no emulator at all is available.
+$(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "warning: npm not on PATH; the npm Firestore emulator is not installed" >&2; \
+	else \
+	  echo "npm ci in $(NPM_DIR)"; \
+	  cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	  touch $(CURDIR)/$@; \
+	fi
+
+# ---- checks ----------------------------------------------------------------
+
+test: setup lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+format: setup
+	$(VENV)/bin/ruff check --select I --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+
+clean:
+	rm -rf $(VENV) $(NPM_DIR)/node_modules .local .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# ---- local run ---------------------------------------------------------------
+# dev and bench live here.
+
+dev: setup
+	$(PY) -m devstack.serve
+
+# bench: (to be added)

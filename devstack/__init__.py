@@ -1,0 +1,1 @@
+"""Local development stack: Firestore emulator harness and dev server helpers."""

@@ -1,0 +1,1 @@
+"""Sign-up backend of the Buurt WhatsApp neighbourhood-watch groups."""

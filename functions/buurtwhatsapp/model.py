@@ -1,0 +1,130 @@
+"""The documents this product stores, their collections and the states they move through.
+
+Each document kind has one explicit state machine. Services change a state only through
+``SignupStatus.can_become`` (and its mail counterpart), so that an illegal jump is a bug that
+shows, not a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+SIGNUPS = "signups"
+SIGNUP_KEYS = "signup_keys"
+MAIL = "mail"
+
+
+class SignupStatus(StrEnum):
+    PENDING = "pending"  # stored, e-mail address not yet confirmed
+    CONFIRMED = "confirmed"  # address confirmed, waiting for the coordinator
+    ACTIVE = "active"  # added to the WhatsApp group
+    EXPIRED = "expired"  # never confirmed; personal data removed
+
+    def can_become(self, target: SignupStatus) -> bool:
+        return target in _SIGNUP_TRANSITIONS[self]
+
+
+_SIGNUP_TRANSITIONS: dict[SignupStatus, frozenset[SignupStatus]] = {
+    SignupStatus.PENDING: frozenset({SignupStatus.CONFIRMED, SignupStatus.EXPIRED}),
+    SignupStatus.CONFIRMED: frozenset({SignupStatus.ACTIVE}),
+    SignupStatus.ACTIVE: frozenset(),
+    SignupStatus.EXPIRED: frozenset(),
+}
+
+
+class MailStatus(StrEnum):
+    QUEUED = "queued"  # waiting for delivery (first try or a retry)
+    SENDING = "sending"  # claimed by one delivery under a lease
+    SENT = "sent"
+    FAILED = "failed"  # gave up; a maintainer can put it back in the queue
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    street: str
+    house_number: str  # as the resident wrote it, e.g. "12a"
+    postcode: str  # normalised, "2158AB"
+
+    @property
+    def postcode_display(self) -> str:
+        return f"{self.postcode[:4]} {self.postcode[4:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignupRequest:
+    """A valid sign-up as the resident gave it, normalised; produced only by validation."""
+
+    name: str
+    email: str
+    phone: str  # E.164
+    address: Address
+    area_id: str
+    remarks: str
+
+
+def identity_keys(email: str, phone: str) -> tuple[str, str]:
+    """Document ids in ``signup_keys`` that make a phone number or e-mail address unique.
+
+    Hashed so that the ids (which show in consoles and logs) carry no readable personal data;
+    the key documents are erased together with the sign-up they point at.
+    """
+    return (_key("email", email.casefold()), _key("phone", phone))
+
+
+def _key(kind: str, value: str) -> str:
+    return f"{kind}-" + hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def confirmation_mail_id(signup_id: str, sequence: int) -> str:
+    """The n-th confirmation mail of a sign-up has a fixed id: creating it twice is impossible."""
+    return f"signup-{signup_id}-confirm-{sequence}"
+
+
+def signup_document(
+    request: SignupRequest,
+    *,
+    rules_version: str,
+    privacy_version: str,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "status": SignupStatus.PENDING.value,
+        "name": request.name,
+        "email": request.email,
+        "phone": request.phone,
+        "street": request.address.street,
+        "house_number": request.address.house_number,
+        "postcode": request.address.postcode,
+        "area": request.area_id,
+        "remarks": request.remarks,
+        "accepted": {"rules": rules_version, "privacy": privacy_version, "at": now},
+        "confirmation_mails": 1,
+        "last_confirmation_mail_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def mail_document(
+    *,
+    template: str,
+    to: str,
+    data: dict[str, object],
+    now: datetime,
+    signup_id: str | None = None,
+) -> dict[str, object]:
+    """An outbox entry; ``signup_id`` lets erasure find the unsent mail of a resident."""
+    return {
+        "status": MailStatus.QUEUED.value,
+        "template": template,
+        "to": to,
+        "data": data,
+        "signup_id": signup_id,
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+        "updated_at": now,
+    }

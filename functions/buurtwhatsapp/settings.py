@@ -1,0 +1,99 @@
+"""One frozen settings object, read from the environment when first asked for.
+
+Secrets and endpoints live here; the deployment itself (areas, groups, coordinators) lives in the
+configuration file that ``deployment_file`` names (see ``config.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
+REPOSITORY_DIR = FUNCTIONS_DIR.parent
+
+MAIL_TRANSPORTS = ("file", "ses", "smtp")
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a usable deployment; the message says what to set."""
+
+
+def _default_path(*candidates: Path) -> Path:
+    """The first candidate that exists: the staged upload first, then the repository layout."""
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return candidates[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    deployment_file: Path
+    templates_dir: Path
+    public_base_url: str
+    allowed_origins: tuple[str, ...]
+    signing_key: str
+    mail_transport: str
+    mail_sender: str
+    mail_outbox_dir: Path
+    max_body_bytes: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting; raise SettingsError naming every variable that is wrong."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+
+        def path(name: str, default: Path) -> Path:
+            return Path(env[name]) if env.get(name) else default
+
+        transport = env.get("MAIL_TRANSPORT", "file")
+        if transport not in MAIL_TRANSPORTS:
+            problems.append(
+                f"MAIL_TRANSPORT must be one of {', '.join(MAIL_TRANSPORTS)}, not {transport!r}"
+            )
+
+        base_url = env.get("PUBLIC_BASE_URL", "http://localhost:8080").rstrip("/")
+        if not base_url.startswith(("https://", "http://")):
+            problems.append(f"PUBLIC_BASE_URL must start with https:// (got {base_url!r})")
+
+        raw_limit = env.get("MAX_BODY_BYTES", "16384")
+        max_body_bytes = int(raw_limit) if raw_limit.isdigit() else 0
+        if max_body_bytes <= 0:
+            problems.append(f"MAX_BODY_BYTES must be a positive whole number (got {raw_limit!r})")
+
+        signing_key = env.get("SIGNING_KEY", "")
+        if transport != "file" and len(signing_key) < 32:
+            # Real mail carries signed links; a short or missing key would make them forgeable.
+            problems.append("SIGNING_KEY must be set to at least 32 random characters")
+
+        if problems:
+            raise SettingsError("Invalid environment:\n" + "\n".join(f"- {p}" for p in problems))
+
+        return cls(
+            deployment_file=path(
+                "DEPLOYMENT_FILE",
+                _default_path(
+                    FUNCTIONS_DIR / "deployment.toml",
+                    REPOSITORY_DIR / "infra" / "deployments" / "buitenkaag.toml",
+                ),
+            ),
+            templates_dir=path(
+                "TEMPLATES_DIR",
+                _default_path(FUNCTIONS_DIR / "templates", REPOSITORY_DIR / "templates"),
+            ),
+            public_base_url=base_url,
+            allowed_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in env.get("ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            signing_key=signing_key or "local-development-key-not-for-production",
+            mail_transport=transport,
+            mail_sender=env.get("MAIL_SENDER", "Buurt WhatsApp <noreply@localhost>"),
+            mail_outbox_dir=path("MAIL_OUTBOX_DIR", REPOSITORY_DIR / ".local" / "outbox"),
+            max_body_bytes=max_body_bytes,
+        )

@@ -1,0 +1,108 @@
+"""What happens when a resident signs up."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from .clock import Clock
+from .config import Deployment
+from .model import (
+    SignupStatus,
+    confirmation_mail_id,
+    identity_keys,
+    mail_document,
+    signup_document,
+)
+from .store import IdentityTaken, Store
+from .validation import honeypot_filled, validate_signup
+
+log = logging.getLogger(__name__)
+
+CONFIRMATION_RESEND_INTERVAL = timedelta(hours=1)
+WERKWIJZE_TEMPLATE = "werkwijze"
+
+
+def new_signup_id() -> str:
+    return secrets.token_hex(12)
+
+
+def sign_up(
+    raw: Mapping[str, object],
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    new_id: Callable[[], str] = new_signup_id,
+) -> None:
+    """Validate and store a sign-up with its werkwijze mail; raise InvalidInput on bad input.
+
+    Returns nothing on purpose: a new sign-up, a repeated one and a bot's all get the same
+    answer, so that the form reveals nothing about who has signed up.
+    """
+    if honeypot_filled(raw):
+        log.info("sign-up ignored: honeypot field filled in")
+        return
+    request = validate_signup(raw, deployment)
+    now = clock.now()
+    signup_id = new_id()
+    keys = identity_keys(request.email, request.phone)
+    document = signup_document(
+        request,
+        rules_version=deployment.initiative.rules_version,
+        privacy_version=deployment.initiative.privacy_version,
+        now=now,
+    )
+    mail = _confirmation_mail(signup_id, request.email, request.name, now)
+    # A second try only after stale keys were cleared; a live holder ends the loop at once.
+    for _attempt in range(2):
+        try:
+            store.create_signup(signup_id, document, keys, confirmation_mail_id(signup_id, 1), mail)
+        except IdentityTaken:
+            holder = store.find_signup_by_identity(keys)
+            if holder is not None:
+                _repeat_signup(*holder, store, now)
+                return
+            continue
+        log.info("sign-up stored", extra={"signup_id": signup_id})
+        return
+    raise RuntimeError("sign-up keys stayed taken without a sign-up holding them")
+
+
+def _repeat_signup(signup_id: str, signup: dict[str, object], store: Store, now: datetime) -> None:
+    """A second sign-up for a known phone or address: at most one new confirmation an hour.
+
+    The mail goes to the address already on file, never to a newly typed one, so a stranger
+    cannot use the form to learn or redirect someone else's sign-up.
+    """
+    if signup.get("status") != SignupStatus.PENDING:
+        log.info("repeated sign-up for a confirmed member", extra={"signup_id": signup_id})
+        return
+    last = signup.get("last_confirmation_mail_at")
+    if isinstance(last, datetime) and now - last < CONFIRMATION_RESEND_INTERVAL:
+        log.info("repeated sign-up: confirmation sent recently", extra={"signup_id": signup_id})
+        return
+    sequence = int(signup.get("confirmation_mails", 1)) + 1
+    queued = store.queue_confirmation_resend(
+        signup_id,
+        sequence,
+        confirmation_mail_id(signup_id, sequence),
+        _confirmation_mail(signup_id, str(signup["email"]), str(signup["name"]), now),
+        now,
+    )
+    log.info(
+        "repeated sign-up: confirmation re-sent" if queued else "repeated sign-up: lost race",
+        extra={"signup_id": signup_id},
+    )
+
+
+def _confirmation_mail(signup_id: str, email: str, name: str, now: datetime) -> dict[str, object]:
+    return mail_document(
+        template=WERKWIJZE_TEMPLATE,
+        to=email,
+        data={"name": name},
+        signup_id=signup_id,
+        now=now,
+    )

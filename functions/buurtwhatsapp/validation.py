@@ -1,0 +1,190 @@
+"""Raw form or JSON input -> a normalised request, with every field's problem at once.
+
+Messages are Dutch: residents read them next to the fields they typed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from .config import Deployment, normalise_postcode, parse_house_number
+from .model import Address, SignupRequest
+
+TRUE_VALUES = frozenset({"on", "true", "1"})
+
+MAX_LENGTHS = {
+    "name": 100,
+    "email": 254,
+    "phone": 30,
+    "street": 100,
+    "house_number": 10,
+    "postcode": 10,
+    "remarks": 1000,
+    "motivation": 2000,
+}
+
+REQUIRED_MESSAGES = {
+    "name": "Vul uw naam in.",
+    "email": "Vul uw e-mailadres in.",
+    "phone": "Vul uw mobiele nummer in.",
+    "street": "Vul uw straat in.",
+    "house_number": "Vul uw huisnummer in.",
+    "postcode": "Vul uw postcode in.",
+}
+
+CONDITION_MESSAGES = {
+    "adult": "Deelnemen kan vanaf 18 jaar. Vink aan dat u 18 jaar of ouder bent.",
+    "whatsapp": "Vink aan dat u WhatsApp hebt op een smartphone of tablet.",
+    "rules": "Vink aan dat u akkoord gaat met de groepsregels.",
+    "privacy": "Vink aan dat u akkoord gaat met de privacyverklaring.",
+}
+
+MOBILE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+class InvalidInput(ValueError):
+    """Input with problems; ``errors`` maps each field name to its Dutch message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(f"invalid fields: {', '.join(sorted(errors))}")
+        self.errors = errors
+
+
+def is_checked(value: object) -> bool:
+    """A checkbox is ticked as ``on``, ``true`` or ``1`` (forms) or JSON ``true``."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().casefold() in TRUE_VALUES
+
+
+def honeypot_filled(raw: Mapping[str, object]) -> bool:
+    """The hidden ``website`` field is empty for people; bots fill it in."""
+    value = raw.get("website")
+    return value is not None and value != "" and value is not False
+
+
+class _Fields:
+    """Collects the text fields and their problems; one instance per submission."""
+
+    def __init__(self, raw: Mapping[str, object]) -> None:
+        self.raw = raw
+        self.errors: dict[str, str] = {}
+
+    def text(self, field: str, *, required: bool = True, multiline: bool = False) -> str:
+        value = self.raw.get(field)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.errors[field] = "Dit veld verwacht tekst."
+            return ""
+        value = unicodedata.normalize("NFC", value.strip())
+        if not value:
+            if required:
+                self.errors[field] = REQUIRED_MESSAGES.get(field, "Vul dit veld in.")
+            return ""
+        if len(value) > MAX_LENGTHS[field]:
+            self.errors[field] = f"Gebruik hier hoogstens {MAX_LENGTHS[field]} tekens."
+            return ""
+        allowed_controls = "\n\t" if multiline else ""
+        if any(unicodedata.category(c) == "Cc" and c not in allowed_controls for c in value):
+            self.errors[field] = "Dit veld bevat tekens die hier niet kunnen staan."
+            return ""
+        return value
+
+    def email(self) -> str:
+        value = self.text("email")
+        if not value:
+            return ""
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError:
+            self.errors["email"] = (
+                "Dit e-mailadres klopt niet. Controleer het, bijvoorbeeld naam@voorbeeld.nl."
+            )
+            return ""
+
+    def mobile_phone(self) -> str:
+        value = self.text("phone")
+        if not value:
+            return ""
+        try:
+            number = phonenumbers.parse(value, "NL")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            self.errors["phone"] = (
+                "Dit telefoonnummer klopt niet. Vul uw mobiele nummer in, bijvoorbeeld 06-12345678."
+            )
+            return ""
+        if phonenumbers.number_type(number) not in MOBILE_TYPES:
+            self.errors["phone"] = (
+                "Vul een mobiel nummer in: WhatsApp werkt alleen met een mobiel nummer, "
+                "niet met een vast nummer."
+            )
+            return ""
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def postcode(self) -> str:
+        value = self.text("postcode")
+        if not value:
+            return ""
+        normalised = normalise_postcode(value)
+        if normalised is None:
+            self.errors["postcode"] = "Vul een Nederlandse postcode in, bijvoorbeeld 2158 AB."
+            return ""
+        return normalised
+
+    def house_number(self) -> tuple[str, int | None]:
+        value = self.text("house_number")
+        if not value:
+            return "", None
+        parsed = parse_house_number(value)
+        if parsed is None:
+            self.errors["house_number"] = "Vul een huisnummer in, bijvoorbeeld 12 of 12a."
+            return "", None
+        return value, parsed[0]
+
+    def conditions(self, fields: tuple[str, ...]) -> None:
+        for field in fields:
+            if not is_checked(self.raw.get(field)):
+                self.errors[field] = CONDITION_MESSAGES[field]
+
+
+def validate_signup(raw: Mapping[str, object], deployment: Deployment) -> SignupRequest:
+    """Check a sign-up; raise InvalidInput with every field's problem, or return it normalised."""
+    fields = _Fields(raw)
+    name = fields.text("name")
+    email = fields.email()
+    phone = fields.mobile_phone()
+    street = fields.text("street")
+    house_number, number = fields.house_number()
+    postcode = fields.postcode()
+    remarks = fields.text("remarks", required=False, multiline=True)
+    fields.conditions(("adult", "whatsapp", "rules", "privacy"))
+
+    area = None
+    if street and number is not None and postcode:
+        area = deployment.area_for(postcode, street, number)
+        if area is None:
+            place = deployment.initiative.place
+            fields.errors["postcode"] = (
+                f"Dit adres valt buiten het gebied van de Buurt WhatsApp {place}. "
+                "Controleer uw postcode, straat en huisnummer."
+            )
+
+    if fields.errors or area is None:
+        raise InvalidInput(fields.errors)
+    return SignupRequest(
+        name=name,
+        email=email,
+        phone=phone,
+        address=Address(street=street, house_number=house_number, postcode=postcode),
+        area_id=area.id,
+        remarks=remarks,
+    )

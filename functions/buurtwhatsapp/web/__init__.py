@@ -1,0 +1,1 @@
+"""The HTTP adapter: requests in, responses out; no business logic."""

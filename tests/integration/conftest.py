@@ -1,0 +1,25 @@
+"""The real functions-framework apps, wired by bootstrap to the test's emulator project."""
+
+from __future__ import annotations
+
+import pytest
+
+from buurtwhatsapp import bootstrap
+from devstack.http_functions import create_function_app
+
+
+@pytest.fixture
+def app_environment(firestore_client, monkeypatch, tmp_path):
+    """The environment a deployed function would have, pointed at local services."""
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", firestore_client.project)
+    monkeypatch.setenv("MAIL_TRANSPORT", "file")
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.delenv("DEPLOYMENT_FILE", raising=False)
+    bootstrap.reset()
+    yield
+    bootstrap.reset()
+
+
+@pytest.fixture
+def signup_client(app_environment):
+    return create_function_app("signup").test_client()

@@ -1,0 +1,164 @@
+"""The sign-up service against a real Firestore emulator (each available one)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from buurtwhatsapp.model import MAIL, SIGNUP_KEYS, SIGNUPS
+from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.store import Store
+
+pytestmark = pytest.mark.emulator
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def submit(firestore_client, deployment, clock):
+    store = Store(firestore_client)
+
+    def submit(raw):
+        sign_up(raw, deployment=deployment, store=store, clock=clock)
+
+    return submit
+
+
+def documents(client, collection):
+    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
+
+
+def test_a_signup_is_stored_pending_with_its_werkwijze_mail(
+    submit, firestore_client, valid_signup, deployment, clock
+):
+    submit(valid_signup)
+
+    [(signup_id, signup)] = documents(firestore_client, SIGNUPS).items()
+    assert signup["status"] == "pending"
+    assert signup["name"] == "Zoë van 't Veld"
+    assert signup["phone"] == "+31612345678"
+    assert signup["postcode"] == "2158AB"
+    assert signup["house_number"] == "12a"
+    assert signup["accepted"]["rules"] == deployment.initiative.rules_version
+    assert signup["accepted"]["privacy"] == deployment.initiative.privacy_version
+    assert signup["created_at"] == clock.current
+    [mail] = documents(firestore_client, MAIL).values()
+    assert mail["status"] == "queued"
+    assert mail["template"] == "werkwijze"
+    assert mail["to"] == "zoe@example.org"
+    assert mail["signup_id"] == signup_id
+    keys = documents(firestore_client, SIGNUP_KEYS)
+    assert len(keys) == 2
+    assert {key["signup_id"] for key in keys.values()} == {signup_id}
+    assert not any("zoe" in key or "612345678" in key for key in keys), "keys must be hashed"
+
+
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        {"email": "ander@example.org"},  # same phone
+        {"phone": "+31 6 2345 6789"},  # same e-mail
+        {"email": "ZOE@example.org", "phone": "0031612345678"},  # both, spelt differently
+    ],
+)
+def test_a_repeated_signup_creates_nothing_within_the_hour(
+    repeat, submit, firestore_client, valid_signup, clock
+):
+    submit(valid_signup)
+    clock.current += timedelta(minutes=59)
+    submit({**valid_signup, **repeat})
+
+    assert len(documents(firestore_client, SIGNUPS)) == 1
+    assert len(documents(firestore_client, MAIL)) == 1
+
+
+def test_a_repeated_signup_resends_the_confirmation_at_most_once_an_hour(
+    submit, firestore_client, valid_signup, clock
+):
+    submit(valid_signup)
+    clock.current += timedelta(hours=1)
+    submit({**valid_signup, "email": "ander@example.org"})
+    submit(valid_signup)
+    clock.current += timedelta(minutes=30)
+    submit(valid_signup)
+
+    mails = documents(firestore_client, MAIL)
+    assert len(mails) == 2
+    # The re-sent confirmation goes to the address on file, never to a newly typed one.
+    assert {mail["to"] for mail in mails.values()} == {"zoe@example.org"}
+    [signup] = documents(firestore_client, SIGNUPS).values()
+    assert signup["confirmation_mails"] == 2
+
+    clock.current += timedelta(minutes=30)
+    submit(valid_signup)
+    assert len(documents(firestore_client, MAIL)) == 3
+
+
+def test_a_confirmed_member_signing_up_again_gets_no_new_mail(
+    submit, firestore_client, valid_signup, clock
+):
+    submit(valid_signup)
+    [signup_id] = documents(firestore_client, SIGNUPS)
+    firestore_client.collection(SIGNUPS).document(signup_id).update({"status": "confirmed"})
+    clock.current += timedelta(days=2)
+    submit(valid_signup)
+    assert len(documents(firestore_client, MAIL)) == 1
+
+
+def test_concurrent_identical_signups_store_one(submit, firestore_client, valid_signup):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: submit(valid_signup), range(8)))
+
+    assert len(documents(firestore_client, SIGNUPS)) == 1
+    assert len(documents(firestore_client, MAIL)) == 1
+    assert len(documents(firestore_client, SIGNUP_KEYS)) == 2
+
+
+def test_concurrent_repeats_resend_once(submit, firestore_client, valid_signup, clock):
+    submit(valid_signup)
+    clock.current += timedelta(hours=2)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: submit(valid_signup), range(8)))
+
+    assert len(documents(firestore_client, MAIL)) == 2
+
+
+def test_the_honeypot_stores_and_sends_nothing(submit, firestore_client, valid_signup):
+    submit({**valid_signup, "website": "https://spam.example"})
+    assert documents(firestore_client, SIGNUPS) == {}
+    assert documents(firestore_client, MAIL) == {}
+
+
+def test_invalid_input_stores_nothing(submit, firestore_client, valid_signup):
+    from buurtwhatsapp.validation import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        submit({**valid_signup, "rules": ""})
+    assert documents(firestore_client, SIGNUPS) == {}
+    assert documents(firestore_client, MAIL) == {}
+
+
+def test_a_stale_identity_key_does_not_block_a_signup(submit, firestore_client, valid_signup):
+    from buurtwhatsapp.model import identity_keys
+
+    email_key, _ = identity_keys("zoe@example.org", "+31612345678")
+    firestore_client.collection(SIGNUP_KEYS).document(email_key).set({"signup_id": "gone"})
+
+    submit(valid_signup)
+
+    [signup_id] = documents(firestore_client, SIGNUPS)
+    assert documents(firestore_client, SIGNUP_KEYS)[email_key]["signup_id"] == signup_id
+    assert len(documents(firestore_client, MAIL)) == 1
