@@ -15,6 +15,7 @@ FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
 REPOSITORY_DIR = FUNCTIONS_DIR.parent
 
 MAIL_TRANSPORTS = ("file", "ses", "smtp")
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 class SettingsError(ValueError):
@@ -40,6 +41,14 @@ class Settings:
     mail_sender: str
     mail_outbox_dir: Path
     max_body_bytes: int
+    ses_region: str
+    ses_configuration_set: str | None
+    ses_tags: tuple[tuple[str, str], ...]
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str | None
+    smtp_password: str | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +79,24 @@ class Settings:
             # Real mail carries signed links; a short or missing key would make them forgeable.
             problems.append("SIGNING_KEY must be set to at least 32 random characters")
 
+        smtp_security = env.get("SMTP_SECURITY", "starttls")
+        if smtp_security not in SMTP_SECURITY:
+            problems.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+        default_port = {"starttls": "587", "tls": "465", "none": "25"}.get(smtp_security, "587")
+        raw_port = env.get("SMTP_PORT", default_port)
+        if not raw_port.isdigit():
+            problems.append(f"SMTP_PORT must be a port number (got {raw_port!r})")
+        if transport == "smtp" and not env.get("SMTP_HOST"):
+            problems.append("SMTP_HOST must be set when MAIL_TRANSPORT is smtp")
+
+        ses_tags: list[tuple[str, str]] = []
+        for pair in filter(None, (p.strip() for p in env.get("SES_TAGS", "").split(","))):
+            tag_name, separator, tag_value = pair.partition("=")
+            if not separator or not tag_name.strip() or not tag_value.strip():
+                problems.append(f"SES_TAGS must be name=value pairs separated by commas ({pair!r})")
+            else:
+                ses_tags.append((tag_name.strip(), tag_value.strip()))
+
         if problems:
             raise SettingsError("Invalid environment:\n" + "\n".join(f"- {p}" for p in problems))
 
@@ -96,4 +123,12 @@ class Settings:
             mail_sender=env.get("MAIL_SENDER", "Buurt WhatsApp <noreply@localhost>"),
             mail_outbox_dir=path("MAIL_OUTBOX_DIR", REPOSITORY_DIR / ".local" / "outbox"),
             max_body_bytes=max_body_bytes,
+            ses_region=env.get("SES_REGION") or env.get("AWS_REGION") or "eu-west-1",
+            ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+            ses_tags=tuple(ses_tags),
+            smtp_host=env.get("SMTP_HOST", "localhost"),
+            smtp_port=int(raw_port) if raw_port.isdigit() else 0,
+            smtp_security=smtp_security,
+            smtp_username=env.get("SMTP_USERNAME") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
         )
