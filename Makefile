@@ -14,11 +14,14 @@ PYTEST_ARGS ?=
 # Stamps live inside what they describe, so deleting .venv or node_modules redoes the step.
 VENV_STAMP := $(VENV)/.stamp-requirements-dev
 NPM_STAMP := $(NPM_DIR)/node_modules/.stamp-npm-ci
+# Debian's Chromium, driven by Playwright in the end-to-end tests (Playwright's own browser
+# download does not work on our machines). The file itself is the stamp.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: help setup test lint format clean dev bench
 
 help:
-	@echo "make setup   create .venv (Python 3.11+) and install the npm Firestore emulator"
+	@echo "make setup   create .venv (Python 3.11+), install the npm Firestore emulator and chromium"
 	@echo "make test    run all tests (PYTEST_ARGS=... passes arguments to pytest)"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  sort imports and format with ruff"
@@ -27,7 +30,7 @@ help:
 
 # ---- set-up ----------------------------------------------------------------
 
-setup: $(VENV_STAMP) $(NPM_STAMP)
+setup: $(VENV_STAMP) $(NPM_STAMP) $(CHROMIUM)
 
 $(PY):
 	@py="$$(command -v python3.11 || true)"; \
@@ -53,6 +56,26 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	  touch $(CURDIR)/$@; \
 	fi
 
+# Installed with apt only when missing (a file target: nothing runs once it exists). As root
+# directly, otherwise through sudo; without either the set-up stops with what to run by hand.
+$(CHROMIUM):
+	@if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null; then sudo="sudo"; \
+	else \
+	  echo "error: $(CHROMIUM) is missing (the end-to-end tests drive it) and installing it needs" \
+	    "root or sudo; as root run: apt-get update && apt-get install -y --no-install-recommends chromium" >&2; \
+	  exit 1; \
+	fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "error: $(CHROMIUM) is missing and there is no apt-get here to install Debian's chromium;" \
+	    "install Chromium so that $(CHROMIUM) runs it" >&2; \
+	  exit 1; \
+	fi; \
+	echo "installing Debian's chromium for the end-to-end tests$${sudo:+ (with sudo)}"; \
+	$$sudo apt-get update -q; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	if [ ! -x $(CHROMIUM) ]; then echo "error: chromium installed, but $(CHROMIUM) is missing" >&2; exit 1; fi
+
 # ---- checks ----------------------------------------------------------------
 
 test: setup lint
@@ -74,6 +97,6 @@ clean:
 # dev and bench live here.
 
 dev: setup
-	$(PY) -m devstack.serve
+	PYTHONPATH=functions $(PY) -m devstack.serve
 
 # bench: (to be added)

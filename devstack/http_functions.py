@@ -14,6 +14,13 @@ FUNCTIONS_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "main.
 # path -> entry point in functions/main.py
 HTTP_FUNCTIONS: dict[str, str] = {
     "/signup": "signup",
+    "/sweep_mail": "sweep_mail",
+}
+
+# CloudEvent functions: in Google Cloud Eventarc calls them; locally devstack.relay posts to
+# these paths what Eventarc would send.
+EVENT_FUNCTIONS: dict[str, str] = {
+    "/deliver_mail": "deliver_mail",
 }
 
 
@@ -46,7 +53,8 @@ def create_function_app(target: str, signature_type: str = "http"):
 
 
 def create_local_app() -> PathDispatcher:
-    """Every HTTP function mounted at its path, in one WSGI app."""
-    return PathDispatcher(
-        {path: create_function_app(target) for path, target in HTTP_FUNCTIONS.items()}
-    )
+    """Every function mounted at its path, in one WSGI app."""
+    apps = {path: create_function_app(target) for path, target in HTTP_FUNCTIONS.items()}
+    for path, target in EVENT_FUNCTIONS.items():
+        apps[path] = create_function_app(target, "cloudevent")
+    return PathDispatcher(apps)

@@ -1,6 +1,7 @@
 """``make dev``: a local Firestore emulator and every function on http://localhost:8080.
 
-Mail is written as .eml files under .local/outbox/ (the ``file`` transport).
+Mail is written as .eml files under .local/outbox/ (the ``file`` transport); a relay turns each
+new ``mail`` document into the CloudEvent that Eventarc would send to the delivery function.
 """
 
 from __future__ import annotations
@@ -10,13 +11,52 @@ import logging
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from werkzeug.serving import run_simple
+from google.cloud import firestore
+from werkzeug.serving import make_server
 
 from devstack.emulator import preferred_kind, running
-from devstack.http_functions import HTTP_FUNCTIONS, create_local_app
+from devstack.http_functions import EVENT_FUNCTIONS, HTTP_FUNCTIONS, create_local_app
+from devstack.relay import MailRelay
 
 LOCAL_PROJECT = "demo-buurtwhatsapp"
+
+
+@contextmanager
+def local_stack(host: str, port: int, emulator_kind: str) -> Iterator[str]:
+    """Emulator, every function and the mail relay; yields the base URL. Used by tests too."""
+    with running(emulator_kind) as emulator:
+        os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
+        os.environ.setdefault("GOOGLE_CLOUD_PROJECT", LOCAL_PROJECT)
+        with serving(host, port) as base_url:
+            os.environ.setdefault("PUBLIC_BASE_URL", base_url)
+            print(f"Firestore emulator ({emulator.kind}) at {emulator.host}", flush=True)
+            yield base_url
+
+
+@contextmanager
+def serving(host: str, port: int) -> Iterator[str]:
+    """Every function on host:port, with the mail relay posting to the delivery function."""
+    os.environ.setdefault("MAIL_TRANSPORT", "file")
+    server = make_server(host, port, create_local_app(), threaded=True)
+    base_url = f"http://{'localhost' if host == '127.0.0.1' else host}:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    thread.start()
+    [delivery_path] = EVENT_FUNCTIONS
+    relay = MailRelay(
+        firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"]),
+        f"http://127.0.0.1:{server.server_port}{delivery_path}",
+    )
+    relay.start()
+    try:
+        yield base_url
+    finally:
+        relay.stop()
+        server.shutdown()
+        thread.join()
 
 
 def main() -> None:
@@ -29,15 +69,12 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     kind = preferred_kind() if args.emulator == "auto" else args.emulator
-    with running(kind) as emulator:
-        os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
-        os.environ.setdefault("GOOGLE_CLOUD_PROJECT", LOCAL_PROJECT)
-        os.environ.setdefault("MAIL_TRANSPORT", "file")
-        os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{args.port}")
-        print(f"Firestore emulator ({emulator.kind}) at {emulator.host}", flush=True)
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{args.port}")
+    with local_stack("127.0.0.1", args.port, kind) as base_url:
         for path in HTTP_FUNCTIONS:
-            print(f"  http://localhost:{args.port}{path}", flush=True)
-        run_simple("localhost", args.port, create_local_app(), threaded=True, use_reloader=False)
+            print(f"  {base_url}{path}", flush=True)
+        print("Mail goes to .local/outbox/. Ctrl-C stops everything.", flush=True)
+        threading.Event().wait()
 
 
 if __name__ == "__main__":

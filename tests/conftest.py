@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,18 @@ def valid_signup() -> dict[str, object]:
         "remarks": "",
         "website": "",
     }
+
+
+class MovableClock:
+    """A clock the test moves by hand (``clock.current += timedelta(...)``)."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()

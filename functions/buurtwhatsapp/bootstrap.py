@@ -1,7 +1,7 @@
 """Builds the real collaborators lazily, once per instance, from one settings object.
 
 Nothing here runs at import: the first request of an instance pays for reading the settings and
-the deployment file and for creating the Firestore client; later requests reuse them.
+the deployment file and for creating the clients; later requests reuse them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ from google.cloud import firestore
 
 from .clock import Clock, SystemClock
 from .config import Deployment, load_deployment
+from .links import Links
+from .mail.compose import Composer
+from .mail.delivery import Mailer
+from .mail.outbox import Outbox
+from .mail.transports import transport_from_settings
 from .rendering import template_environment
 from .settings import Settings
 from .store import Store
@@ -27,29 +32,50 @@ class Runtime:
     deployment: Deployment
     store: Store
     templates: jinja2.Environment
+    links: Links
     clock: Clock
+
+
+@functools.cache
+def _firestore_client() -> firestore.Client:
+    return firestore.Client(
+        project=os.environ.get("GOOGLE_CLOUD_PROJECT") or None,
+        database=os.environ.get("FIRESTORE_DATABASE") or "(default)",
+    )
 
 
 @functools.cache
 def runtime() -> Runtime:
     settings = Settings.from_env()
-    client = firestore.Client(
-        project=os.environ.get("GOOGLE_CLOUD_PROJECT") or None,
-        database=os.environ.get("FIRESTORE_DATABASE") or "(default)",
-    )
     deployment = load_deployment(settings.deployment_file)
     templates = template_environment(settings.templates_dir)
     templates.globals["initiative"] = deployment.initiative
     templates.tests["checked"] = is_checked
+    clock = SystemClock()
     return Runtime(
         settings=settings,
         deployment=deployment,
-        store=Store(client),
+        store=Store(_firestore_client()),
         templates=templates,
-        clock=SystemClock(),
+        links=Links(settings.signing_key, settings.public_base_url, clock),
+        clock=clock,
+    )
+
+
+@functools.cache
+def mailer() -> Mailer:
+    app = runtime()
+    return Mailer(
+        outbox=Outbox(_firestore_client()),
+        composer=Composer(
+            app.templates, app.links, app.deployment.initiative, app.settings.mail_sender
+        ),
+        transport=transport_from_settings(app.settings),
+        clock=app.clock,
     )
 
 
 def reset() -> None:
-    """Forget the built collaborators, so the next request reads the environment anew."""
-    runtime.cache_clear()
+    """Forget the built collaborators, so the next call reads the environment anew."""
+    for cached in (_firestore_client, runtime, mailer):
+        cached.cache_clear()

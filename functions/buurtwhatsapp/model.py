@@ -15,6 +15,7 @@ from enum import StrEnum
 SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
 MAIL = "mail"
+MAIL_CLAIMS = "mail_claims"
 
 
 class SignupStatus(StrEnum):
@@ -35,11 +36,28 @@ _SIGNUP_TRANSITIONS: dict[SignupStatus, frozenset[SignupStatus]] = {
 }
 
 
+MAX_MAIL_ATTEMPTS = 8
+
+
 class MailStatus(StrEnum):
-    QUEUED = "queued"  # waiting for delivery (first try or a retry)
+    QUEUED = "queued"  # waiting for delivery (first try, or a retry once not_before has passed)
     SENDING = "sending"  # claimed by one delivery under a lease
     SENT = "sent"
     FAILED = "failed"  # gave up; a maintainer can put it back in the queue
+
+    def can_become(self, target: MailStatus) -> bool:
+        return target in _MAIL_TRANSITIONS[self]
+
+
+_MAIL_TRANSITIONS: dict[MailStatus, frozenset[MailStatus]] = {
+    MailStatus.QUEUED: frozenset({MailStatus.SENDING}),
+    # A lease that ran out is taken over by a new claim: sending -> sending.
+    MailStatus.SENDING: frozenset(
+        {MailStatus.SENT, MailStatus.QUEUED, MailStatus.FAILED, MailStatus.SENDING}
+    ),
+    MailStatus.SENT: frozenset(),
+    MailStatus.FAILED: frozenset({MailStatus.QUEUED}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +142,7 @@ def mail_document(
         "data": data,
         "signup_id": signup_id,
         "attempts": 0,
+        "max_attempts": MAX_MAIL_ATTEMPTS,
         "not_before": now,
         "created_at": now,
         "updated_at": now,

@@ -1,19 +1,104 @@
-"""The Jinja2 environments for pages and mail: autoescaped, and strict about missing values."""
+"""The Jinja2 environments for pages and mail: autoescaped HTML, and strict about missing values.
+
+Pages live under ``templates/pages/``. Every mail is a directory ``templates/mail/<name>/`` with
+three templates, rendered together by :func:`render_mail`:
+
+``subject.txt``
+    The subject line. Rendered, stripped and with runs of spaces and tabs collapsed; it must come
+    out as one non-empty line (a line break in a header could inject other headers).
+``body.html``
+    The HTML part; extends ``mail/layout.html``.
+``body.txt``
+    The plain-text part with the same content and links; extends ``mail/layout.txt``.
+
+HTML templates are autoescaped; ``.txt`` templates are not, so a resident's name such as
+``Zoë & Sem`` appears in plain text as typed, not as ``Zoë &amp; Sem``. A missing context value
+raises :class:`jinja2.UndefinedError` instead of rendering as an empty string.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
+__all__ = ["RenderedMail", "render_mail", "template_environment"]
+
+
+def _autoescape(name: str | None) -> bool:
+    """Escape everything except plain-text templates; a template without a name is escaped."""
+    return name is None or not name.endswith(".txt")
+
 
 def template_environment(templates_dir: Path) -> jinja2.Environment:
-    """Autoescape on for every template: residents' own words end up in pages and mail."""
+    """The environment for pages and mail, loading from ``templates_dir``.
+
+    Autoescape is on for every template except ``*.txt``: residents' own words end up in pages
+    and mail, and only plain text may show them unescaped.
+    """
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=True,
+        autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMail:
+    """One mail's rendered parts: a one-line subject, the HTML part and the plain-text part."""
+
+    subject: str
+    html: str
+    text: str
+
+
+_MAIL_NAME = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*")
+# Every character str.splitlines() breaks on, so "one line" means one line to any reader.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+_BLANK_LINES = re.compile(r"\n{4,}")
+
+
+def render_mail(
+    templates: jinja2.Environment, template: str, context: Mapping[str, object]
+) -> RenderedMail:
+    """Render the mail ``templates/mail/<template>/`` with ``context``.
+
+    Raises :class:`jinja2.UndefinedError` when the templates use a value ``context`` lacks,
+    :class:`jinja2.TemplateNotFound` when a part is missing, and :class:`ValueError` for a mail
+    name that is not a plain lower-case name or a subject that is empty, spans several lines or
+    holds other control characters.
+    """
+    if not _MAIL_NAME.fullmatch(template):
+        raise ValueError(f"not a mail template name: {template!r}")
+    values = dict(context)
+    subject = _one_line_subject(
+        templates.get_template(f"mail/{template}/subject.txt").render(values), template
+    )
+    html = templates.get_template(f"mail/{template}/body.html").render(values)
+    text = _tidy_text(templates.get_template(f"mail/{template}/body.txt").render(values))
+    return RenderedMail(subject=subject, html=html, text=text)
+
+
+def _one_line_subject(rendered: str, template: str) -> str:
+    stripped = rendered.strip()
+    if any(character in _LINE_BREAKS for character in stripped):
+        raise ValueError(f"mail/{template}/subject.txt: the subject spans more than one line")
+    subject = " ".join(stripped.split())
+    if any(unicodedata.category(character) == "Cc" for character in subject):
+        raise ValueError(f"mail/{template}/subject.txt: the subject holds a control character")
+    if not subject:
+        raise ValueError(f"mail/{template}/subject.txt: the subject is empty")
+    return subject
+
+
+def _tidy_text(rendered: str) -> str:
+    """Plain text without trailing spaces, at most two blank lines in a row, one final newline."""
+    lines = [line.rstrip() for line in rendered.strip("\n").split("\n")]
+    return _BLANK_LINES.sub("\n\n\n", "\n".join(lines)) + "\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -12,19 +12,6 @@ from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
 
 pytestmark = pytest.mark.emulator
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -115,24 +115,24 @@ Handler = Callable[[flask.Request], flask.Response]
 def dispatch(
     request: flask.Request,
     templates: Callable[[], jinja2.Environment],
-    *,
-    get: Handler,
-    post: Handler,
+    handlers: Mapping[str, Handler],
 ) -> flask.Response:
     """Route by method and turn every failure into a clear answer, never a stack trace.
 
-    ``templates`` is a callable so that a broken deployment still gets a plain error answer.
+    ``handlers`` maps methods to handlers (HEAD follows GET). ``templates`` is a callable so
+    that a broken deployment still gets a plain error answer.
     """
+    method = "GET" if request.method == "HEAD" else request.method
     try:
-        if request.method in ("GET", "HEAD"):
-            return get(request)
-        if request.method == "POST":
-            return post(request)
-        raise HttpProblem(
-            405,
-            "Deze pagina kan alleen worden opgevraagd (GET) of verstuurd (POST).",
-            {"Allow": "GET, HEAD, POST"},
-        )
+        handler = handlers.get(method)
+        if handler is None:
+            allowed = sorted({*handlers, "HEAD"} if "GET" in handlers else set(handlers))
+            raise HttpProblem(
+                405,
+                "Deze methode wordt hier niet ondersteund.",
+                {"Allow": ", ".join(allowed)},
+            )
+        return handler(request)
     except HttpProblem as problem:
         return problem_response(request, templates, problem)
     except Exception:

@@ -1,0 +1,76 @@
+"""Signed links: purpose-bound, tied to one document, expiring and tamper-proof.
+
+A token is an itsdangerous timed signature over the document id, with the purpose as salt: a
+confirm token is no leave token, and changing one character breaks the signature.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from urllib.parse import urlencode
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from .clock import Clock, SystemClock
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm"  # the resident confirms their e-mail address
+    ADDED = "added"  # the coordinator marks the resident as added to the group
+    LEAVE = "leave"  # the resident leaves and has their data erased
+
+
+# Long enough for a resident on holiday; the leave link must keep working as long as a mail
+# that carries it may be kept.
+LIFETIMES: dict[Purpose, timedelta] = {
+    Purpose.CONFIRM: timedelta(days=30),
+    Purpose.ADDED: timedelta(days=60),
+    Purpose.LEAVE: timedelta(days=730),
+}
+
+
+class InvalidLink(Exception):
+    """The token is forged, damaged, for another purpose, or expired (``expired`` says which)."""
+
+    def __init__(self, expired: bool) -> None:
+        super().__init__("link expired" if expired else "link invalid")
+        self.expired = expired
+
+
+class Links:
+    def __init__(self, secret: str, base_url: str, clock: Clock | None = None) -> None:
+        self._secret = secret
+        self._base_url = base_url.rstrip("/")
+        clock = clock or SystemClock()
+
+        class ClockedSigner(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock.now().timestamp())
+
+        self._signer_class = ClockedSigner
+
+    def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(
+            self._secret, salt=f"buurtwhatsapp/{purpose.value}", signer=self._signer_class
+        )
+
+    def token(self, purpose: Purpose, document_id: str) -> str:
+        return self._serializer(purpose).dumps(document_id)
+
+    def url(self, purpose: Purpose, document_id: str) -> str:
+        query = urlencode({"token": self.token(purpose, document_id)})
+        return f"{self._base_url}/{purpose.value}?{query}"
+
+    def verify(self, purpose: Purpose, token: str) -> str:
+        """The document id the token was made for; InvalidLink otherwise."""
+        max_age = int(LIFETIMES[purpose].total_seconds())
+        try:
+            document_id = self._serializer(purpose).loads(token, max_age=max_age)
+        except SignatureExpired as error:
+            raise InvalidLink(expired=True) from error
+        except BadSignature as error:
+            raise InvalidLink(expired=False) from error
+        if not isinstance(document_id, str):
+            raise InvalidLink(expired=False)
+        return document_id

@@ -1,0 +1,80 @@
+"""From an outbox document to an e-mail ready to send: context, links, rendering, headers.
+
+Each kind of mail is described once in ``MAIL_KINDS``: which signed links its template gets.
+A new mail needs a template folder under templates/mail/, an entry here, and one call that
+queues it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import jinja2
+
+from ..config import Initiative
+from ..links import Links, Purpose
+from ..rendering import render_mail
+from .message import OutgoingMail
+
+
+@dataclass(frozen=True, slots=True)
+class MailKind:
+    links: tuple[Purpose, ...]  # signed links for the mail's sign-up, as <purpose>_url
+
+
+MAIL_KINDS: dict[str, MailKind] = {
+    "werkwijze": MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
+}
+
+
+class UnknownMailKind(ValueError):
+    pass
+
+
+class Composer:
+    def __init__(
+        self,
+        templates: jinja2.Environment,
+        links: Links,
+        initiative: Initiative,
+        sender: str,
+    ) -> None:
+        self._templates = templates
+        self._links = links
+        self._initiative = initiative
+        self._sender = sender
+
+    def compose(self, mail_id: str, mail: Mapping[str, object]) -> OutgoingMail:
+        template = str(mail["template"])
+        kind = MAIL_KINDS.get(template)
+        if kind is None:
+            raise UnknownMailKind(f"no mail kind {template!r}")
+        signup_id = mail.get("signup_id")
+        data = mail.get("data") or {}
+        if not isinstance(data, Mapping):
+            raise TypeError("mail data must be a map")
+        context: dict[str, object] = {**data, "initiative": self._initiative}
+        for purpose in kind.links:
+            if not isinstance(signup_id, str):
+                raise ValueError(f"mail kind {template!r} needs a signup_id for its links")
+            context[f"{purpose.value}_url"] = self._links.url(purpose, signup_id)
+        rendered = render_mail(self._templates, template, context)
+
+        headers: list[tuple[str, str]] = []
+        leave_url = context.get("leave_url")
+        if isinstance(leave_url, str):
+            # One-click unsubscribe (RFC 8058): the leave link's POST erases the sign-up.
+            headers.append(("List-Unsubscribe", f"<{leave_url}>"))
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        return OutgoingMail(
+            mail_id=mail_id,
+            sender=self._sender,
+            to=str(mail["to"]),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            # Residents who answer a mail reach a person of the initiative, not a no-reply box.
+            reply_to=self._initiative.contact_email,
+            headers=tuple(headers),
+        )

@@ -1,0 +1,63 @@
+"""Signed links: bound to purpose and document, expiring, tamper-proof."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from buurtwhatsapp.links import LIFETIMES, InvalidLink, Links, Purpose
+
+SECRET = "s" * 40
+
+
+@pytest.fixture
+def links(clock) -> Links:
+    return Links(SECRET, "https://buurt.example.org/", clock)
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_a_token_verifies_for_its_purpose_and_document(links, purpose):
+    assert links.verify(purpose, links.token(purpose, "abc123")) == "abc123"
+
+
+@pytest.mark.parametrize("made_for", list(Purpose))
+def test_a_token_does_not_verify_for_another_purpose(links, made_for):
+    token = links.token(made_for, "abc123")
+    for other in set(Purpose) - {made_for}:
+        with pytest.raises(InvalidLink) as caught:
+            links.verify(other, token)
+        assert caught.value.expired is False
+
+
+def test_a_tampered_token_is_refused(links):
+    token = links.token(Purpose.CONFIRM, "abc123")
+    for position in (0, len(token) // 2, len(token) - 1):
+        swapped = "A" if token[position] != "A" else "B"
+        with pytest.raises(InvalidLink):
+            links.verify(Purpose.CONFIRM, token[:position] + swapped + token[position + 1 :])
+
+
+def test_a_token_signed_with_another_secret_is_refused(clock):
+    forged = Links("x" * 40, "https://buurt.example.org", clock).token(Purpose.LEAVE, "abc123")
+    with pytest.raises(InvalidLink):
+        Links(SECRET, "https://buurt.example.org", clock).verify(Purpose.LEAVE, forged)
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_a_token_expires_after_its_lifetime(links, clock, purpose):
+    token = links.token(purpose, "abc123")
+    clock.current += LIFETIMES[purpose]
+    assert links.verify(purpose, token) == "abc123"
+    clock.current += timedelta(seconds=2)
+    with pytest.raises(InvalidLink) as caught:
+        links.verify(purpose, token)
+    assert caught.value.expired is True
+
+
+def test_urls_point_at_the_purpose_path_with_the_token(links):
+    url = urlsplit(links.url(Purpose.CONFIRM, "abc123"))
+    assert (url.scheme, url.netloc, url.path) == ("https", "buurt.example.org", "/confirm")
+    [token] = parse_qs(url.query)["token"]
+    assert links.verify(Purpose.CONFIRM, token) == "abc123"
