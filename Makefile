@@ -8,7 +8,7 @@ SHELL := bash
 VENV := .venv
 PY := $(VENV)/bin/python
 NPM_DIR := devstack/firestore-npm
-LINT_PATHS := functions devstack tests
+LINT_PATHS := functions devstack infra tests
 PYTEST_ARGS ?=
 
 # Stamps live inside what they describe, so deleting .venv or node_modules redoes the step.
@@ -18,7 +18,7 @@ NPM_STAMP := $(NPM_DIR)/node_modules/.stamp-npm-ci
 # download does not work on our machines). The file itself is the stamp.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup test lint format clean dev bench
+.PHONY: help setup test lint format clean dev bench deploy
 
 help:
 	@echo "make setup   create .venv (Python 3.11+), install the npm Firestore emulator and chromium"
@@ -100,3 +100,10 @@ dev: setup
 	PYTHONPATH=functions $(PY) -m devstack.serve
 
 # bench: (to be added)
+
+# ---- deploy ------------------------------------------------------------------
+
+REGION ?= europe-west4
+deploy: setup
+	PYTHONPATH=. $(PY) -m infra.deploy --project="$(PROJECT)" --region="$(REGION)" \
+	  --deployment="$(DEPLOYMENT)" --env-file="$(ENV_FILE)" $(if $(DRY_RUN),--dry-run,)

@@ -1,6 +1,7 @@
-"""Every HTTP function of functions/main.py and the path it answers on.
+"""Every function of functions/main.py, mounted at its path in one local WSGI app.
 
-Google Cloud gives each function its own URL; locally one WSGI process mounts them all.
+Google Cloud gives each function its own URL; locally one WSGI process mounts them all. The
+list of functions is infra/functions.py, the same the deploy script uses.
 """
 
 from __future__ import annotations
@@ -9,18 +10,17 @@ from pathlib import Path
 
 from werkzeug.wrappers import Response
 
+from infra.functions import FUNCTIONS
+
 FUNCTIONS_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "main.py"
 
-# path -> entry point in functions/main.py
+# path -> entry point; the CloudEvent ones receive locally what devstack.relay posts, as
+# Eventarc would in Google Cloud.
 HTTP_FUNCTIONS: dict[str, str] = {
-    "/signup": "signup",
-    "/sweep_mail": "sweep_mail",
+    spec.path: spec.entry_point for spec in FUNCTIONS if spec.signature_type == "http"
 }
-
-# CloudEvent functions: in Google Cloud Eventarc calls them; locally devstack.relay posts to
-# these paths what Eventarc would send.
 EVENT_FUNCTIONS: dict[str, str] = {
-    "/deliver_mail": "deliver_mail",
+    spec.path: spec.entry_point for spec in FUNCTIONS if spec.signature_type == "cloudevent"
 }
 
 

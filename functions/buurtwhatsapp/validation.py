@@ -102,7 +102,10 @@ class _Fields:
         if not value:
             return ""
         try:
-            return validate_email(value, check_deliverability=False).normalized
+            # Without SMTPUTF8 (which SES lacks) a non-ASCII local part could never be delivered.
+            return validate_email(
+                value, check_deliverability=False, allow_smtputf8=False
+            ).normalized
         except EmailNotValidError:
             self.errors["email"] = (
                 "Dit e-mailadres klopt niet. Controleer het, bijvoorbeeld naam@voorbeeld.nl."

@@ -35,7 +35,8 @@ _FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 # RFC 5322 field name: printable ASCII except the colon.
 _HEADER_NAME = re.compile(r"[!-9;-~]+")
 # Mail ids become the Message-ID's left part and the file transport's file name.
-_MAIL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+# A dot-atom (no leading, trailing or double dot), so also never a hidden file or "..".
+_MAIL_ID = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 # RFC 6838 type and subtype names.
 _CONTENT_TYPE = re.compile(r"([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)")
 
@@ -65,8 +66,8 @@ def build_mime(mail: OutgoingMail, *, date: datetime | None = None) -> EmailMess
     ``date`` (timezone-aware) is the Date header; now by default. The Message-ID is
     ``<mail_id@sender-domain>``, the same for every attempt to send the same mail.
     """
-    if not _MAIL_ID.fullmatch(mail.mail_id):
-        raise ValueError("mail_id must be 1-200 letters, digits, '.', '_' or '-'")
+    if len(mail.mail_id) > 200 or not _MAIL_ID.fullmatch(mail.mail_id):
+        raise ValueError("mail_id must be a dot-atom of at most 200 letters, digits, '_' and '-'")
     sender = _address("sender", mail.sender)
     recipient = _address("to", mail.to)
     _check_text("subject", mail.subject)

@@ -30,6 +30,10 @@ from ..model import MAIL, MAIL_CLAIMS, MAX_MAIL_ATTEMPTS, MailStatus
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+# Firestore's TTL policy on expire_at removes delivered mail (it holds an address and a name)
+# and claims; failed mail stays longer, for a maintainer to look into.
+KEEP_SENT = timedelta(days=30)
+KEEP_FAILED = timedelta(days=90)
 FIRST_RETRY_DELAY = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=6)
 
@@ -73,7 +77,13 @@ class Outbox:
         # The create goes first: if it fails, nothing of the batch may have been applied.
         batch.create(
             self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}"),
-            {"mail_id": mail_id, "attempt": attempt, "claimed_at": now, "lease_until": now + LEASE},
+            {
+                "mail_id": mail_id,
+                "attempt": attempt,
+                "claimed_at": now,
+                "lease_until": now + LEASE,
+                "expire_at": now + KEEP_FAILED,
+            },
         )
         batch.update(
             self._mail(mail_id),
@@ -101,6 +111,7 @@ class Outbox:
                 "provider_message_id": provider_id,
                 "lease_until": None,
                 "updated_at": now,
+                "expire_at": now + KEEP_SENT,
             },
         )
 
@@ -118,6 +129,7 @@ class Outbox:
                     "failed_at": now,
                     "lease_until": None,
                     "updated_at": now,
+                    "expire_at": now + KEEP_FAILED,
                 },
             )
             return FailureOutcome(final=True, retry_at=None)
@@ -183,6 +195,7 @@ class Outbox:
                 "max_attempts": int(mail.get("attempts", 0)) + MAX_MAIL_ATTEMPTS,
                 "requeued_at": now,
                 "updated_at": now,
+                "expire_at": firestore.DELETE_FIELD,
             }
         )
         return True

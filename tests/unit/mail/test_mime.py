@@ -199,7 +199,9 @@ def test_a_non_ascii_local_part_is_refused_as_it_needs_smtputf8() -> None:
         build_mime(make_mail(to="zoë@example.org"))
 
 
-@pytest.mark.parametrize("mail_id", ["../escape", "a/b", "", ".hidden", "id with space"])
+@pytest.mark.parametrize(
+    "mail_id", ["../escape", "a/b", "", ".hidden", "a..b", "trailing.", "id with space", "x" * 201]
+)
 def test_a_mail_id_that_is_no_safe_token_is_refused(mail_id: str) -> None:
     with pytest.raises(ValueError, match="mail_id"):
         build_mime(make_mail(mail_id=mail_id))

@@ -1,0 +1,1 @@
+"""Deployment: the manifest of functions and the script that deploys them."""

@@ -1,0 +1,39 @@
+"""The manifest of every function in functions/main.py: how it is triggered and who may call it.
+
+The deploy script deploys exactly these; the local dev server mounts exactly these; a test checks
+that main.py defines no function missing from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Trigger(StrEnum):
+    HTTP = "http"  # a URL; residents and coordinators open it
+    SCHEDULE = "schedule"  # a URL called by Cloud Scheduler only, with an OIDC token
+    MAIL_CREATED = "mail-created"  # Eventarc: a document created in the mail collection
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    entry_point: str
+    trigger: Trigger
+    path: str  # the path it answers on locally (in Google Cloud each has its own URL)
+    schedule: str | None = None  # cron, for Trigger.SCHEDULE
+
+    @property
+    def public(self) -> bool:
+        return self.trigger is Trigger.HTTP
+
+    @property
+    def signature_type(self) -> str:
+        return "cloudevent" if self.trigger is Trigger.MAIL_CREATED else "http"
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("signup", Trigger.HTTP, "/signup"),
+    FunctionSpec("deliver_mail", Trigger.MAIL_CREATED, "/deliver_mail"),
+    FunctionSpec("sweep_mail", Trigger.SCHEDULE, "/sweep_mail", schedule="*/5 * * * *"),
+)
