@@ -83,6 +83,9 @@ class _Fields:
         if not isinstance(value, str):
             self.errors[field] = "Dit veld verwacht tekst."
             return ""
+        if multiline:
+            # Browsers send a textarea's line breaks as CR LF.
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         value = unicodedata.normalize("NFC", value.strip())
         if not value:
             if required:

@@ -120,6 +120,9 @@ def test_line_breaks_in_a_name_are_refused_but_allowed_in_remarks(valid_signup, 
     assert set(errors) == {"name"}
     remarks = "Eerste regel\nTweede regel"
     assert validate_signup({**valid_signup, "remarks": remarks}, deployment).remarks == remarks
+    # Browsers send a textarea's line breaks as CR LF; they are kept as line breaks.
+    typed = "Eerste regel\r\nTweede regel"
+    assert validate_signup({**valid_signup, "remarks": typed}, deployment).remarks == remarks
 
 
 def test_non_text_json_values_are_refused(valid_signup, deployment):
