@@ -39,8 +39,15 @@ OPTIONAL_SECRETS = {
     "AWS_ACCESS_KEY_ID": "buurtwhatsapp-aws-access-key-id",
     "AWS_SECRET_ACCESS_KEY": "buurtwhatsapp-aws-secret-access-key",
 }
-# The sweep's queries: mail that is due, and mail whose lease has lapsed.
-INDEXES = (("status", "not_before"), ("status", "lease_until"))
+# Composite indexes for the scheduled queries: mail that is due or whose lease has lapsed
+# (delivery sweep); sign-ups that wait for a reminder or for expiry (housekeeping).
+INDEXES = (
+    ("mail", ("status", "not_before")),
+    ("mail", ("status", "lease_until")),
+    ("signups", ("status", "confirm_reminder_sent", "created_at")),
+    ("signups", ("status", "coordinator_reminder_sent", "confirmed_at")),
+    ("signups", ("status", "created_at")),
+)
 # Firestore deletes these documents by itself once expire_at has passed.
 TTL_COLLECTIONS = ("mail", "mail_claims")
 
@@ -112,7 +119,7 @@ def commands(
     scheduler_account: str,
 ) -> list[list[str]]:
     steps = [["gcloud", "services", "enable", *SERVICES, f"--project={project}"]]
-    for fields in INDEXES:
+    for collection, fields in INDEXES:
         steps.append(
             [
                 "gcloud",
@@ -121,7 +128,7 @@ def commands(
                 "composite",
                 "create",
                 f"--project={project}",
-                "--collection-group=mail",
+                f"--collection-group={collection}",
                 "--query-scope=COLLECTION",
                 *(f"--field-config=field-path={field},order=ascending" for field in fields),
                 "--async",

@@ -34,6 +34,11 @@ class FunctionSpec:
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("signup", Trigger.HTTP, "/signup"),
+    FunctionSpec("coordinator", Trigger.HTTP, "/coordinator"),
+    FunctionSpec("confirm", Trigger.HTTP, "/confirm"),
+    FunctionSpec("added", Trigger.HTTP, "/added"),
+    FunctionSpec("leave", Trigger.HTTP, "/leave"),
     FunctionSpec("deliver_mail", Trigger.MAIL_CREATED, "/deliver_mail"),
     FunctionSpec("sweep_mail", Trigger.SCHEDULE, "/sweep_mail", schedule="*/5 * * * *"),
+    FunctionSpec("housekeeping", Trigger.SCHEDULE, "/housekeeping", schedule="17 * * * *"),
 )

@@ -16,23 +16,27 @@ SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
 MAIL = "mail"
 MAIL_CLAIMS = "mail_claims"
+GROUP_SEATS = "group_seats"  # one document per occupied place in a WhatsApp group
+ERASURES = "erasures"  # that (not whom) a sign-up was erased, and why; no personal data
+APPLICATIONS = "applications"  # coordinator applications
 
 
 class SignupStatus(StrEnum):
+    """pending -> confirmed -> active. Leaving or expiring deletes the sign-up in any state:
+    erasure is not a status, because a status would have to keep the document."""
+
     PENDING = "pending"  # stored, e-mail address not yet confirmed
     CONFIRMED = "confirmed"  # address confirmed, waiting for the coordinator
     ACTIVE = "active"  # added to the WhatsApp group
-    EXPIRED = "expired"  # never confirmed; personal data removed
 
     def can_become(self, target: SignupStatus) -> bool:
         return target in _SIGNUP_TRANSITIONS[self]
 
 
 _SIGNUP_TRANSITIONS: dict[SignupStatus, frozenset[SignupStatus]] = {
-    SignupStatus.PENDING: frozenset({SignupStatus.CONFIRMED, SignupStatus.EXPIRED}),
+    SignupStatus.PENDING: frozenset({SignupStatus.CONFIRMED}),
     SignupStatus.CONFIRMED: frozenset({SignupStatus.ACTIVE}),
     SignupStatus.ACTIVE: frozenset(),
-    SignupStatus.EXPIRED: frozenset(),
 }
 
 
@@ -83,6 +87,18 @@ class SignupRequest:
     remarks: str
 
 
+@dataclass(frozen=True, slots=True)
+class CoordinatorApplication:
+    """A valid application to become coordinator; produced only by validation."""
+
+    name: str
+    email: str
+    phone: str  # E.164
+    address: Address
+    area_id: str
+    motivation: str
+
+
 def identity_keys(email: str, phone: str) -> tuple[str, str]:
     """Document ids in ``signup_keys`` that make a phone number or e-mail address unique.
 
@@ -99,6 +115,12 @@ def _key(kind: str, value: str) -> str:
 def confirmation_mail_id(signup_id: str, sequence: int) -> str:
     """The n-th confirmation mail of a sign-up has a fixed id: creating it twice is impossible."""
     return f"signup-{signup_id}-confirm-{sequence}"
+
+
+def signup_mail_id(signup_id: str, event: str, recipient: int = 0) -> str:
+    """Mail sent once per sign-up and event (alert, added, reminder): a fixed id, so that the
+    create that queues it is also what makes the event happen only once."""
+    return f"signup-{signup_id}-{event}-{recipient}"
 
 
 def signup_document(
@@ -121,6 +143,9 @@ def signup_document(
         "accepted": {"rules": rules_version, "privacy": privacy_version, "at": now},
         "confirmation_mails": 1,
         "last_confirmation_mail_at": now,
+        # Housekeeping finds what still needs a reminder by these flags (see housekeeping.py).
+        "confirm_reminder_sent": False,
+        "coordinator_reminder_sent": False,
         "created_at": now,
         "updated_at": now,
     }

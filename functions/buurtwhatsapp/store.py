@@ -16,12 +16,27 @@ from datetime import datetime
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
-from .model import MAIL, SIGNUP_KEYS, SIGNUPS
+from .model import (
+    APPLICATIONS,
+    ERASURES,
+    GROUP_SEATS,
+    MAIL,
+    SIGNUP_KEYS,
+    SIGNUPS,
+    identity_keys,
+)
+
+Mails = Sequence[tuple[str, dict[str, object]]]
 
 
 class IdentityTaken(Exception):
     """A sign-up with this phone number or e-mail address exists already."""
+
+
+class SignupGone(Exception):
+    """The sign-up does not exist (any more): erased, expired, or never there."""
 
 
 class Store:
@@ -102,3 +117,122 @@ class Store:
         except AlreadyExists:
             return False
         return True
+
+    # --- the journey after sign-up ---------------------------------------------------------
+
+    def _signup(self, signup_id: str) -> firestore.DocumentReference:
+        return self._db.collection(SIGNUPS).document(signup_id)
+
+    def get_signup(self, signup_id: str) -> dict[str, object] | None:
+        snapshot = self._signup(signup_id).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def count_seats(self, group_id: str) -> int:
+        query = self._db.collection(GROUP_SEATS).where(filter=FieldFilter("group", "==", group_id))
+        [[result]] = query.count().get()
+        return int(result.value)
+
+    def claim_seat(self, group_id: str, capacity: int, signup_id: str, now: datetime) -> str | None:
+        """Take a free place in the group, or None when it is full.
+
+        Places are numbered documents created, never overwritten: two residents confirming at
+        once cannot both take the last place. The count is only where to start looking; a
+        place freed by someone leaving is found on the way round.
+        """
+        taken = self.count_seats(group_id)
+        if taken >= capacity:
+            return None
+        for number in [*range(taken + 1, capacity + 1), *range(1, taken + 1)]:
+            seat_id = f"{group_id}.{number:04d}"
+            try:
+                self._db.collection(GROUP_SEATS).document(seat_id).create(
+                    {"group": group_id, "signup_id": signup_id, "claimed_at": now}
+                )
+            except AlreadyExists:
+                continue
+            return seat_id
+        return None
+
+    def release_seat(self, seat_id: str) -> None:
+        self._db.collection(GROUP_SEATS).document(seat_id).delete()
+
+    def advance_signup(self, signup_id: str, fields: dict[str, object], mails: Mails) -> bool:
+        """Queue the mails of a step and record it on the sign-up, once.
+
+        The first mail's id is fixed for the step, so its create is what decides who performs
+        the step: False means it had been done already. SignupGone if there is no sign-up.
+        """
+        batch = self._db.batch()
+        for mail_id, mail in mails:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        batch.update(self._signup(signup_id), fields)
+        try:
+            batch.commit()
+        except AlreadyExists:
+            return False
+        except NotFound as error:
+            raise SignupGone(signup_id) from error
+        return True
+
+    def erase_signup(
+        self,
+        signup_id: str,
+        signup: dict[str, object],
+        erasure: dict[str, object],
+        notices: Mails,
+    ) -> bool:
+        """Delete every trace of a resident and queue the notices; False if already erased.
+
+        The erasure record (which holds no personal data) is created first, so that of two
+        simultaneous requests only one deletes and notifies.
+        """
+        batch = self._db.batch()
+        batch.create(self._db.collection(ERASURES).document(signup_id), erasure)
+        batch.delete(self._signup(signup_id))
+        for key in identity_keys(str(signup["email"]), str(signup["phone"])):
+            batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
+        if signup.get("seat"):
+            batch.delete(self._db.collection(GROUP_SEATS).document(str(signup["seat"])))
+        mail_of_signup = self._db.collection(MAIL).where(
+            filter=FieldFilter("signup_id", "==", signup_id)
+        )
+        for snapshot in mail_of_signup.stream():
+            batch.delete(snapshot.reference)
+        for mail_id, mail in notices:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        try:
+            batch.commit()
+        except AlreadyExists:
+            return False
+        return True
+
+    def signups_waiting(
+        self,
+        status: str,
+        since_field: str,
+        cutoff: datetime,
+        limit: int,
+        *,
+        unflagged: str | None = None,
+    ) -> list[tuple[str, dict[str, object]]]:
+        """Sign-ups in ``status`` since ``cutoff`` or longer (optionally with a flag still off)."""
+        query = self._db.collection(SIGNUPS).where(filter=FieldFilter("status", "==", status))
+        if unflagged is not None:
+            query = query.where(filter=FieldFilter(unflagged, "==", False))
+        query = (
+            query.where(filter=FieldFilter(since_field, "<=", cutoff))
+            .order_by(since_field)
+            .limit(limit)
+        )
+        return [(snapshot.id, snapshot.to_dict() or {}) for snapshot in query.stream()]
+
+    # --- coordinator applications ------------------------------------------------------------
+
+    def create_application(
+        self, application_id: str, application: dict[str, object], mails: Mails
+    ) -> None:
+        batch = self._db.batch()
+        batch.create(self._db.collection(APPLICATIONS).document(application_id), application)
+        for mail_id, mail in mails:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        batch.commit()

@@ -12,7 +12,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from .config import Deployment, normalise_postcode, parse_house_number
-from .model import Address, SignupRequest
+from .model import Address, CoordinatorApplication, SignupRequest
 
 TRUE_VALUES = frozenset({"on", "true", "1"})
 
@@ -34,6 +34,7 @@ REQUIRED_MESSAGES = {
     "street": "Vul uw straat in.",
     "house_number": "Vul uw huisnummer in.",
     "postcode": "Vul uw postcode in.",
+    "motivation": "Vertel in een paar zinnen waarom u coördinator wilt worden.",
 }
 
 CONDITION_MESSAGES = {
@@ -42,6 +43,7 @@ CONDITION_MESSAGES = {
     "rules": "Vink aan dat u akkoord gaat met de groepsregels.",
     "privacy": "Vink aan dat u akkoord gaat met de privacyverklaring.",
 }
+
 
 MOBILE_TYPES = frozenset(
     {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -156,6 +158,22 @@ class _Fields:
             return "", None
         return value, parsed[0]
 
+    def address(self, deployment: Deployment) -> tuple[Address | None, str | None]:
+        """The address and the id of the area it lies in; problems go to the fields."""
+        street = self.text("street")
+        house_number, number = self.house_number()
+        postcode = self.postcode()
+        if not (street and number is not None and postcode):
+            return None, None
+        area = deployment.area_for(postcode, street, number)
+        if area is None:
+            self.errors["postcode"] = (
+                f"Dit adres valt buiten het gebied van de Buurt WhatsApp "
+                f"{deployment.initiative.place}. Controleer uw postcode, straat en huisnummer."
+            )
+            return None, None
+        return Address(street=street, house_number=house_number, postcode=postcode), area.id
+
     def conditions(self, fields: tuple[str, ...]) -> None:
         for field in fields:
             if not is_checked(self.raw.get(field)):
@@ -168,29 +186,34 @@ def validate_signup(raw: Mapping[str, object], deployment: Deployment) -> Signup
     name = fields.text("name")
     email = fields.email()
     phone = fields.mobile_phone()
-    street = fields.text("street")
-    house_number, number = fields.house_number()
-    postcode = fields.postcode()
+    address, area_id = fields.address(deployment)
     remarks = fields.text("remarks", required=False, multiline=True)
     fields.conditions(("adult", "whatsapp", "rules", "privacy"))
-
-    area = None
-    if street and number is not None and postcode:
-        area = deployment.area_for(postcode, street, number)
-        if area is None:
-            place = deployment.initiative.place
-            fields.errors["postcode"] = (
-                f"Dit adres valt buiten het gebied van de Buurt WhatsApp {place}. "
-                "Controleer uw postcode, straat en huisnummer."
-            )
-
-    if fields.errors or area is None:
+    if fields.errors or address is None or area_id is None:
         raise InvalidInput(fields.errors)
     return SignupRequest(
+        name=name, email=email, phone=phone, address=address, area_id=area_id, remarks=remarks
+    )
+
+
+def validate_application(
+    raw: Mapping[str, object], deployment: Deployment
+) -> CoordinatorApplication:
+    """Check a coordinator application, in the same way and with the same messages."""
+    fields = _Fields(raw)
+    name = fields.text("name")
+    email = fields.email()
+    phone = fields.mobile_phone()
+    address, area_id = fields.address(deployment)
+    motivation = fields.text("motivation", multiline=True)
+    fields.conditions(("privacy",))
+    if fields.errors or address is None or area_id is None:
+        raise InvalidInput(fields.errors)
+    return CoordinatorApplication(
         name=name,
         email=email,
         phone=phone,
-        address=Address(street=street, house_number=house_number, postcode=postcode),
-        area_id=area.id,
-        remarks=remarks,
+        address=address,
+        area_id=area_id,
+        motivation=motivation,
     )

@@ -7,6 +7,9 @@ import pytest
 from buurtwhatsapp import bootstrap
 from devstack.http_functions import create_function_app
 
+PUBLIC_BASE_URL = "http://localhost:8080"
+SIGNING_KEY = "integration-signing-key-" + "k" * 32
+
 
 @pytest.fixture
 def app_environment(firestore_client, monkeypatch, tmp_path):
@@ -14,6 +17,8 @@ def app_environment(firestore_client, monkeypatch, tmp_path):
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", firestore_client.project)
     monkeypatch.setenv("MAIL_TRANSPORT", "file")
     monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
+    monkeypatch.setenv("SIGNING_KEY", SIGNING_KEY)
     monkeypatch.delenv("DEPLOYMENT_FILE", raising=False)
     bootstrap.reset()
     yield
@@ -23,3 +28,9 @@ def app_environment(firestore_client, monkeypatch, tmp_path):
 @pytest.fixture
 def signup_client(app_environment):
     return create_function_app("signup").test_client()
+
+
+@pytest.fixture
+def function_client(app_environment):
+    """A test client for any function of functions/main.py, by entry point."""
+    return lambda target: create_function_app(target).test_client()

@@ -76,7 +76,7 @@ def test_every_function_is_deployed_with_its_trigger_and_access(tmp_path):
             assert ("--allow-unauthenticated" in step) is spec.public
             assert ("--no-allow-unauthenticated" in step) is not spec.public
     schedules = [step for step in steps if step[:3] == ["gcloud", "scheduler", "jobs"]]
-    assert [step[5] for step in schedules] == ["sweep-mail"]
+    assert [step[5] for step in schedules] == ["sweep-mail", "housekeeping"]
     assert "--http-method=POST" in schedules[0]
 
 

@@ -15,16 +15,26 @@ import jinja2
 from ..config import Initiative
 from ..links import Links, Purpose
 from ..rendering import render_mail
-from .message import OutgoingMail
+from .message import Attachment, OutgoingMail
+from .vcard import vcard
 
 
 @dataclass(frozen=True, slots=True)
 class MailKind:
-    links: tuple[Purpose, ...]  # signed links for the mail's sign-up, as <purpose>_url
+    links: tuple[Purpose, ...] = ()  # signed links for the mail's sign-up, as <purpose>_url
+    member_vcard: bool = False  # attach data["member"] as a contact card
 
 
 MAIL_KINDS: dict[str, MailKind] = {
     "werkwijze": MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
+    "confirm-reminder": MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
+    "coordinator-alert": MailKind(links=(Purpose.ADDED,), member_vcard=True),
+    "coordinator-reminder": MailKind(links=(Purpose.ADDED,), member_vcard=True),
+    "added": MailKind(links=(Purpose.LEAVE,)),
+    "left": MailKind(),
+    "coordinator-remove": MailKind(),
+    "application-ack": MailKind(),
+    "application-alert": MailKind(),
 }
 
 
@@ -67,6 +77,12 @@ class Composer:
             # One-click unsubscribe (RFC 8058): the leave link's POST erases the sign-up.
             headers.append(("List-Unsubscribe", f"<{leave_url}>"))
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        attachments: tuple[Attachment, ...] = ()
+        member = data.get("member")
+        if kind.member_vcard and isinstance(member, Mapping):
+            name = str(member["name"])
+            card = vcard(name, str(member["phone"]), note=self._initiative.name)
+            attachments = (Attachment(_card_filename(name), "text/vcard", card),)
         return OutgoingMail(
             mail_id=mail_id,
             sender=self._sender,
@@ -77,4 +93,11 @@ class Composer:
             # Residents who answer a mail reach a person of the initiative, not a no-reply box.
             reply_to=self._initiative.contact_email,
             headers=tuple(headers),
+            attachments=attachments,
         )
+
+
+def _card_filename(name: str) -> str:
+    """A file name a phone shows as the contact's name, without characters that break it."""
+    safe = "".join(c for c in name if c.isalnum() or c in " -'").strip()
+    return f"{safe or 'contact'}.vcf"

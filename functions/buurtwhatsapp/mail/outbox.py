@@ -110,6 +110,10 @@ class Outbox:
                 "sent_at": now,
                 "provider_message_id": provider_id,
                 "lease_until": None,
+                # Once sent, the address and contents are no longer needed: only the
+                # bookkeeping stays, so delivered mail keeps no personal data.
+                "to": firestore.DELETE_FIELD,
+                "data": firestore.DELETE_FIELD,
                 "updated_at": now,
                 "expire_at": now + KEEP_SENT,
             },

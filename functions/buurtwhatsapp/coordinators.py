@@ -1,0 +1,79 @@
+"""Applications to become coordinator: stored, acknowledged, and sent to the regiegroep."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+
+from .clock import Clock
+from .config import Deployment
+from .membership import phone_display
+from .model import mail_document
+from .store import Store
+from .validation import honeypot_filled, validate_application
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ACK = "application-ack"
+APPLICATION_ALERT = "application-alert"
+
+
+def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, clock: Clock) -> None:
+    """Validate and store an application; raise InvalidInput on bad input."""
+    if honeypot_filled(raw):
+        log.info("application ignored: honeypot field filled in")
+        return
+    application = validate_application(raw, deployment)
+    now = clock.now()
+    application_id = secrets.token_hex(12)
+    address = application.address
+    applicant = {
+        "name": application.name,
+        "email": application.email,
+        "phone_display": phone_display(application.phone),
+        "street": address.street,
+        "house_number": address.house_number,
+        "postcode_display": address.postcode_display,
+        "motivation": application.motivation,
+    }
+    mails = [
+        (
+            f"application-{application_id}-ack",
+            mail_document(
+                template=APPLICATION_ACK,
+                to=application.email,
+                data={"name": application.name},
+                now=now,
+            ),
+        )
+    ]
+    for number, person in enumerate(deployment.regiegroep):
+        mails.append(
+            (
+                f"application-{application_id}-alert-{number}",
+                mail_document(
+                    template=APPLICATION_ALERT,
+                    to=person.email,
+                    data={"recipient_name": person.name, "applicant": applicant},
+                    now=now,
+                ),
+            )
+        )
+    store.create_application(
+        application_id,
+        {
+            "status": "new",
+            "name": application.name,
+            "email": application.email,
+            "phone": application.phone,
+            "street": address.street,
+            "house_number": address.house_number,
+            "postcode": address.postcode,
+            "area": application.area_id,
+            "motivation": application.motivation,
+            "created_at": now,
+        },
+        mails,
+    )
+    log.info("coordinator application stored", extra={"application_id": application_id})

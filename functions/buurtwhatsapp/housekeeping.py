@@ -1,0 +1,98 @@
+"""Scheduled housekeeping: one reminder to confirm, one reminder to the coordinator, and the
+expiry of sign-ups never confirmed, as the privacy statement promises.
+
+Each reminder happens at most once whatever the schedule: its mail has a fixed id per sign-up
+(a second create fails) and the flag set in the same write takes the sign-up out of the query.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from .clock import Clock
+from .config import Deployment
+from .membership import COORDINATOR_REMINDER, coordinator_mails, erase, placement_of
+from .model import SignupStatus, mail_document, signup_mail_id
+from .store import SignupGone, Store
+
+log = logging.getLogger(__name__)
+
+REMIND_UNCONFIRMED_AFTER = timedelta(days=3)
+REMIND_COORDINATOR_AFTER = timedelta(days=3)
+CONFIRM_REMINDER = "confirm-reminder"
+
+
+def run_housekeeping(
+    *, deployment: Deployment, store: Store, clock: Clock, limit: int = 100
+) -> dict[str, int]:
+    """Do what is due, at most ``limit`` of each kind per call; the next call does the rest."""
+    now = clock.now()
+    counts = {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0}
+
+    for signup_id, signup in store.signups_waiting(
+        SignupStatus.PENDING,
+        "created_at",
+        now - REMIND_UNCONFIRMED_AFTER,
+        limit,
+        unflagged="confirm_reminder_sent",
+    ):
+        mail = mail_document(
+            template=CONFIRM_REMINDER,
+            to=str(signup["email"]),
+            data={
+                "name": signup["name"],
+                "retention_days": deployment.initiative.privacy_retention_days,
+            },
+            signup_id=signup_id,
+            now=now,
+        )
+        fields = {"confirm_reminder_sent": True, "updated_at": now}
+        if _once(store, signup_id, fields, [(signup_mail_id(signup_id, CONFIRM_REMINDER), mail)]):
+            counts["confirm_reminders"] += 1
+
+    for signup_id, signup in store.signups_waiting(
+        SignupStatus.CONFIRMED,
+        "confirmed_at",
+        now - REMIND_COORDINATOR_AFTER,
+        limit,
+        unflagged="coordinator_reminder_sent",
+    ):
+        waiting = now - signup["confirmed_at"]  # type: ignore[operator]
+        mails = coordinator_mails(
+            COORDINATOR_REMINDER,
+            signup_id,
+            signup,
+            placement_of(signup, deployment),
+            deployment,
+            store,
+            now,
+            extra={"days_waiting": waiting.days},
+        )
+        fields = {"coordinator_reminder_sent": True, "updated_at": now}
+        if _once(store, signup_id, fields, mails):
+            counts["coordinator_reminders"] += 1
+
+    retention = timedelta(days=deployment.initiative.privacy_retention_days)
+    for signup_id, _ in store.signups_waiting(
+        SignupStatus.PENDING, "created_at", now - retention, limit
+    ):
+        if erase(
+            signup_id,
+            reason="expired",
+            deployment=deployment,
+            store=store,
+            clock=clock,
+            notify=False,
+        ):
+            counts["expired"] += 1
+
+    log.info("housekeeping done", extra=counts)
+    return counts
+
+
+def _once(store: Store, signup_id: str, fields, mails) -> bool:
+    try:
+        return store.advance_signup(signup_id, fields, mails)
+    except SignupGone:
+        return False

@@ -1,0 +1,269 @@
+"""The resident's journey after signing up: confirm, added to the group, leave.
+
+Every step is a write that cannot race: the mail that announces a step has a fixed id, and the
+create of that mail decides who performs the step (see ``Store.advance_signup``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+
+from .clock import Clock
+from .config import Deployment, Group, Person, parse_house_number
+from .model import SignupStatus, mail_document, signup_mail_id
+from .store import SignupGone, Store
+
+log = logging.getLogger(__name__)
+
+COORDINATOR_ALERT = "coordinator-alert"
+COORDINATOR_REMINDER = "coordinator-reminder"
+COORDINATOR_REMOVE = "coordinator-remove"
+ADDED = "added"
+LEFT = "left"
+
+
+class NotConfirmed(Exception):
+    """The coordinator's link was used for a sign-up that has not been confirmed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    group: Group | None  # None: no group could take the resident; the regiegroep decides
+    seat: str | None
+
+    def recipients(self, deployment: Deployment) -> tuple[Person, ...]:
+        return (self.group.coordinator,) if self.group else deployment.regiegroep
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    name: str
+    group_name: str | None
+    already: bool  # the step had been taken before; nothing changed now
+
+
+def confirm(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> StepResult:
+    """pending -> confirmed: place the resident in a group and alert its coordinator."""
+    signup = _existing(store, signup_id)
+    if signup["status"] != SignupStatus.PENDING:
+        return _result(signup, deployment, already=True)
+    now = clock.now()
+    placement = _place(signup_id, signup, deployment, store, now)
+    mails = coordinator_mails(
+        COORDINATOR_ALERT, signup_id, signup, placement, deployment, store, now
+    )
+    fields = {
+        "status": SignupStatus.CONFIRMED.value,
+        "group": placement.group.id if placement.group else None,
+        "seat": placement.seat,
+        "confirmed_at": now,
+        "updated_at": now,
+    }
+    try:
+        done = store.advance_signup(signup_id, fields, mails)
+    except SignupGone:
+        done = False
+    if not done:
+        # Another request confirmed (or an erasure removed) it meanwhile: give the place back.
+        if placement.seat:
+            store.release_seat(placement.seat)
+        return _result(_existing(store, signup_id), deployment, already=True)
+    log.info(
+        "sign-up confirmed",
+        extra={"signup_id": signup_id, "group": fields["group"] or "regiegroep"},
+    )
+    return _result({**signup, **fields}, deployment, already=False)
+
+
+def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> StepResult:
+    """confirmed -> active: the coordinator added the resident; tell the resident."""
+    signup = _existing(store, signup_id)
+    if signup["status"] == SignupStatus.ACTIVE:
+        return _result(signup, deployment, already=True)
+    if signup["status"] != SignupStatus.CONFIRMED:
+        raise NotConfirmed(signup_id)
+    now = clock.now()
+    group = deployment.group(str(signup.get("group") or ""))
+    mail = mail_document(
+        template=ADDED,
+        to=str(signup["email"]),
+        data={"name": signup["name"], "group_name": group.name if group else None},
+        signup_id=signup_id,
+        now=now,
+    )
+    fields = {"status": SignupStatus.ACTIVE.value, "added_at": now, "updated_at": now}
+    if not store.advance_signup(signup_id, fields, [(signup_mail_id(signup_id, ADDED), mail)]):
+        return _result(_existing(store, signup_id), deployment, already=True)
+    log.info("member added", extra={"signup_id": signup_id})
+    return _result({**signup, **fields}, deployment, already=False)
+
+
+def leave(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> bool:
+    """Erase the resident (AVG art. 17) and tell them and their coordinator. False: nothing
+    was left to erase."""
+    return erase(signup_id, reason="left", deployment=deployment, store=store, clock=clock)
+
+
+def erase(
+    signup_id: str,
+    *,
+    reason: str,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    notify: bool = True,
+) -> bool:
+    """Delete the sign-up, its keys, its place and its mail; keep only that it happened."""
+    signup = store.get_signup(signup_id)
+    if signup is None:
+        return False
+    now = clock.now()
+    erasure = {
+        "reason": reason,
+        "status": signup.get("status"),
+        "group": signup.get("group"),
+        "signed_up_at": signup.get("created_at"),
+        "erased_at": now,
+    }
+    notices = _erasure_notices(signup_id, signup, deployment, now) if notify else []
+    erased = store.erase_signup(signup_id, signup, erasure, notices)
+    if erased:
+        log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})
+    return erased
+
+
+def _erasure_notices(
+    signup_id: str, signup: dict[str, object], deployment: Deployment, now: datetime
+) -> list[tuple[str, dict[str, object]]]:
+    """The goodbye to the resident and, if a coordinator knows them, the request to remove.
+
+    These mails carry no ``signup_id``: the sign-up is gone, and the mails are scrubbed of
+    personal data once sent.
+    """
+    notices = [
+        (
+            f"erasure-{signup_id}-{LEFT}",
+            mail_document(
+                template=LEFT, to=str(signup["email"]), data={"name": signup["name"]}, now=now
+            ),
+        )
+    ]
+    if signup.get("status") == SignupStatus.PENDING:
+        return notices
+    group = deployment.group(str(signup.get("group") or ""))
+    placement = Placement(group=group, seat=None)
+    for number, person in enumerate(placement.recipients(deployment)):
+        data = {
+            "recipient_name": person.name,
+            "member": {
+                "name": signup["name"],
+                "phone_display": phone_display(str(signup["phone"])),
+            },
+            "group_name": group.name if group else None,
+            "was_added": signup.get("status") == SignupStatus.ACTIVE,
+        }
+        notices.append(
+            (
+                f"erasure-{signup_id}-{COORDINATOR_REMOVE}-{number}",
+                mail_document(template=COORDINATOR_REMOVE, to=person.email, data=data, now=now),
+            )
+        )
+    return notices
+
+
+def coordinator_mails(
+    template: str,
+    signup_id: str,
+    signup: dict[str, object],
+    placement: Placement,
+    deployment: Deployment,
+    store: Store,
+    now: datetime,
+    extra: Mapping[str, object] | None = None,
+) -> list[tuple[str, dict[str, object]]]:
+    """What a coordinator needs to add the resident, to each person who should add them."""
+    group = placement.group
+    phone = str(signup["phone"])
+    postcode = str(signup["postcode"])
+    member = {
+        "name": signup["name"],
+        "street": signup["street"],
+        "house_number": signup["house_number"],
+        "postcode_display": f"{postcode[:4]} {postcode[4:]}",
+        "phone": phone,
+        "phone_display": phone_display(phone),
+        "email": signup["email"],
+    }
+    mails = []
+    for number, person in enumerate(placement.recipients(deployment)):
+        data = {
+            "recipient_name": person.name,
+            "member": member,
+            "group_name": group.name if group else None,
+            "member_count": store.count_seats(group.id) if group else None,
+            "capacity": group.capacity if group else None,
+            "fallback": group is None,
+            "wa_me_url": f"https://wa.me/{phone.lstrip('+')}",
+            **(extra or {}),
+        }
+        mail = mail_document(
+            template=template, to=person.email, data=data, signup_id=signup_id, now=now
+        )
+        mails.append((signup_mail_id(signup_id, template, number), mail))
+    return mails
+
+
+def placement_of(signup: dict[str, object], deployment: Deployment) -> Placement:
+    """Where a confirmed sign-up was placed, as recorded on it."""
+    return Placement(group=deployment.group(str(signup.get("group") or "")), seat=None)
+
+
+def phone_display(e164: str) -> str:
+    """+31612345678 -> 06 12345678 for Dutch numbers; international format otherwise."""
+    number = phonenumbers.parse(e164)
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 31
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def _place(
+    signup_id: str, signup: dict[str, object], deployment: Deployment, store: Store, now: datetime
+) -> Placement:
+    """The first group of the resident's area with a free place; else the regiegroep.
+
+    The area is worked out again from the address, so that a changed configuration applies to
+    sign-ups confirmed after the change.
+    """
+    parsed = parse_house_number(str(signup["house_number"]))
+    area = (
+        deployment.area_for(str(signup["postcode"]), str(signup["street"]), parsed[0])
+        if parsed
+        else None
+    )
+    for group in deployment.groups_in(area.id) if area else ():
+        seat = store.claim_seat(group.id, group.capacity, signup_id, now)
+        if seat is not None:
+            return Placement(group=group, seat=seat)
+    return Placement(group=None, seat=None)
+
+
+def _existing(store: Store, signup_id: str) -> dict[str, object]:
+    signup = store.get_signup(signup_id)
+    if signup is None:
+        raise SignupGone(signup_id)
+    return signup
+
+
+def _result(signup: dict[str, object], deployment: Deployment, *, already: bool) -> StepResult:
+    group = deployment.group(str(signup.get("group") or ""))
+    return StepResult(
+        name=str(signup["name"]), group_name=group.name if group else None, already=already
+    )

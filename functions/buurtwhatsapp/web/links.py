@@ -1,0 +1,117 @@
+"""The pages behind signed links: a GET shows one button, only the POST changes anything
+(mail scanners open links, and must not confirm or erase on a resident's behalf)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flask
+
+from .. import membership
+from ..bootstrap import Runtime
+from ..links import InvalidLink, Purpose
+from ..store import SignupGone
+from .http import page_response
+
+# A damaged or forged link is a bad request; an expired or used one is gone for good.
+LINK_PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 410}
+
+
+class LinkRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+Page = Callable[[str, Runtime], flask.Response]
+
+
+def link_page(purpose: Purpose, page: Page) -> Callable[[flask.Request, Runtime], flask.Response]:
+    """Verify the link's token for ``purpose``; show the page, or say kindly why not."""
+
+    def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
+        try:
+            try:
+                signup_id = runtime.links.verify(purpose, request.args.get("token", ""))
+            except InvalidLink as error:
+                raise LinkRefused("expired" if error.expired else "invalid") from error
+            try:
+                return page(signup_id, runtime)
+            except SignupGone as error:
+                raise LinkRefused("used") from error
+            except membership.NotConfirmed as error:
+                raise LinkRefused("invalid") from error
+        except LinkRefused as refused:
+            return page_response(
+                runtime.templates,
+                "pages/link_problem.html",
+                LINK_PROBLEM_STATUS[refused.reason],
+                reason=refused.reason,
+                purpose=purpose.value,
+            )
+
+    return handle
+
+
+def _signup(signup_id: str, runtime: Runtime) -> dict[str, object]:
+    signup = runtime.store.get_signup(signup_id)
+    if signup is None:
+        raise SignupGone(signup_id)
+    return signup
+
+
+def _collaborators(runtime: Runtime) -> dict[str, object]:
+    return {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
+
+
+def _show_confirm(signup_id: str, runtime: Runtime) -> flask.Response:
+    signup = _signup(signup_id, runtime)
+    return page_response(runtime.templates, "pages/confirm.html", name=signup["name"])
+
+
+def _confirm(signup_id: str, runtime: Runtime) -> flask.Response:
+    result = membership.confirm(signup_id, **_collaborators(runtime))
+    return page_response(
+        runtime.templates,
+        "pages/confirmed.html",
+        name=result.name,
+        group_name=result.group_name,
+        already=result.already,
+    )
+
+
+def _show_added(signup_id: str, runtime: Runtime) -> flask.Response:
+    signup = _signup(signup_id, runtime)
+    group = runtime.deployment.group(str(signup.get("group") or ""))
+    return page_response(
+        runtime.templates,
+        "pages/added.html",
+        member_name=signup["name"],
+        group_name=group.name if group else None,
+    )
+
+
+def _added(signup_id: str, runtime: Runtime) -> flask.Response:
+    result = membership.mark_added(signup_id, **_collaborators(runtime))
+    return page_response(
+        runtime.templates, "pages/added_done.html", member_name=result.name, already=result.already
+    )
+
+
+def _show_leave(signup_id: str, runtime: Runtime) -> flask.Response:
+    signup = _signup(signup_id, runtime)
+    return page_response(runtime.templates, "pages/leave.html", name=signup["name"])
+
+
+def _leave(signup_id: str, runtime: Runtime) -> flask.Response:
+    if not membership.leave(signup_id, **_collaborators(runtime)):
+        raise SignupGone(signup_id)
+    return page_response(runtime.templates, "pages/left.html", already=False)
+
+
+show_confirm = link_page(Purpose.CONFIRM, _show_confirm)
+confirm = link_page(Purpose.CONFIRM, _confirm)
+show_added = link_page(Purpose.ADDED, _show_added)
+added = link_page(Purpose.ADDED, _added)
+show_leave = link_page(Purpose.LEAVE, _show_leave)
+leave = link_page(Purpose.LEAVE, _leave)

@@ -1,0 +1,216 @@
+"""Group assignment, capacity, the regiegroep fallback, races and housekeeping: the services
+against a real emulator, with a clock the test moves."""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+
+from buurtwhatsapp.config import Group
+from buurtwhatsapp.housekeeping import run_housekeeping
+from buurtwhatsapp.membership import confirm, leave, mark_added
+from buurtwhatsapp.model import GROUP_SEATS, MAIL, SIGNUP_KEYS, SIGNUPS
+from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.store import Store
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def store(firestore_client) -> Store:
+    return Store(firestore_client)
+
+
+def documents(client, collection):
+    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
+
+
+def templates_of(client):
+    return sorted(mail["template"] for mail in documents(client, MAIL).values())
+
+
+def resident(valid_signup, number: int, **address) -> dict[str, object]:
+    """A distinct resident (own phone and e-mail) at the given address."""
+    return {
+        **valid_signup,
+        "email": f"bewoner{number}@example.org",
+        "phone": f"06-2345{number:04d}",
+        **address,
+    }
+
+
+def signed_up(store, deployment, clock, firestore_client, raw) -> str:
+    before = set(documents(firestore_client, SIGNUPS))
+    sign_up(raw, deployment=deployment, store=store, clock=clock)
+    [signup_id] = set(documents(firestore_client, SIGNUPS)) - before
+    return signup_id
+
+
+def with_groups(deployment, *groups: Group):
+    return dataclasses.replace(deployment, groups=groups)
+
+
+@pytest.mark.parametrize(
+    ("street", "number", "group"),
+    [
+        ("Lisserweg", "480", "dorp"),  # first number of the range
+        ("Lisserweg", "530", "dorp"),  # last number of the range
+        ("Lisserweg", "479", "buitengebied"),  # one below
+        ("Lisserweg", "531", "buitengebied"),  # one above
+        ("Lisserweg", "480-B", "dorp"),  # an addition does not move the number
+        ("Dorpsstraat", "49", "dorp"),  # odd side, last number
+        ("Dorpsstraat", "48", "buitengebied"),  # even side is not in the range
+        ("Dorpsstraat", "51", "buitengebied"),  # past the range
+        ("kagerdreef", "1", "dorp"),  # the whole street, however it is written
+    ],
+)
+def test_the_group_follows_the_address_at_the_edges_of_ranges(
+    store, deployment, clock, firestore_client, valid_signup, street, number, group
+):
+    raw = resident(valid_signup, 1, street=street, house_number=number)
+    signup_id = signed_up(store, deployment, clock, firestore_client, raw)
+    result = confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    assert result.group_name == deployment.group(group).name
+    assert documents(firestore_client, SIGNUPS)[signup_id]["group"] == group
+
+
+def test_a_full_group_passes_on_to_the_next_group_of_the_area_then_to_the_regiegroep(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    first = dataclasses.replace(deployment.group("dorp"), capacity=1)
+    second = dataclasses.replace(first, id="dorp-2", name="Dorp 2")
+    small = with_groups(deployment, first, second, deployment.group("buitengebied"))
+    placed = []
+    for number in range(3):
+        raw = resident(valid_signup, number, street="Kagerdreef", house_number=str(number + 1))
+        signup_id = signed_up(store, small, clock, firestore_client, raw)
+        placed.append(confirm(signup_id, deployment=small, store=store, clock=clock).group_name)
+
+    assert placed == [first.name, "Dorp 2", None]
+    fallback = [
+        mail
+        for mail in documents(firestore_client, MAIL).values()
+        if mail["template"] == "coordinator-alert" and mail["data"]["fallback"]
+    ]
+    assert sorted(mail["to"] for mail in fallback) == sorted(
+        person.email for person in deployment.regiegroep
+    )
+
+
+def test_a_place_freed_by_leaving_is_taken_again(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    one = dataclasses.replace(deployment.group("dorp"), capacity=1)
+    small = with_groups(deployment, one, deployment.group("buitengebied"))
+    ids = [
+        signed_up(
+            store, small, clock, firestore_client, resident(valid_signup, n, street="Kagerdreef")
+        )
+        for n in range(2)
+    ]
+    confirm(ids[0], deployment=small, store=store, clock=clock)
+    leave(ids[0], deployment=small, store=store, clock=clock)
+    assert confirm(ids[1], deployment=small, store=store, clock=clock).group_name == one.name
+
+
+def test_concurrent_confirms_never_overfill_a_group(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    three = dataclasses.replace(deployment.group("dorp"), capacity=3)
+    small = with_groups(deployment, three, deployment.group("buitengebied"))
+    ids = [
+        signed_up(
+            store, small, clock, firestore_client, resident(valid_signup, n, street="Kagerdreef")
+        )
+        for n in range(8)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda i: confirm(i, deployment=small, store=store, clock=clock), ids)
+        )
+
+    assert sum(result.group_name == three.name for result in results) == 3
+    assert sum(result.group_name is None for result in results) == 5
+    assert len(documents(firestore_client, GROUP_SEATS)) == 3
+
+
+def test_confirming_one_signup_eight_times_at_once_alerts_once(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(
+                lambda _: confirm(signup_id, deployment=deployment, store=store, clock=clock),
+                range(8),
+            )
+        )
+
+    assert sum(not result.already for result in results) == 1
+    assert templates_of(firestore_client).count("coordinator-alert") == 1
+    assert len(documents(firestore_client, GROUP_SEATS)) == 1
+
+
+def test_reminders_fire_once_whatever_the_schedule(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    waiting = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirmed = signed_up(store, deployment, clock, firestore_client, resident(valid_signup, 2))
+    confirm(confirmed, deployment=deployment, store=store, clock=clock)
+
+    def housekeeping():
+        return run_housekeeping(deployment=deployment, store=store, clock=clock)
+
+    clock.current += timedelta(days=3) - timedelta(minutes=1)
+    assert housekeeping() == {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0}
+    clock.current += timedelta(minutes=1)
+    assert housekeeping() == {"confirm_reminders": 1, "coordinator_reminders": 1, "expired": 0}
+    for _ in range(3):
+        clock.current += timedelta(hours=7)
+        assert housekeeping() == {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0}
+
+    names = templates_of(firestore_client)
+    assert names.count("confirm-reminder") == 1
+    assert names.count("coordinator-reminder") == 1
+    reminder = next(
+        mail
+        for mail in documents(firestore_client, MAIL).values()
+        if mail["template"] == "coordinator-reminder"
+    )
+    assert reminder["data"]["days_waiting"] == 3
+    assert waiting in documents(firestore_client, SIGNUPS)
+
+
+def test_an_added_member_gets_no_coordinator_reminder(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    mark_added(signup_id, deployment=deployment, store=store, clock=clock)
+    clock.current += timedelta(days=4)
+    assert (
+        run_housekeeping(deployment=deployment, store=store, clock=clock)["coordinator_reminders"]
+        == 0
+    )
+
+
+def test_unconfirmed_signups_expire_after_the_retention_period(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    signed_up(store, deployment, clock, firestore_client, valid_signup)
+    retention = timedelta(days=deployment.initiative.privacy_retention_days)
+
+    clock.current += retention - timedelta(minutes=1)
+    assert run_housekeeping(deployment=deployment, store=store, clock=clock)["expired"] == 0
+    clock.current += timedelta(minutes=1)
+    assert run_housekeeping(deployment=deployment, store=store, clock=clock)["expired"] == 1
+
+    assert documents(firestore_client, SIGNUPS) == {}
+    assert documents(firestore_client, SIGNUP_KEYS) == {}
+    assert [m for m in documents(firestore_client, MAIL).values() if m.get("to")] == []
+    # The same resident may sign up afresh afterwards.
+    sign_up(valid_signup, deployment=deployment, store=store, clock=clock)
+    assert len(documents(firestore_client, SIGNUPS)) == 1
