@@ -37,13 +37,20 @@ REQUIRED_MESSAGES = {
     "motivation": "Vertel in een paar zinnen waarom u coördinator wilt worden.",
 }
 
-CONDITION_MESSAGES = {
+SIGNUP_CONDITIONS = {
     "adult": "Deelnemen kan vanaf 18 jaar. Vink aan dat u 18 jaar of ouder bent.",
     "whatsapp": "Vink aan dat u WhatsApp hebt op een smartphone of tablet.",
     "rules": "Vink aan dat u akkoord gaat met de groepsregels.",
     "privacy": "Vink aan dat u akkoord gaat met de privacyverklaring.",
 }
 
+
+APPLICATION_CONDITIONS = {
+    "privacy": (
+        "Vink aan dat de regiegroep uw gegevens mag gebruiken om contact met u op te nemen "
+        "over uw aanmelding."
+    ),
+}
 
 MOBILE_TYPES = frozenset(
     {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -174,10 +181,11 @@ class _Fields:
             return None, None
         return Address(street=street, house_number=house_number, postcode=postcode), area.id
 
-    def conditions(self, fields: tuple[str, ...]) -> None:
-        for field in fields:
+    def conditions(self, messages: Mapping[str, str]) -> None:
+        """Each checkbox in ``messages`` must be ticked; its message says why otherwise."""
+        for field, message in messages.items():
             if not is_checked(self.raw.get(field)):
-                self.errors[field] = CONDITION_MESSAGES[field]
+                self.errors[field] = message
 
 
 def validate_signup(raw: Mapping[str, object], deployment: Deployment) -> SignupRequest:
@@ -188,7 +196,7 @@ def validate_signup(raw: Mapping[str, object], deployment: Deployment) -> Signup
     phone = fields.mobile_phone()
     address, area_id = fields.address(deployment)
     remarks = fields.text("remarks", required=False, multiline=True)
-    fields.conditions(("adult", "whatsapp", "rules", "privacy"))
+    fields.conditions(SIGNUP_CONDITIONS)
     if fields.errors or address is None or area_id is None:
         raise InvalidInput(fields.errors)
     return SignupRequest(
@@ -206,7 +214,7 @@ def validate_application(
     phone = fields.mobile_phone()
     address, area_id = fields.address(deployment)
     motivation = fields.text("motivation", multiline=True)
-    fields.conditions(("privacy",))
+    fields.conditions(APPLICATION_CONDITIONS)
     if fields.errors or address is None or area_id is None:
         raise InvalidInput(fields.errors)
     return CoordinatorApplication(

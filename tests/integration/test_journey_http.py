@@ -132,7 +132,8 @@ def test_an_expired_link_is_refused_with_410(function_client, firestore_client, 
 
 def test_added_before_confirm_is_refused(function_client, firestore_client, signed_up):
     response = function_client("added").post(link(Purpose.ADDED, signed_up))
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert "nog niet bevestigd" in response.get_data(as_text=True)
     assert status_of(firestore_client, signed_up) == "pending"
 
 

@@ -142,7 +142,7 @@ def content(html: str) -> str:
     """The text of the page between its header and its footer: what this page itself says."""
     start = html.index("</header>")
     end = html.index("<footer>")
-    return Page(f"<div>{html[start + len('</header>') : end]}</div>").one("div").text
+    return Page(f"<section>{html[start + len('</header>') : end]}</section>").one("section").text
 
 
 def content_links(html: str) -> list[str]:
@@ -399,12 +399,13 @@ TYPED = {
     "privacy": "on",
     "website": "http://spam.example",
 }
+# As validation answers TYPED: a ticked box has no problem.
 ERRORS = {
     "email": "Dit is geen geldig e-mailadres.",
     "phone": "Dit is een vast nummer. Vul een mobiel nummer in.",
     "motivation": "Vertel in een paar zinnen waarom u coördinator wilt worden.",
-    "privacy": "Vink aan dat de regiegroep uw gegevens mag gebruiken.",
 }
+PRIVACY_ERROR = "Vink aan dat de regiegroep uw gegevens mag gebruiken."
 
 
 def test_coordinator_form_ties_every_label_to_its_control(render):
@@ -477,6 +478,23 @@ def test_coordinator_form_marks_each_problem_next_to_its_field(render):
     for name in ("name", "street", "house_number", "postcode"):
         assert "aria-invalid" not in parsed.by_id(name).attrs, name
     assert Page(html).one("title").text.startswith("Controleer uw gegevens")
+
+
+def test_coordinator_form_marks_an_unticked_privacy_box(render):
+    typed = {**TYPED, "privacy": ""}
+    parsed = Page(render("coordinator.html", values=typed, errors={"privacy": PRIVACY_ERROR}))
+    privacy = parsed.by_id("privacy")
+    assert "checked" not in privacy.attrs
+    assert privacy.attrs.get("aria-invalid") == "true"
+    assert privacy.attrs.get("aria-describedby") == "privacy-error"
+    assert parsed.by_id("privacy-error").text == PRIVACY_ERROR
+    assert "aria-invalid" not in parsed.by_id("motivation").attrs
+
+
+def test_coordinator_motivation_without_a_problem_is_described_by_its_hint_only(render):
+    motivation = Page(render("coordinator.html", values={}, errors={})).by_id("motivation")
+    assert motivation.attrs.get("aria-describedby") == "motivation-hint"
+    assert Page(render("coordinator.html", values={}, errors={})).by_id("motivation").text == ""
 
 
 def test_coordinator_form_summarises_the_problems_with_links_to_the_fields(render):

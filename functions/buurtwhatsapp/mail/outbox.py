@@ -111,9 +111,10 @@ class Outbox:
                 "provider_message_id": provider_id,
                 "lease_until": None,
                 # Once sent, the address and contents are no longer needed: only the
-                # bookkeeping stays, so delivered mail keeps no personal data.
-                "to": firestore.DELETE_FIELD,
-                "data": firestore.DELETE_FIELD,
+                # bookkeeping stays, so delivered mail keeps no personal data. (Overwritten,
+                # not deleted: the npm emulator ignores field deletes.)
+                "to": None,
+                "data": None,
                 "updated_at": now,
                 "expire_at": now + KEEP_SENT,
             },
@@ -199,7 +200,7 @@ class Outbox:
                 "max_attempts": int(mail.get("attempts", 0)) + MAX_MAIL_ATTEMPTS,
                 "requeued_at": now,
                 "updated_at": now,
-                "expire_at": firestore.DELETE_FIELD,
+                "expire_at": None,
             }
         )
         return True

@@ -13,8 +13,9 @@ from ..links import InvalidLink, Purpose
 from ..store import SignupGone
 from .http import page_response
 
-# A damaged or forged link is a bad request; an expired or used one is gone for good.
-LINK_PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 410}
+# A damaged or forged link is a bad request; an expired or used one is gone for good; a
+# coordinator's link before the resident confirmed is a conflict with the sign-up's state.
+LINK_PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 410, "unconfirmed": 409}
 
 
 class LinkRefused(Exception):
@@ -40,7 +41,7 @@ def link_page(purpose: Purpose, page: Page) -> Callable[[flask.Request, Runtime]
             except SignupGone as error:
                 raise LinkRefused("used") from error
             except membership.NotConfirmed as error:
-                raise LinkRefused("invalid") from error
+                raise LinkRefused("unconfirmed") from error
         except LinkRefused as refused:
             return page_response(
                 runtime.templates,

@@ -1,0 +1,449 @@
+"""The mails after the werkwijze, rendered with the real templates and a full sample context.
+
+Residents get confirm-reminder and added (with the leave link in the footer) and left (after
+erasure, no leave link). Coordinators and the regiegroep get coordinator-alert,
+coordinator-reminder, coordinator-remove and application-alert; an applicant gets
+application-ack. None of those carries a leave link.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape, unescape
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from buurtwhatsapp.config import Initiative
+from buurtwhatsapp.rendering import RenderedMail, render_mail, template_environment
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+CONTACT = "buurtwhatsapp@buitenkaag.example"
+WEBSITE = "https://www.buitenkaag.example/buurtwhatsapp"
+PERSON = "Zoë van Dijk"
+COORDINATOR = "Jan Voorbeeld"
+GROUP = "Buurt WhatsApp Buitenkaag Dorp"
+CONFIRM_URL = "https://buurt.example/confirm?token=Y29uZmlybQ.c2lnbmF0dXJl"
+LEAVE_URL = "https://buurt.example/leave?token=bGVhdmU.bWFjLXZhbHVl"
+ADDED_URL = "https://buurt.example/added?token=YWRkZWQ.dG9rZW4tc2ln"
+WA_ME_URL = "https://wa.me/31612345678"
+FALLBACK = "Nog geen groep gevonden"
+LEAVE_LABEL = "Afmelden en uw gegevens laten wissen"
+HOSTILE_NAME = '<script>alert(1)</script> & "Zoë"'
+HOSTILE_NAME_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Zoë&#34;"
+
+MAILS = (
+    "coordinator-alert",
+    "coordinator-reminder",
+    "confirm-reminder",
+    "added",
+    "left",
+    "coordinator-remove",
+    "application-ack",
+    "application-alert",
+)
+RESIDENT_MAILS = ("confirm-reminder", "added")
+NO_LEAVE_LINK = (
+    "coordinator-alert",
+    "coordinator-reminder",
+    "coordinator-remove",
+    "application-alert",
+    "application-ack",
+    "left",
+)
+TO_A_COORDINATOR = (
+    "coordinator-alert",
+    "coordinator-reminder",
+    "coordinator-remove",
+    "application-alert",
+)
+URLS = {
+    "coordinator-alert": {"wa_me_url": WA_ME_URL, "added_url": ADDED_URL},
+    "coordinator-reminder": {"wa_me_url": WA_ME_URL, "added_url": ADDED_URL},
+    "confirm-reminder": {"confirm_url": CONFIRM_URL, "leave_url": LEAVE_URL},
+    "added": {"leave_url": LEAVE_URL},
+}
+SUBJECTS = {
+    "coordinator-alert": f"Nieuwe deelnemer voor {GROUP}: {PERSON}",
+    "coordinator-reminder": f"Herinnering: wilt u {PERSON} toevoegen aan de groep?",
+    "confirm-reminder": "Herinnering: bevestig uw aanmelding bij Buurt WhatsApp Buitenkaag",
+    "added": f"U bent toegevoegd aan de WhatsApp-groep {GROUP}",
+    "left": "U bent afgemeld bij Buurt WhatsApp Buitenkaag",
+    "coordinator-remove": f"Graag uit de groep halen: {PERSON} heeft zich afgemeld",
+    "application-ack": "Bedankt voor uw aanmelding als coördinator bij Buurt WhatsApp Buitenkaag",
+    "application-alert": f"Nieuwe aanmelding als coördinator: {PERSON}",
+}
+FALLBACK_SUBJECTS = {
+    "coordinator-alert": f"Nog geen groep voor nieuwe deelnemer {PERSON}",
+    "coordinator-reminder": f"Herinnering: nog geen groep voor {PERSON}",
+}
+# Where each mail's context holds the name of the person the mail is about.
+PERSON_KEY = {
+    "coordinator-alert": "member",
+    "coordinator-reminder": "member",
+    "coordinator-remove": "member",
+    "application-alert": "applicant",
+}
+# The one value each mail cannot do without, for the missing-value test.
+REQUIRED = {
+    "coordinator-alert": "added_url",
+    "coordinator-reminder": "days_waiting",
+    "confirm-reminder": "retention_days",
+    "added": "group_name",
+    "left": "name",
+    "coordinator-remove": "was_added",
+    "application-ack": "name",
+    "application-alert": "applicant",
+}
+
+
+def make_initiative(website: str | None = WEBSITE) -> Initiative:
+    return Initiative(
+        name="Buurt WhatsApp Buitenkaag",
+        place="Buitenkaag",
+        contact_email=CONTACT,
+        website=website,
+        rules_version="2026-11",
+        privacy_version="2026-11",
+        privacy_retention_days=30,
+    )
+
+
+def sample_context(mail: str, **overrides: object) -> dict[str, object]:
+    """A full context for ``mail``, as the code that queues it provides it."""
+    member = {
+        "name": PERSON,
+        "street": "Kagerdreef",
+        "house_number": "12a",
+        "postcode_display": "2158 AB",
+        "phone_display": "06 12345678",
+        "email": "zoe@example.org",
+    }
+    alert = {
+        "recipient_name": COORDINATOR,
+        "member": member,
+        "group_name": GROUP,
+        "member_count": 12,
+        "capacity": 250,
+        "fallback": False,
+        "wa_me_url": WA_ME_URL,
+        "added_url": ADDED_URL,
+    }
+    contexts: dict[str, dict[str, object]] = {
+        "coordinator-alert": alert,
+        "coordinator-reminder": {**alert, "days_waiting": 3},
+        "confirm-reminder": {
+            "name": PERSON,
+            "confirm_url": CONFIRM_URL,
+            "leave_url": LEAVE_URL,
+            "retention_days": 30,
+        },
+        "added": {"name": PERSON, "group_name": GROUP, "leave_url": LEAVE_URL},
+        "left": {"name": PERSON},
+        "coordinator-remove": {
+            "recipient_name": COORDINATOR,
+            "member": {"name": PERSON, "phone_display": "06 12345678"},
+            "group_name": GROUP,
+            "was_added": True,
+        },
+        "application-ack": {"name": PERSON},
+        "application-alert": {
+            "recipient_name": COORDINATOR,
+            "applicant": {
+                "name": PERSON,
+                "email": "zoe@example.org",
+                "phone_display": "06 12345678",
+                "street": "Kagerdreef",
+                "house_number": "12a",
+                "postcode_display": "2158 AB",
+                "motivation": "Ik woon hier al twintig jaar.\nIk ken veel buren.",
+            },
+        },
+    }
+    context: dict[str, object] = {"initiative": make_initiative(), **contexts[mail]}
+    context.update(overrides)
+    return context
+
+
+def with_person_name(mail: str, name: str) -> dict[str, object]:
+    context = sample_context(mail)
+    key = PERSON_KEY.get(mail)
+    if key is None:
+        context["name"] = name
+    else:
+        context[key] = {**context[key], "name": name}  # type: ignore[dict-item]
+    return context
+
+
+def hrefs(html: str) -> set[str]:
+    return {unescape(href) for href in re.findall(r'href="([^"]*)"', html)}
+
+
+def plain(fragment: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+@pytest.fixture(scope="module")
+def templates() -> jinja2.Environment:
+    return template_environment(TEMPLATES)
+
+
+@pytest.fixture(scope="module")
+def rendered(templates: jinja2.Environment) -> dict[str, RenderedMail]:
+    return {mail: render_mail(templates, mail, sample_context(mail)) for mail in MAILS}
+
+
+# --- Every mail -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_subject_is_one_nonempty_line(rendered, mail):
+    subject = rendered[mail].subject
+    assert subject.strip()
+    assert not any(character in subject for character in "\n\r\v\f\u2028\u2029")
+    assert subject == SUBJECTS[mail]
+
+
+@pytest.mark.parametrize(("mail", "key"), [(m, k) for m, urls in URLS.items() for k in urls])
+def test_every_given_url_is_linked_in_html_and_written_in_text(rendered, mail, key):
+    url = URLS[mail][key]
+    assert url in hrefs(rendered[mail].html), f"{key} is no link in the HTML part of {mail}"
+    assert re.search(rf"^{re.escape(url)}$", rendered[mail].text, re.M), (
+        f"{key} is not on a line of its own in the text part of {mail}"
+    )
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_the_person_is_named_in_both_parts(rendered, mail):
+    names = [PERSON, COORDINATOR] if mail in TO_A_COORDINATOR else [PERSON]
+    for name in names:
+        assert name in rendered[mail].html, f"{name!r} missing from the HTML part of {mail}"
+        assert name in rendered[mail].text, f"{name!r} missing from the text part of {mail}"
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_a_name_is_escaped_in_html_and_literal_in_text(templates, mail):
+    mail_parts = render_mail(templates, mail, with_person_name(mail, HOSTILE_NAME))
+    assert "<script>" not in mail_parts.html
+    assert HOSTILE_NAME_ESCAPED in mail_parts.html
+    assert HOSTILE_NAME in mail_parts.text
+    assert "&lt;" not in mail_parts.text and "&amp;" not in mail_parts.text
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_text_part_has_every_link_and_heading_of_the_html_part(rendered, mail):
+    html, text = rendered[mail].html, rendered[mail].text
+    links = hrefs(html)
+    assert links, f"{mail} has no links"
+    for href in links:
+        assert href.removeprefix("mailto:") in text, f"{href} missing from the text of {mail}"
+    headings = [plain(h) for h in re.findall(r"<h[12][^>]*>(.*?)</h[12]>", html, re.S)]
+    assert len(headings) >= 2, f"{mail} has fewer than two headings"
+    for heading in headings:
+        assert heading in text, f"section {heading!r} missing from the text of {mail}"
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_text_part_is_plain_and_tidy(rendered, mail):
+    text = rendered[mail].text
+    assert "<" not in text and "&lt;" not in text and "&amp;" not in text and "&#" not in text
+    assert "{{" not in text and "{%" not in text
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert all(line == line.rstrip() for line in text.split("\n"))
+    assert CONTACT in text
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_missing_values_are_never_written_as_none(templates, mail):
+    sparse = {
+        "initiative": make_initiative(website=None),
+        "group_name": None,
+        "member_count": None,
+        "capacity": None,
+    }
+    context = sample_context(mail)
+    context.update({key: value for key, value in sparse.items() if key in context})
+    parts = render_mail(templates, mail, context)
+    for body in (parts.subject, parts.html, parts.text):
+        assert "None" not in body
+    assert WEBSITE not in parts.html and WEBSITE not in parts.text
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_a_missing_context_value_raises(templates, mail):
+    context = sample_context(mail)
+    del context[REQUIRED[mail]]
+    with pytest.raises(jinja2.UndefinedError):
+        render_mail(templates, mail, context)
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_without_the_initiative_nothing_renders(templates, mail):
+    context = sample_context(mail)
+    del context["initiative"]
+    with pytest.raises(jinja2.UndefinedError):
+        render_mail(templates, mail, context)
+
+
+# --- Leave links ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mail", NO_LEAVE_LINK)
+def test_mails_to_non_members_carry_no_leave_link(templates, mail):
+    # Even with a leave_url at hand, the mail must not offer it.
+    parts = render_mail(templates, mail, sample_context(mail, leave_url=LEAVE_URL))
+    for body in (parts.html, parts.text):
+        assert "Afmelden" not in body
+        assert LEAVE_URL not in body
+    assert CONTACT in parts.html and CONTACT in parts.text
+
+
+@pytest.mark.parametrize("mail", RESIDENT_MAILS)
+def test_resident_mails_carry_the_leave_link_in_the_footer(rendered, mail):
+    html, text = rendered[mail].html, rendered[mail].text
+    assert re.search(rf'<a href="{re.escape(LEAVE_URL)}"[^>]*>{LEAVE_LABEL}</a>', html)
+    assert f"{LEAVE_LABEL}:\n{LEAVE_URL}\n" in text
+
+
+@pytest.mark.parametrize("mail", RESIDENT_MAILS)
+def test_resident_mails_need_the_leave_url(templates, mail):
+    context = sample_context(mail)
+    del context["leave_url"]
+    with pytest.raises(jinja2.UndefinedError, match="leave_url"):
+        render_mail(templates, mail, context)
+
+
+def test_left_says_no_more_mail_follows(rendered):
+    for body in (rendered["left"].html, rendered["left"].text):
+        assert "U ontvangt geen e-mail meer van ons" in body
+
+
+# --- Coordinator alert and reminder -------------------------------------------------------------
+
+ALERTS = ("coordinator-alert", "coordinator-reminder")
+NO_GROUP = {"fallback": True, "group_name": None, "member_count": None, "capacity": None}
+
+
+@pytest.mark.parametrize("mail", ALERTS)
+def test_fallback_wording_only_when_no_group_could_take_the_resident(templates, mail):
+    normal = render_mail(templates, mail, sample_context(mail))
+    fallback = render_mail(templates, mail, sample_context(mail, **NO_GROUP))
+    for body in (normal.subject, normal.html, normal.text):
+        assert FALLBACK.lower() not in body.lower() and "nog geen groep" not in body.lower()
+        assert "regiegroep" not in body
+    for body in (fallback.html, fallback.text):
+        assert FALLBACK in body
+        assert "regiegroep" in body
+        assert GROUP not in body
+    assert fallback.subject == FALLBACK_SUBJECTS[mail]
+
+
+@pytest.mark.parametrize("mail", ALERTS)
+def test_member_count_of_capacity_when_both_are_known(templates, mail):
+    both = render_mail(templates, mail, sample_context(mail, member_count=12, capacity=250))
+    count_only = render_mail(templates, mail, sample_context(mail, member_count=7, capacity=None))
+    neither = render_mail(templates, mail, sample_context(mail, member_count=None, capacity=None))
+    for body in (both.html, both.text):
+        assert "12 van 250" in body
+    for body in (count_only.html, count_only.text):
+        assert "7 deelnemers" in body
+        assert "7 van" not in body
+        assert "None" not in body
+    for body in (neither.html, neither.text):
+        assert not re.search(r"\d+ van \d+", body)
+        assert " deelnemers." not in body
+
+
+@pytest.mark.parametrize("mail", ALERTS)
+def test_alert_has_the_member_details_vcard_and_added_button(rendered, mail):
+    html, text = rendered[mail].html, rendered[mail].text
+    for body in (html, text):
+        for detail in ("Kagerdreef 12a, 2158 AB", "06 12345678", "zoe@example.org", GROUP):
+            assert detail in body, f"{detail!r} missing from {mail}"
+        assert f"contactkaartje van {PERSON} (een .vcf-bestand)" in " ".join(body.split())
+        assert "Deelnemers toevoegen" in body
+        assert "Ik heb deze deelnemer toegevoegd" in body
+        assert "vertrouwelijk" in body
+    button = re.search(r'<a href="([^"]+)"[^>]*>Ik heb deze deelnemer toegevoegd</a>', html)
+    assert button and unescape(button.group(1)) == ADDED_URL
+    assert "Ik heb deze deelnemer toegevoegd:\n" + ADDED_URL in text
+
+
+@pytest.mark.parametrize(("days", "expected"), [(1, "1 dag geleden"), (4, "4 dagen geleden")])
+def test_reminder_says_how_long_the_member_waits(templates, days, expected):
+    mail = render_mail(
+        templates, "coordinator-reminder", sample_context("coordinator-reminder", days_waiting=days)
+    )
+    for body in (mail.html, mail.text):
+        assert expected in body
+        assert "Al toegevoegd?" in body
+
+
+# --- The other mails ----------------------------------------------------------------------------
+
+
+def test_confirm_reminder_is_the_only_one_and_names_the_retention(templates):
+    mail = render_mail(
+        templates, "confirm-reminder", sample_context("confirm-reminder", retention_days=45)
+    )
+    for body in (mail.html, mail.text):
+        assert "45 dagen" in body
+        assert "30 dagen" not in body
+        assert "enige herinnering" in body
+
+
+@pytest.mark.parametrize(
+    ("group_name", "expected"),
+    [(GROUP, f"de WhatsApp-groep {GROUP}"), (None, "de WhatsApp-groep van")],
+)
+def test_added_names_the_group_when_known(templates, group_name, expected):
+    mail = render_mail(templates, "added", sample_context("added", group_name=group_name))
+    assert expected in mail.subject
+    assert expected in plain(mail.html)
+    assert expected in " ".join(mail.text.split())
+
+
+def test_added_recaps_the_rules(rendered):
+    for body in (rendered["added"].html, rendered["added"].text):
+        for expected in ("112", "0900-8844", "112 al gebeld", "verdachte situaties", CONTACT):
+            assert expected in body
+
+
+@pytest.mark.parametrize(
+    ("was_added", "present", "absent"),
+    [
+        (True, "Wilt u dit nummer verwijderen", "niet meer toe"),
+        (False, "Voeg deze deelnemer dus niet meer toe", "Wilt u dit nummer verwijderen"),
+    ],
+)
+def test_coordinator_remove_depends_on_whether_the_member_was_added(
+    templates, was_added, present, absent
+):
+    mail = render_mail(
+        templates, "coordinator-remove", sample_context("coordinator-remove", was_added=was_added)
+    )
+    for body in (mail.html, mail.text):
+        assert present in body
+        assert absent not in body
+        assert "06 12345678" in body
+        assert "gewist" in body
+        assert "het contact op uw telefoon" in body
+
+
+def test_application_alert_keeps_the_motivation_readable_and_escaped(templates):
+    motivation = "Ik woon hier al twintig jaar.\nIk ken <b>veel</b> buren.\n\nGroet"
+    context = sample_context("application-alert")
+    context["applicant"] = {**context["applicant"], "motivation": motivation}  # type: ignore[dict-item]
+    mail = render_mail(templates, "application-alert", context)
+    assert "<b>veel</b>" not in mail.html
+    assert re.search(r'white-space:pre-line;">' + re.escape(escape(motivation)), mail.html)
+    for line in ("Ik woon hier al twintig jaar.", "Ik ken <b>veel</b> buren.", "Groet"):
+        assert re.search(rf"^\s*{re.escape(line)}$", mail.text, re.M)
+
+
+def test_application_ack_explains_the_role_and_offers_erasure(rendered):
+    for body in (rendered["application-ack"].html, rendered["application-ack"].text):
+        for expected in ("regiegroep", "wijkagent", "één coördinator", "wissen", CONTACT):
+            assert expected in body
