@@ -1,4 +1,5 @@
-"""Cloud Functions entry points: each parses, calls one service, and answers. No logic here.
+"""Cloud Functions entry points: each names its handlers; the pipeline (web/serve.py) parses,
+checks and answers. No logic here.
 
 infra/functions.py lists them with their triggers; the dev server mounts each at its path.
 """
@@ -10,51 +11,37 @@ from buurtwhatsapp.mail.delivery import deliver
 from buurtwhatsapp.web import links, scheduled
 from buurtwhatsapp.web.events import created_mail_id
 from buurtwhatsapp.web.forms import COORDINATOR, SIGNUP
-from buurtwhatsapp.web.http import dispatch
-
-
-def _templates():
-    return bootstrap.runtime().templates
-
-
-def _serve(request, get=None, post=None):
-    """Answer ``request`` with the handler for its method, given the instance's runtime."""
-    handlers = {
-        method: (lambda r, handler=handler: handler(r, bootstrap.runtime()))
-        for method, handler in (("GET", get), ("POST", post))
-        if handler is not None
-    }
-    return dispatch(request, _templates, handlers)
+from buurtwhatsapp.web.serve import serve
 
 
 @functions_framework.http
 def signup(request):
     """GET the sign-up form; POST a sign-up."""
-    return _serve(request, get=SIGNUP.show, post=SIGNUP.submit)
+    return serve(request, {"GET": SIGNUP.show, "POST": SIGNUP.submit})
 
 
 @functions_framework.http
 def coordinator(request):
     """GET the coordinator application form; POST an application."""
-    return _serve(request, get=COORDINATOR.show, post=COORDINATOR.submit)
+    return serve(request, {"GET": COORDINATOR.show, "POST": COORDINATOR.submit})
 
 
 @functions_framework.http
 def confirm(request):
     """The resident's confirm link: GET a page with a button, POST confirms."""
-    return _serve(request, get=links.show_confirm, post=links.confirm)
+    return serve(request, {"GET": links.show_confirm, "POST": links.confirm})
 
 
 @functions_framework.http
 def added(request):
     """The coordinator's link: GET a page with a button, POST marks the member added."""
-    return _serve(request, get=links.show_added, post=links.added)
+    return serve(request, {"GET": links.show_added, "POST": links.added})
 
 
 @functions_framework.http
 def leave(request):
     """The leave link in every resident mail: GET a page with a button, POST erases."""
-    return _serve(request, get=links.show_leave, post=links.leave)
+    return serve(request, {"GET": links.show_leave, "POST": links.leave})
 
 
 @functions_framework.cloud_event
@@ -68,12 +55,10 @@ def deliver_mail(cloud_event):
 @functions_framework.http
 def sweep_mail(request):
     """Cloud Scheduler: deliver retries, lapsed leases and mail whose trigger never came."""
-    return dispatch(
-        request, _templates, {"POST": lambda r: scheduled.sweep_mail(r, bootstrap.mailer())}
-    )
+    return serve(request, {"POST": scheduled.sweep_mail}, browser_facing=False)
 
 
 @functions_framework.http
 def housekeeping(request):
     """Cloud Scheduler: reminders and the expiry of unconfirmed sign-ups."""
-    return _serve(request, post=scheduled.housekeeping)
+    return serve(request, {"POST": scheduled.housekeeping}, browser_facing=False)

@@ -16,6 +16,7 @@ from google.cloud import firestore
 from .clock import Clock, SystemClock
 from .config import Deployment, load_deployment
 from .links import Links
+from .logs import configure_logging
 from .mail.compose import Composer
 from .mail.delivery import Mailer
 from .mail.outbox import Outbox
@@ -24,6 +25,7 @@ from .rendering import template_environment
 from .settings import Settings
 from .store import Store
 from .validation import is_checked
+from .web.guard import OriginPolicy, RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,8 @@ class Runtime:
     templates: jinja2.Environment
     links: Links
     clock: Clock
+    origins: OriginPolicy
+    rate_limiter: RateLimiter  # per instance: the one piece of state kept between requests
 
 
 @functools.cache
@@ -46,6 +50,7 @@ def _firestore_client() -> firestore.Client:
 
 @functools.cache
 def runtime() -> Runtime:
+    configure_logging()
     settings = Settings.from_env()
     deployment = load_deployment(settings.deployment_file)
     templates = template_environment(settings.templates_dir)
@@ -59,6 +64,8 @@ def runtime() -> Runtime:
         templates=templates,
         links=Links(settings.signing_key, settings.public_base_url, clock),
         clock=clock,
+        origins=OriginPolicy((*settings.allowed_origins, settings.public_base_url)),
+        rate_limiter=RateLimiter(settings.rate_limit_posts, settings.rate_limit_window_seconds),
     )
 
 

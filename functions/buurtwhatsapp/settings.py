@@ -49,6 +49,8 @@ class Settings:
     smtp_security: str
     smtp_username: str | None
     smtp_password: str | None
+    rate_limit_posts: int
+    rate_limit_window_seconds: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +99,12 @@ class Settings:
             else:
                 ses_tags.append((tag_name.strip(), tag_value.strip()))
 
+        raw_rate = env.get("RATE_LIMIT", "20/600")
+        posts, _, window = raw_rate.partition("/")
+        if not (posts.isdigit() and window.isdigit() and int(posts) > 0 and int(window) > 0):
+            problems.append(f"RATE_LIMIT must be POSTS/SECONDS, e.g. 20/600 (got {raw_rate!r})")
+            posts, window = "0", "0"
+
         if problems:
             raise SettingsError("Invalid environment:\n" + "\n".join(f"- {p}" for p in problems))
 
@@ -131,4 +139,6 @@ class Settings:
             smtp_security=smtp_security,
             smtp_username=env.get("SMTP_USERNAME") or None,
             smtp_password=env.get("SMTP_PASSWORD") or None,
+            rate_limit_posts=int(posts),
+            rate_limit_window_seconds=int(window),
         )

@@ -3,6 +3,7 @@ coordinator application. Signed links as residents and coordinators receive them
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ import pytest
 
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.links import Links, Purpose
+from buurtwhatsapp.logs import CloudLoggingFormatter
 from buurtwhatsapp.mail.delivery import sweep
 from buurtwhatsapp.model import (
     APPLICATIONS,
@@ -218,3 +220,23 @@ def test_an_invalid_application_gets_every_problem(function_client, firestore_cl
     assert response.status_code == 422
     assert {"email", "phone", "motivation", "privacy", "postcode"} <= set(response.json["errors"])
     assert documents(firestore_client, APPLICATIONS) == {}
+
+
+def test_no_log_line_of_the_whole_journey_names_the_resident(
+    function_client, firestore_client, valid_signup, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    function_client("signup").post("/signup", data=valid_signup)
+    [signup_id] = documents(firestore_client, SIGNUPS)
+    function_client("confirm").post(link(Purpose.CONFIRM, signup_id))
+    function_client("added").post(link(Purpose.ADDED, signup_id))
+    sweep(bootstrap.mailer())
+    function_client("leave").post(link(Purpose.LEAVE, signup_id))
+    sweep(bootstrap.mailer())
+
+    formatter = CloudLoggingFormatter()
+    lines = [formatter.format(entry) for entry in caplog.records]
+    assert any(signup_id in line for line in lines), "the journey is traceable by id"
+    for line in lines:
+        for personal in ("Zoë", "zoe@example.org", "612345678", "Lisserweg", "2158"):
+            assert personal not in line, line

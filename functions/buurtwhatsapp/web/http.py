@@ -127,6 +127,7 @@ def dispatch(
         handler = handlers.get(method)
         if handler is None:
             allowed = sorted({*handlers, "HEAD"} if "GET" in handlers else set(handlers))
+            allowed = [m for m in allowed if m != "OPTIONS"]
             raise HttpProblem(
                 405,
                 "Deze methode wordt hier niet ondersteund.",
@@ -163,7 +164,6 @@ def problem_response(
             problem.status,
             problem.headers,
             message=problem.message,
-            status=problem.status,
         )
     except Exception:
         log.exception("error page could not be rendered")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import flask
 
+from .. import bootstrap
 from ..bootstrap import Runtime
 from ..housekeeping import run_housekeeping
-from ..mail.delivery import Mailer, sweep
+from ..mail.delivery import sweep
 from .http import json_response
 
 
-def sweep_mail(_request: flask.Request, mailer: Mailer) -> flask.Response:
-    return json_response(sweep(mailer), 200)
+def sweep_mail(_request: flask.Request, _runtime: Runtime) -> flask.Response:
+    return json_response(sweep(bootstrap.mailer()), 200)
 
 
 def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:

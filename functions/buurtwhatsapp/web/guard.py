@@ -1,0 +1,116 @@
+"""What every browser-facing function checks before it does anything: where a request comes
+from (Origin) and how often this client has posted lately (rate limit)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+import flask
+
+from .http import HttpProblem
+
+CORS_METHODS = "GET, POST"
+CORS_HEADERS = "Content-Type, Accept"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class OriginPolicy:
+    """Pages post to themselves; other sites may post only when they are allowed origins.
+
+    A browser names the page a request comes from in ``Origin``. Our own pages (same host) and
+    ``ALLOWED_ORIGINS`` (e.g. the initiative's website with an embedded form) pass and get CORS
+    headers; any other site is refused, so no page elsewhere can submit in a visitor's name.
+    Clients that send no Origin (curl, servers) are not browsers and pass, and so does the
+    opaque origin "null": our own pages send it, because their Referrer-Policy is no-referrer
+    (tokens travel in query strings), and the forms hold no session a foreign page could abuse.
+    """
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self._allowed = frozenset(_origin(origin) for origin in allowed)
+
+    def headers_for(self, request: flask.Request) -> dict[str, str]:
+        """The CORS headers for this request's answer; HttpProblem 403 for a foreign site."""
+        origin = request.headers.get("Origin")
+        if origin is None or origin == "null":
+            return {}
+        if urlsplit(origin).netloc.lower() == request.host.lower():
+            return {}
+        if _origin(origin) in self._allowed:
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        raise HttpProblem(
+            403,
+            "Dit formulier kan alleen via de website van het initiatief worden verstuurd.",
+        )
+
+    def preflight(self, request: flask.Request) -> flask.Response:
+        headers = self.headers_for(request)
+        if not headers:
+            raise HttpProblem(403, "Verzoeken van deze website worden niet aangenomen.")
+        response = flask.Response(status=204)
+        response.headers.update(
+            {
+                **headers,
+                "Access-Control-Allow-Methods": CORS_METHODS,
+                "Access-Control-Allow-Headers": CORS_HEADERS,
+                "Access-Control-Max-Age": "600",
+            }
+        )
+        return response
+
+
+class RateLimiter:
+    """At most ``limit`` posts per client per ``window`` seconds, counted in this instance.
+
+    Per instance only (Cloud Functions runs several): it stops a script hammering the form,
+    not a distributed attack, for which Cloud Armor or the load balancer is the place.
+    Clients are kept as a short hash of their address, never the address itself.
+    """
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._posts: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, request: flask.Request) -> None:
+        key = client_key(request)
+        now = self._clock()
+        with self._lock:
+            if len(self._posts) > 10_000:
+                self._forget_before(now - self._window)
+            posts = self._posts.setdefault(key, deque())
+            while posts and posts[0] <= now - self._window:
+                posts.popleft()
+            if len(posts) >= self._limit:
+                retry_after = max(1, int(posts[0] + self._window - now) + 1)
+                minutes = max(1, round(retry_after / 60))
+                raise HttpProblem(
+                    429,
+                    "U heeft dit formulier vaak achter elkaar verstuurd. Probeer het over "
+                    f"{minutes} {'minuut' if minutes == 1 else 'minuten'} opnieuw.",
+                    {"Retry-After": str(retry_after)},
+                )
+            posts.append(now)
+
+    def _forget_before(self, cutoff: float) -> None:
+        for key in [k for k, posts in self._posts.items() if not posts or posts[-1] <= cutoff]:
+            del self._posts[key]
+
+
+def client_key(request: flask.Request) -> str:
+    """Who is posting: the first address Google's front end saw, hashed."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    address = forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
+    return hashlib.sha256(address.encode()).hexdigest()[:16]
