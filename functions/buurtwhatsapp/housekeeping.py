@@ -14,11 +14,14 @@ from .clock import Clock
 from .config import Deployment
 from .membership import COORDINATOR_REMINDER, coordinator_mails, erase, placement_of
 from .model import SignupStatus, mail_document, signup_mail_id
-from .store import SignupGone, Store
+from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
 
 REMIND_UNCONFIRMED_AFTER = timedelta(days=3)
+# A confirm takes its place and records it within seconds; a place unrecorded after this long
+# belongs to a confirm that crashed.
+ORPHAN_SEAT_AGE = timedelta(hours=1)
 REMIND_COORDINATOR_AFTER = timedelta(days=3)
 CONFIRM_REMINDER = "confirm-reminder"
 
@@ -28,7 +31,7 @@ def run_housekeeping(
 ) -> dict[str, int]:
     """Do what is due, at most ``limit`` of each kind per call; the next call does the rest."""
     now = clock.now()
-    counts = {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0}
+    counts = {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0, "orphan_seats": 0}
 
     for signup_id, signup in store.signups_waiting(
         SignupStatus.PENDING,
@@ -48,7 +51,8 @@ def run_housekeeping(
             now=now,
         )
         fields = {"confirm_reminder_sent": True, "updated_at": now}
-        if _once(store, signup_id, fields, [(signup_mail_id(signup_id, CONFIRM_REMINDER), mail)]):
+        reminder = [(signup_mail_id(signup_id, CONFIRM_REMINDER), mail)]
+        if _once(store, signup_id, signup, fields, reminder, now):
             counts["confirm_reminders"] += 1
 
     for signup_id, signup in store.signups_waiting(
@@ -70,7 +74,7 @@ def run_housekeeping(
             extra={"days_waiting": waiting.days},
         )
         fields = {"coordinator_reminder_sent": True, "updated_at": now}
-        if _once(store, signup_id, fields, mails):
+        if _once(store, signup_id, signup, fields, mails, now):
             counts["coordinator_reminders"] += 1
 
     retention = timedelta(days=deployment.initiative.privacy_retention_days)
@@ -87,12 +91,16 @@ def run_housekeeping(
         ):
             counts["expired"] += 1
 
+    counts["orphan_seats"] = store.release_orphan_seats(now - ORPHAN_SEAT_AGE, limit)
     log.info("housekeeping done", extra=counts)
     return counts
 
 
-def _once(store: Store, signup_id: str, fields, mails) -> bool:
+def _once(store: Store, signup_id: str, signup, fields, mails, now) -> bool:
+    """Record a reminder against the sign-up as read; a sign-up that changed meanwhile is
+    skipped (the next run sees it as it is now)."""
     try:
-        return store.advance_signup(signup_id, fields, mails)
-    except SignupGone:
+        store.advance_signup(signup_id, signup, fields, mails, now)
+    except (Conflict, SignupGone):
         return False
+    return True

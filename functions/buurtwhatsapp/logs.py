@@ -28,6 +28,7 @@ LOGGED_FIELDS = (
     "confirm_reminders",
     "coordinator_reminders",
     "expired",
+    "orphan_seats",
 )
 
 

@@ -1,7 +1,8 @@
 """The resident's journey after signing up: confirm, added to the group, leave.
 
-Every step is a write that cannot race: the mail that announces a step has a fixed id, and the
-create of that mail decides who performs the step (see ``Store.advance_signup``).
+Every step is a write that cannot race (see store.py): it is made against the sign-up as it was
+read, and a writer that finds the sign-up changed reads again and decides again. The mail that
+announces a step has a fixed id, so even a stale step can never send it twice.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import phonenumbers
 from .clock import Clock
 from .config import Deployment, Group, Person, parse_house_number
 from .model import SignupStatus, mail_document, signup_mail_id
-from .store import SignupGone, Store
+from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
 
@@ -47,60 +48,74 @@ class StepResult:
     already: bool  # the step had been taken before; nothing changed now
 
 
+# How often a step is decided again after losing a race; a handful of residents clicking at
+# once settle in one or two rounds.
+ROUNDS = 5
+
+
 def confirm(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> StepResult:
     """pending -> confirmed: place the resident in a group and alert its coordinator."""
-    signup = _existing(store, signup_id)
-    if signup["status"] != SignupStatus.PENDING:
-        return _result(signup, deployment, already=True)
-    now = clock.now()
-    placement = _place(signup_id, signup, deployment, store, now)
-    mails = coordinator_mails(
-        COORDINATOR_ALERT, signup_id, signup, placement, deployment, store, now
-    )
-    fields = {
-        "status": SignupStatus.CONFIRMED.value,
-        "group": placement.group.id if placement.group else None,
-        "seat": placement.seat,
-        "confirmed_at": now,
-        "updated_at": now,
-    }
-    try:
-        done = store.advance_signup(signup_id, fields, mails)
-    except SignupGone:
-        done = False
-    if not done:
-        # Another request confirmed (or an erasure removed) it meanwhile: give the place back.
-        if placement.seat:
-            store.release_seat(placement.seat)
-        return _result(_existing(store, signup_id), deployment, already=True)
-    log.info(
-        "sign-up confirmed",
-        extra={"signup_id": signup_id, "group": fields["group"] or "regiegroep"},
-    )
-    return _result({**signup, **fields}, deployment, already=False)
+    for _round in range(ROUNDS):
+        signup = existing_signup(store, signup_id)
+        status = SignupStatus(str(signup["status"]))
+        if not status.can_become(SignupStatus.CONFIRMED):
+            return _result(signup, deployment, already=True)
+        now = clock.now()
+        placement = _place(signup_id, signup, deployment, store, now)
+        fields = {
+            "status": SignupStatus.CONFIRMED.value,
+            "group": placement.group.id if placement.group else None,
+            "seat": placement.seat,
+            "confirmed_at": now,
+            "updated_at": now,
+        }
+        mails = coordinator_mails(
+            COORDINATOR_ALERT, signup_id, signup, placement, deployment, store, now
+        )
+        try:
+            store.advance_signup(signup_id, signup, fields, mails, now)
+        except (Conflict, SignupGone):
+            # Changed meanwhile (confirmed by another click, erased, a mail re-sent): give the
+            # place back and decide again on what is there now.
+            if placement.seat:
+                store.release_seat(placement.seat)
+            continue
+        log.info(
+            "sign-up confirmed",
+            extra={"signup_id": signup_id, "group": fields["group"] or "regiegroep"},
+        )
+        return _result({**signup, **fields}, deployment, already=False)
+    raise Conflict(signup_id)
 
 
 def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> StepResult:
     """confirmed -> active: the coordinator added the resident; tell the resident."""
-    signup = _existing(store, signup_id)
-    if signup["status"] == SignupStatus.ACTIVE:
-        return _result(signup, deployment, already=True)
-    if signup["status"] != SignupStatus.CONFIRMED:
-        raise NotConfirmed(signup_id)
-    now = clock.now()
-    group = deployment.group(str(signup.get("group") or ""))
-    mail = mail_document(
-        template=ADDED,
-        to=str(signup["email"]),
-        data={"name": signup["name"], "group_name": group.name if group else None},
-        signup_id=signup_id,
-        now=now,
-    )
-    fields = {"status": SignupStatus.ACTIVE.value, "added_at": now, "updated_at": now}
-    if not store.advance_signup(signup_id, fields, [(signup_mail_id(signup_id, ADDED), mail)]):
-        return _result(_existing(store, signup_id), deployment, already=True)
-    log.info("member added", extra={"signup_id": signup_id})
-    return _result({**signup, **fields}, deployment, already=False)
+    for _round in range(ROUNDS):
+        signup = existing_signup(store, signup_id)
+        status = SignupStatus(str(signup["status"]))
+        if status is SignupStatus.ACTIVE:
+            return _result(signup, deployment, already=True)
+        if not status.can_become(SignupStatus.ACTIVE):
+            raise NotConfirmed(signup_id)
+        now = clock.now()
+        group = deployment.group_of(signup)
+        mail = mail_document(
+            template=ADDED,
+            to=str(signup["email"]),
+            data={"name": signup["name"], "group_name": group.name if group else None},
+            signup_id=signup_id,
+            now=now,
+        )
+        fields = {"status": SignupStatus.ACTIVE.value, "added_at": now, "updated_at": now}
+        try:
+            store.advance_signup(
+                signup_id, signup, fields, [(signup_mail_id(signup_id, ADDED), mail)], now
+            )
+        except Conflict:
+            continue
+        log.info("member added", extra={"signup_id": signup_id})
+        return _result({**signup, **fields}, deployment, already=False)
+    raise Conflict(signup_id)
 
 
 def leave(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> bool:
@@ -117,24 +132,33 @@ def erase(
     store: Store,
     clock: Clock,
     notify: bool = True,
+    only_if: SignupStatus | None = None,
 ) -> bool:
-    """Delete the sign-up, its keys, its place and its mail; keep only that it happened."""
-    signup = store.get_signup(signup_id)
-    if signup is None:
-        return False
-    now = clock.now()
-    erasure = {
-        "reason": reason,
-        "status": signup.get("status"),
-        "group": signup.get("group"),
-        "signed_up_at": signup.get("created_at"),
-        "erased_at": now,
-    }
-    notices = _erasure_notices(signup_id, signup, deployment, now) if notify else []
-    erased = store.erase_signup(signup_id, signup, erasure, notices)
-    if erased:
+    """Delete the sign-up, its keys, its place and its mail; keep only that it happened.
+
+    ``only_if``: erase only while the sign-up is in that state (expiry must not erase a
+    resident who confirmed a moment ago). False when there was nothing (left) to erase.
+    """
+    for _round in range(ROUNDS):
+        signup = store.get_signup(signup_id)
+        if signup is None or (only_if is not None and signup.get("status") != only_if):
+            return False
+        now = clock.now()
+        erasure = {
+            "reason": reason,
+            "status": signup.get("status"),
+            "group": signup.get("group"),
+            "signed_up_at": signup.get("created_at"),
+            "erased_at": now,
+        }
+        notices = _erasure_notices(signup_id, signup, deployment, now) if notify else []
+        try:
+            store.erase_signup(signup_id, signup, erasure, notices, now)
+        except Conflict:
+            continue
         log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})
-    return erased
+        return True
+    raise Conflict(signup_id)
 
 
 def _erasure_notices(
@@ -155,7 +179,7 @@ def _erasure_notices(
     ]
     if signup.get("status") == SignupStatus.PENDING:
         return notices
-    group = deployment.group(str(signup.get("group") or ""))
+    group = deployment.group_of(signup)
     placement = Placement(group=group, seat=None)
     for number, person in enumerate(placement.recipients(deployment)):
         data = {
@@ -220,7 +244,7 @@ def coordinator_mails(
 
 def placement_of(signup: dict[str, object], deployment: Deployment) -> Placement:
     """Where a confirmed sign-up was placed, as recorded on it."""
-    return Placement(group=deployment.group(str(signup.get("group") or "")), seat=None)
+    return Placement(group=deployment.group_of(signup), seat=None)
 
 
 def phone_display(e164: str) -> str:
@@ -255,7 +279,7 @@ def _place(
     return Placement(group=None, seat=None)
 
 
-def _existing(store: Store, signup_id: str) -> dict[str, object]:
+def existing_signup(store: Store, signup_id: str) -> dict[str, object]:
     signup = store.get_signup(signup_id)
     if signup is None:
         raise SignupGone(signup_id)
@@ -263,7 +287,7 @@ def _existing(store: Store, signup_id: str) -> dict[str, object]:
 
 
 def _result(signup: dict[str, object], deployment: Deployment, *, already: bool) -> StepResult:
-    group = deployment.group(str(signup.get("group") or ""))
+    group = deployment.group_of(signup)
     return StepResult(
         name=str(signup["name"]), group_name=group.name if group else None, already=already
     )

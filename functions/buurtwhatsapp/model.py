@@ -16,6 +16,7 @@ SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
 MAIL = "mail"
 MAIL_CLAIMS = "mail_claims"
+SIGNUP_REVISIONS = "signup_revisions"  # <signup id>.<n>: who made change n (see store.py)
 GROUP_SEATS = "group_seats"  # one document per occupied place in a WhatsApp group
 ERASURES = "erasures"  # that (not whom) a sign-up was erased, and why; no personal data
 APPLICATIONS = "applications"  # coordinator applications
@@ -132,6 +133,7 @@ def signup_document(
 ) -> dict[str, object]:
     return {
         "status": SignupStatus.PENDING.value,
+        "revision": 0,
         "name": request.name,
         "email": request.email,
         "phone": request.phone,

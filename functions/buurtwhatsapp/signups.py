@@ -87,6 +87,7 @@ def _repeat_signup(signup_id: str, signup: dict[str, object], store: Store, now:
     sequence = int(signup.get("confirmation_mails", 1)) + 1
     queued = store.queue_confirmation_resend(
         signup_id,
+        signup,
         sequence,
         confirmation_mail_id(signup_id, sequence),
         _confirmation_mail(signup_id, str(signup["email"]), str(signup["name"]), now),

@@ -6,13 +6,19 @@ are not relied on, because the npm emulator enforces neither and tests against i
 pass for logic that is wrong. The npm emulator package also applies a batch write by write and
 keeps the writes before a failing one (devstack's wrapper mends that); every batch here puts the
 creates that may fail first all the same, so that no store can keep half a batch.
+
+Every change to a sign-up after its creation is fenced by a revision: the batch that makes
+change n creates ``signup_revisions/<id>.<n>`` first and sets ``revision`` to n. Of any writers
+that read the same revision (a confirm and an erasure, say) exactly one commits; the others get
+``Conflict`` and decide again on a fresh read. So an erasure never misses a place or a mail that
+a confirm added meanwhile, and housekeeping never expires a sign-up confirmed a moment ago.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
@@ -24,6 +30,7 @@ from .model import (
     GROUP_SEATS,
     MAIL,
     SIGNUP_KEYS,
+    SIGNUP_REVISIONS,
     SIGNUPS,
     identity_keys,
 )
@@ -37,6 +44,14 @@ class IdentityTaken(Exception):
 
 class SignupGone(Exception):
     """The sign-up does not exist (any more): erased, expired, or never there."""
+
+
+class Conflict(Exception):
+    """Another writer changed the sign-up (or took the step) since it was read: read again."""
+
+
+# Revision documents only need to outlive a race of seconds; Firestore's TTL removes them.
+REVISION_TTL = timedelta(days=2)
 
 
 class Store:
@@ -96,27 +111,46 @@ class Store:
     def queue_confirmation_resend(
         self,
         signup_id: str,
+        signup: dict[str, object],
         sequence: int,
         mail_id: str,
         mail: dict[str, object],
         now: datetime,
     ) -> bool:
-        """Queue the ``sequence``-th confirmation mail; False if another request already did.
-
-        The mail id is fixed per sequence number, so of any number of racing requests that read
-        the same count, exactly one creates the mail and moves the count on.
-        """
+        """Queue the ``sequence``-th confirmation mail; False if another request got there first
+        or the sign-up changed meanwhile (erased, confirmed)."""
         batch = self._db.batch()
+        fence = self._fence(batch, signup_id, signup, now)
         batch.create(self._db.collection(MAIL).document(mail_id), mail)
         batch.update(
-            self._db.collection(SIGNUPS).document(signup_id),
-            {"confirmation_mails": sequence, "last_confirmation_mail_at": now, "updated_at": now},
+            self._signup(signup_id),
+            {
+                **fence,
+                "confirmation_mails": sequence,
+                "last_confirmation_mail_at": now,
+                "updated_at": now,
+            },
         )
         try:
             batch.commit()
-        except AlreadyExists:
+        except (AlreadyExists, NotFound):
             return False
         return True
+
+    def _fence(
+        self,
+        batch: firestore.WriteBatch,
+        signup_id: str,
+        signup: dict[str, object],
+        now: datetime,
+    ) -> dict[str, object]:
+        """Claim the next revision of the sign-up in ``batch`` (as its first write)."""
+        revision = int(signup.get("revision", 0)) + 1
+        batch.create(
+            self._db.collection(SIGNUP_REVISIONS).document(f"{signup_id}.{revision}"),
+            {"expire_at": now + REVISION_TTL},
+        )
+        return {"revision": revision}
 
     # --- the journey after sign-up ---------------------------------------------------------
 
@@ -156,23 +190,30 @@ class Store:
     def release_seat(self, seat_id: str) -> None:
         self._db.collection(GROUP_SEATS).document(seat_id).delete()
 
-    def advance_signup(self, signup_id: str, fields: dict[str, object], mails: Mails) -> bool:
-        """Queue the mails of a step and record it on the sign-up, once.
+    def advance_signup(
+        self,
+        signup_id: str,
+        signup: dict[str, object],
+        fields: dict[str, object],
+        mails: Mails,
+        now: datetime,
+    ) -> None:
+        """Record a step on the sign-up as it was read, and queue the step's mails; once.
 
-        The first mail's id is fixed for the step, so its create is what decides who performs
-        the step: False means it had been done already. SignupGone if there is no sign-up.
+        Conflict when the sign-up changed since it was read, or the step's mail (whose id is
+        fixed per step) exists already; SignupGone when there is no sign-up any more.
         """
         batch = self._db.batch()
+        fence = self._fence(batch, signup_id, signup, now)
         for mail_id, mail in mails:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
-        batch.update(self._signup(signup_id), fields)
+        batch.update(self._signup(signup_id), {**fields, **fence})
         try:
             batch.commit()
-        except AlreadyExists:
-            return False
+        except AlreadyExists as error:
+            raise Conflict(signup_id) from error
         except NotFound as error:
             raise SignupGone(signup_id) from error
-        return True
 
     def erase_signup(
         self,
@@ -180,13 +221,15 @@ class Store:
         signup: dict[str, object],
         erasure: dict[str, object],
         notices: Mails,
-    ) -> bool:
-        """Delete every trace of a resident and queue the notices; False if already erased.
+        now: datetime,
+    ) -> None:
+        """Delete every trace of a resident as read, and queue the notices.
 
-        The erasure record (which holds no personal data) is created first, so that of two
-        simultaneous requests only one deletes and notifies.
+        Conflict when the sign-up changed since it was read (read again: there may be a new
+        place or new mail to delete) or was erased by another request.
         """
         batch = self._db.batch()
+        self._fence(batch, signup_id, signup, now)
         batch.create(self._db.collection(ERASURES).document(signup_id), erasure)
         batch.delete(self._signup(signup_id))
         for key in identity_keys(str(signup["email"]), str(signup["phone"])):
@@ -202,9 +245,31 @@ class Store:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         try:
             batch.commit()
-        except AlreadyExists:
-            return False
-        return True
+        except AlreadyExists as error:
+            raise Conflict(signup_id) from error
+
+    def release_orphan_seats(self, claimed_before: datetime, limit: int) -> int:
+        """Free places whose sign-up does not hold them: left by a confirm that crashed between
+        taking the place and recording it. Only old places, so a confirm in flight is safe."""
+        seats = list(
+            self._db.collection(GROUP_SEATS)
+            .where(filter=FieldFilter("claimed_at", "<=", claimed_before))
+            .limit(limit)
+            .stream()
+        )
+        holders = {
+            snapshot.id: snapshot
+            for snapshot in self._db.get_all(
+                [self._signup(str(seat.get("signup_id"))) for seat in seats]
+            )
+        }
+        released = 0
+        for seat in seats:
+            holder = holders.get(str(seat.get("signup_id")))
+            if holder is None or (holder.to_dict() or {}).get("seat") != seat.id:
+                seat.reference.delete()
+                released += 1
+        return released
 
     def signups_waiting(
         self,

@@ -117,7 +117,7 @@ def test_eight_concurrent_deliveries_of_one_mail_send_once(
     assert transport.sent == ["m1"]
     assert sorted(outcomes) == sorted([Outcome.SENT] + [Outcome.SKIPPED] * 7)
     claims = list(firestore_client.collection(MAIL_CLAIMS).stream())
-    assert [claim.id for claim in claims] == ["m1.1"]
+    assert sorted(claim.id for claim in claims) == ["m1.1", "m1.1.closed"]
 
 
 def test_the_same_cloudevent_twice_sends_once(
@@ -219,6 +219,21 @@ def test_a_crash_after_the_claim_is_recovered_by_the_sweep_after_the_lease(
 
     assert transport.sent == ["m1"]
     assert mail_of(firestore_client)["attempts"] == 2
+
+
+def test_a_delivery_that_outlived_its_lease_cannot_overwrite_the_takeover(
+    firestore_client, mailer, transport, clock
+):
+    queue(firestore_client, clock)
+    slow = mailer.outbox.claim("m1", clock.now())  # ... and it hangs past its lease
+    clock.current += LEASE
+    assert sweep(mailer)["sent"] == 1  # the takeover sends attempt 2
+
+    mailer.outbox.record_failure(slow, "timeout", permanent=False, now=clock.now())
+
+    mail = mail_of(firestore_client)
+    assert (mail["status"], mail["attempts"]) == ("sent", 2)
+    assert transport.sent == ["m1"]
 
 
 def test_the_sweep_delivers_mail_whose_trigger_never_came_oldest_first_within_its_limit(

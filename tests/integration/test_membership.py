@@ -165,12 +165,27 @@ def test_reminders_fire_once_whatever_the_schedule(
         return run_housekeeping(deployment=deployment, store=store, clock=clock)
 
     clock.current += timedelta(days=3) - timedelta(minutes=1)
-    assert housekeeping() == {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0}
+    assert housekeeping() == {
+        "confirm_reminders": 0,
+        "coordinator_reminders": 0,
+        "expired": 0,
+        "orphan_seats": 0,
+    }
     clock.current += timedelta(minutes=1)
-    assert housekeeping() == {"confirm_reminders": 1, "coordinator_reminders": 1, "expired": 0}
+    assert housekeeping() == {
+        "confirm_reminders": 1,
+        "coordinator_reminders": 1,
+        "expired": 0,
+        "orphan_seats": 0,
+    }
     for _ in range(3):
         clock.current += timedelta(hours=7)
-        assert housekeeping() == {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0}
+        assert housekeeping() == {
+            "confirm_reminders": 0,
+            "coordinator_reminders": 0,
+            "expired": 0,
+            "orphan_seats": 0,
+        }
 
     names = templates_of(firestore_client)
     assert names.count("confirm-reminder") == 1
@@ -214,3 +229,55 @@ def test_unconfirmed_signups_expire_after_the_retention_period(
     # The same resident may sign up afresh afterwards.
     sign_up(valid_signup, deployment=deployment, store=store, clock=clock)
     assert len(documents(firestore_client, SIGNUPS)) == 1
+
+
+def test_an_erasure_that_read_before_a_confirm_reads_again_and_frees_the_place(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    from buurtwhatsapp.store import Conflict
+
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    stale = store.get_signup(signup_id)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+
+    with pytest.raises(Conflict):
+        store.erase_signup(signup_id, stale, {"reason": "left"}, [], clock.now())
+    assert leave(signup_id, deployment=deployment, store=store, clock=clock)
+    assert documents(firestore_client, GROUP_SEATS) == {}
+    assert documents(firestore_client, SIGNUPS) == {}
+    # The coordinator, who got the alert, is asked to remove the number.
+    assert "coordinator-remove" in templates_of(firestore_client)
+
+
+def test_expiry_spares_a_signup_confirmed_just_before(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    from buurtwhatsapp.membership import erase
+    from buurtwhatsapp.model import SignupStatus
+
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    expired = erase(
+        signup_id,
+        reason="expired",
+        deployment=deployment,
+        store=store,
+        clock=clock,
+        notify=False,
+        only_if=SignupStatus.PENDING,
+    )
+    assert expired is False
+    assert documents(firestore_client, SIGNUPS)[signup_id]["status"] == "confirmed"
+
+
+def test_a_place_left_by_a_crashed_confirm_is_freed_by_housekeeping(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    store.claim_seat("dorp", 10, signup_id, clock.now())  # ... and the instance dies
+    clock.current += timedelta(minutes=59)
+    run_housekeeping(deployment=deployment, store=store, clock=clock)
+    assert len(documents(firestore_client, GROUP_SEATS)) == 1
+    clock.current += timedelta(minutes=2)
+    assert run_housekeeping(deployment=deployment, store=store, clock=clock)["orphan_seats"] == 1
+    assert documents(firestore_client, GROUP_SEATS) == {}

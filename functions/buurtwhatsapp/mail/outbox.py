@@ -10,6 +10,10 @@ a retried event, the sweep) exactly one wins attempt n. The winner holds a lease
 the lease runs out and the sweep claims attempt n + 1. Transaction conflicts and update-time
 preconditions are deliberately not used: the npm emulator enforces neither.
 
+Attempt n is closed exactly once, by creating ``mail_claims/<mail id>.<n>.closed``: either its
+own delivery records the outcome, or a takeover after the lease closes it before claiming
+n + 1. So a delivery that outlived its lease cannot overwrite what the takeover recorded.
+
 Delivery is at least once: a crash after the transport accepted a mail but before ``sent`` was
 recorded sends it again after the lease. The lease is far longer than any transport timeout,
 so a slow but living delivery is never overtaken.
@@ -74,7 +78,11 @@ class Outbox:
             return None
         attempt = int(mail.get("attempts", 0)) + 1
         batch = self._db.batch()
-        # The create goes first: if it fails, nothing of the batch may have been applied.
+        # The creates go first: if one fails, nothing of the batch may have been applied.
+        if mail.get("status") == MailStatus.SENDING:
+            # Take over a lapsed lease: close the abandoned attempt so that its late result,
+            # should that delivery still be alive, is dropped.
+            self._close(batch, mail_id, attempt - 1, now)
         batch.create(
             self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}"),
             {
@@ -118,6 +126,7 @@ class Outbox:
                 "updated_at": now,
                 "expire_at": now + KEEP_SENT,
             },
+            now,
         )
 
     def record_failure(
@@ -136,6 +145,7 @@ class Outbox:
                     "updated_at": now,
                     "expire_at": now + KEEP_FAILED,
                 },
+                now,
             )
             return FailureOutcome(final=True, retry_at=None)
         retry_at = now + retry_delay(claim.attempt)
@@ -148,12 +158,27 @@ class Outbox:
                 "lease_until": None,
                 "updated_at": now,
             },
+            now,
         )
         return FailureOutcome(final=False, retry_at=retry_at)
 
-    def _finish(self, claim: Claim, fields: dict[str, object]) -> None:
+    def _close(
+        self, batch: firestore.WriteBatch, mail_id: str, attempt: int, now: datetime
+    ) -> None:
+        batch.create(
+            self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}.closed"),
+            {"closed_at": now, "expire_at": now + KEEP_FAILED},
+        )
+
+    def _finish(self, claim: Claim, fields: dict[str, object], now: datetime) -> None:
+        batch = self._db.batch()
+        self._close(batch, claim.mail_id, claim.attempt, now)
+        batch.update(self._mail(claim.mail_id), fields)
         try:
-            self._mail(claim.mail_id).update(fields)
+            batch.commit()
+        except AlreadyExists:
+            # The lease ran out and another delivery took over: its record stands.
+            log.warning("late delivery result dropped", extra={"mail_id": claim.mail_id})
         except NotFound:
             # Erased while it was being sent (the resident left): nothing left to record.
             log.info("mail erased during delivery", extra={"mail_id": claim.mail_id})
@@ -200,7 +225,7 @@ class Outbox:
                 "max_attempts": int(mail.get("attempts", 0)) + MAX_MAIL_ATTEMPTS,
                 "requeued_at": now,
                 "updated_at": now,
-                "expire_at": None,
+                "expire_at": now + KEEP_FAILED,
             }
         )
         return True

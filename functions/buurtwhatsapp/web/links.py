@@ -55,10 +55,7 @@ def link_page(purpose: Purpose, page: Page) -> Callable[[flask.Request, Runtime]
 
 
 def _signup(signup_id: str, runtime: Runtime) -> dict[str, object]:
-    signup = runtime.store.get_signup(signup_id)
-    if signup is None:
-        raise SignupGone(signup_id)
-    return signup
+    return membership.existing_signup(runtime.store, signup_id)
 
 
 def _collaborators(runtime: Runtime) -> dict[str, object]:
@@ -83,7 +80,7 @@ def _confirm(signup_id: str, runtime: Runtime) -> flask.Response:
 
 def _show_added(signup_id: str, runtime: Runtime) -> flask.Response:
     signup = _signup(signup_id, runtime)
-    group = runtime.deployment.group(str(signup.get("group") or ""))
+    group = runtime.deployment.group_of(signup)
     return page_response(
         runtime.templates,
         "pages/added.html",
