@@ -17,13 +17,13 @@ from buurtwhatsapp.web.serve import serve
 @functions_framework.http
 def signup(request):
     """GET the sign-up form; POST a sign-up."""
-    return serve(request, {"GET": SIGNUP.show, "POST": SIGNUP.submit})
+    return serve(request, {"GET": SIGNUP.show, "POST": SIGNUP.submit}, rate_limited=True)
 
 
 @functions_framework.http
 def coordinator(request):
     """GET the coordinator application form; POST an application."""
-    return serve(request, {"GET": COORDINATOR.show, "POST": COORDINATOR.submit})
+    return serve(request, {"GET": COORDINATOR.show, "POST": COORDINATOR.submit}, rate_limited=True)
 
 
 @functions_framework.http

@@ -232,6 +232,15 @@ class Initiative:
     rules_version: str
     privacy_version: str
     privacy_retention_days: int
+    # How texts name the whole area the groups cover ("Buitenkaag en het buitengebied");
+    # defaults to ``place``.
+    region: str = ""
+    # Optional sentence on the coordinator form: where coordinators are wanted most.
+    coordinators_wanted: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.region:
+            object.__setattr__(self, "region", self.place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +292,8 @@ _INITIATIVE_KEYS = (
     "rules_version",
     "privacy_version",
     "privacy_retention_days",
+    "region",
+    "coordinators_wanted",
 )
 _AREA_KEYS = ("id", "name", "postcodes", "streets")
 _STREET_KEYS = ("street", "first", "last", "parity")
@@ -480,6 +491,8 @@ class _Checker:
                     f"expected a web address starting with https://, found {_quote(website)}",
                 )
                 website = None
+        region = self.string(table, "region", place, required=False)
+        coordinators_wanted = self.string(table, "coordinators_wanted", place, required=False)
         rules_version = self.string(table, "rules_version", place)
         privacy_version = self.string(table, "privacy_version", place)
         retention = self.integer(table, "privacy_retention_days", place)
@@ -500,6 +513,8 @@ class _Checker:
             rules_version=rules_version,
             privacy_version=privacy_version,
             privacy_retention_days=retention,
+            region=region or "",
+            coordinators_wanted=coordinators_wanted,
         )
 
     def slug(self, table: dict, place: str, kind: str, seen: dict[str, str]) -> str | None:

@@ -222,6 +222,7 @@ def coordinator_mails(
         "phone": phone,
         "phone_display": phone_display(phone),
         "email": signup["email"],
+        "remarks": signup.get("remarks") or "",
     }
     mails = []
     for number, person in enumerate(placement.recipients(deployment)):

@@ -15,6 +15,7 @@ from .config import Deployment, normalise_postcode, parse_house_number
 from .model import Address, CoordinatorApplication, SignupRequest
 
 TRUE_VALUES = frozenset({"on", "true", "1"})
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 MAX_LENGTHS = {
     "name": 100,
@@ -39,7 +40,7 @@ REQUIRED_MESSAGES = {
 
 SIGNUP_CONDITIONS = {
     "adult": "Deelnemen kan vanaf 18 jaar. Vink aan dat u 18 jaar of ouder bent.",
-    "whatsapp": "Vink aan dat u WhatsApp hebt op een smartphone of tablet.",
+    "whatsapp": "Vink aan dat u WhatsApp heeft op een smartphone of tablet.",
     "rules": "Vink aan dat u akkoord gaat met de groepsregels.",
     "privacy": "Vink aan dat u akkoord gaat met de privacyverklaring.",
 }
@@ -90,7 +91,7 @@ class _Fields:
         if value is None:
             value = ""
         if not isinstance(value, str):
-            self.errors[field] = "Dit veld verwacht tekst."
+            self.errors[field] = "Vul hier tekst in."
             return ""
         if multiline:
             # Browsers send a textarea's line breaks as CR LF.
@@ -103,8 +104,13 @@ class _Fields:
         if len(value) > MAX_LENGTHS[field]:
             self.errors[field] = f"Gebruik hier hoogstens {MAX_LENGTHS[field]} tekens."
             return ""
+        # Control and format characters (line and paragraph separators, bidi overrides) would
+        # break a mail header or disguise a name in a coordinator's mail.
         allowed_controls = "\n\t" if multiline else ""
-        if any(unicodedata.category(c) == "Cc" and c not in allowed_controls for c in value):
+        if any(
+            unicodedata.category(c) in FORBIDDEN_CATEGORIES and c not in allowed_controls
+            for c in value
+        ):
             self.errors[field] = "Dit veld bevat tekens die hier niet kunnen staan."
             return ""
         return value

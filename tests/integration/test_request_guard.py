@@ -77,6 +77,10 @@ def test_too_many_posts_from_one_client_get_429_with_retry_after(
     assert 0 < int(response.headers["Retry-After"]) <= 601
     assert "Probeer het over 10 minuten opnieuw" in response.json["error"]
     assert len(list(firestore_client.collection(SIGNUPS).stream())) == 3
+    # The refusal carries CORS headers, so an allowed website can read it.
+    from_site = client.post("/signup", data=valid_signup, headers={"Origin": WEBSITE})
+    assert from_site.status_code == 429
+    assert from_site.headers["Access-Control-Allow-Origin"] == WEBSITE
     # Another client (another address) is not affected; reading is never limited.
     other = client.post(
         "/signup",
@@ -85,3 +89,11 @@ def test_too_many_posts_from_one_client_get_429_with_retry_after(
     )
     assert other.status_code == 303
     assert client.get("/signup").status_code == 200
+
+
+def test_links_are_not_rate_limited(function_client, monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT", "1/600")
+    bootstrap.reset()
+    confirm = function_client("confirm")
+    statuses = [confirm.post("/confirm?token=x").status_code for _ in range(3)]
+    assert statuses == [400, 400, 400]

@@ -325,10 +325,12 @@ REASON_TEXTS = {
 }
 PURPOSE_TEXTS = {
     ("expired", "confirm"): "Meld u opnieuw aan met dezelfde gegevens",
-    ("expired", "added"): "Misschien is dit lid al verwerkt.",
+    ("expired", "added"): (
+        "Misschien heeft u al eerder doorgegeven dat deze deelnemer is toegevoegd."
+    ),
     ("expired", "leave"): "Gebruik de afmeldlink in een recentere e-mail van ons.",
     ("used", "confirm"): "Misschien heeft u zich inmiddels afgemeld",
-    ("used", "added"): "Het lid bij deze link staat niet meer bij ons ingeschreven",
+    ("used", "added"): "De deelnemer bij deze link staat niet meer bij ons ingeschreven",
     ("used", "leave"): "er valt niets te wissen",
 }
 
@@ -438,7 +440,7 @@ def test_coordinator_form_has_a_required_motivation_and_privacy_checkbox(render)
 def test_coordinator_form_explains_the_role(render):
     text = content(render("coordinator.html", values={}, errors={}))
     assert "Elke WhatsApp-groep van Buurt WhatsApp Buitenkaag heeft één coördinator." in text
-    assert "voegt nieuwe leden toe" in text
+    assert "voegt nieuwe deelnemers toe" in text
     assert "Hoogstens drie coördinatoren vormen samen de regiegroep." in text
     assert "wijkagent" in text
     assert "buitengebied van Buitenkaag" in text

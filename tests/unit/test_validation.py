@@ -125,6 +125,12 @@ def test_line_breaks_in_a_name_are_refused_but_allowed_in_remarks(valid_signup, 
     assert validate_signup({**valid_signup, "remarks": typed}, deployment).remarks == remarks
 
 
+@pytest.mark.parametrize("hidden", ["\u2028", "\u2029", "\u202e", "\u200b"])
+def test_separators_and_bidi_controls_are_refused_in_a_name(hidden, valid_signup, deployment):
+    errors = errors_of({**valid_signup, "name": f"Jan{hidden}Jansen"}, deployment)
+    assert set(errors) == {"name"}
+
+
 def test_non_text_json_values_are_refused(valid_signup, deployment):
     errors = errors_of({**valid_signup, "name": ["Jan"], "street": 12}, deployment)
     assert set(errors) == {"name", "street"}

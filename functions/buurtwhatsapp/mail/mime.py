@@ -94,11 +94,14 @@ def build_mime(mail: OutgoingMail, *, date: datetime | None = None) -> EmailMess
         match = _CONTENT_TYPE.fullmatch(attachment.content_type)
         if not match or match[1].lower() in ("multipart", "message"):
             raise ValueError(f"{field}.content_type must be a single-part type/subtype")
+        maintype, subtype = match[1].lower(), match[2].lower()
         message.add_attachment(
             attachment.content,
-            maintype=match[1].lower(),
-            subtype=match[2].lower(),
+            maintype=maintype,
+            subtype=subtype,
             filename=attachment.filename,
+            # Text attachments (the vCard) are UTF-8: say so, or "Zoë" arrives garbled.
+            params={"charset": "utf-8"} if maintype == "text" else {},
         )
 
     # EmailMessage gives every part it creates its own MIME-Version; only the top level needs it.

@@ -110,7 +110,8 @@ class RateLimiter:
 
 
 def client_key(request: flask.Request) -> str:
-    """Who is posting: the first address Google's front end saw, hashed."""
+    """Who is posting, hashed: the address Google's front end saw, which it appends as the
+    last X-Forwarded-For entry (earlier entries come from the client and prove nothing)."""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    address = forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
+    address = forwarded.split(",")[-1].strip() or request.remote_addr or "unknown"
     return hashlib.sha256(address.encode()).hexdigest()[:16]

@@ -144,8 +144,8 @@ def dispatch(
             templates,
             HttpProblem(
                 500,
-                "Er ging aan onze kant iets mis. Uw gegevens zijn niet verloren gegaan als u "
-                "een bevestiging kreeg; probeer het anders over een paar minuten opnieuw.",
+                "Er ging aan onze kant iets mis. Probeer het over een paar minuten opnieuw; "
+                "lukt het dan nog niet, stuur ons dan een e-mail.",
             ),
         )
 

@@ -9,7 +9,7 @@ import flask
 
 from .. import bootstrap
 from ..bootstrap import Runtime
-from .http import dispatch
+from .http import HttpProblem, dispatch
 
 RuntimeHandler = Callable[[flask.Request, Runtime], flask.Response]
 
@@ -19,11 +19,14 @@ def serve(
     handlers: Mapping[str, RuntimeHandler],
     *,
     browser_facing: bool = True,
+    rate_limited: bool = False,
 ) -> flask.Response:
     """Answer ``request`` with the handler for its method.
 
-    ``browser_facing`` functions (forms and link pages) check the request's origin, limit how
-    often one client may post, and answer CORS preflights; scheduler-only functions do not.
+    ``browser_facing`` functions (forms and link pages) check the request's origin and answer
+    CORS preflights; scheduler-only functions do not. ``rate_limited`` ones (the public forms)
+    limit how often one client may post; links are not limited, so that a coordinator can
+    handle a whole evening's sign-ups in a row.
     """
 
     def guarded(method: str, handler: RuntimeHandler) -> Callable[[flask.Request], flask.Response]:
@@ -32,9 +35,14 @@ def serve(
             if not browser_facing:
                 return handler(incoming, runtime)
             cors = runtime.origins.headers_for(incoming)
-            if method == "POST":
-                runtime.rate_limiter.check(incoming)
-            response = handler(incoming, runtime)
+            try:
+                if rate_limited and method == "POST":
+                    runtime.rate_limiter.check(incoming)
+                response = handler(incoming, runtime)
+            except HttpProblem as problem:
+                # An allowed site must be able to read the refusal too (413, 415, 429).
+                problem.headers.update(cors)
+                raise
             response.headers.update(cors)
             return response
 
