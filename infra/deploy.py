@@ -49,7 +49,7 @@ INDEXES = (
     ("signups", ("status", "created_at")),
 )
 # Firestore deletes these documents by itself once expire_at has passed.
-TTL_COLLECTIONS = ("mail", "mail_claims")
+TTL_COLLECTIONS = ("mail", "mail_claims", "signup_revisions", "applications")
 
 
 def stage(deployment_file: Path, build_dir: Path) -> Path:
@@ -72,31 +72,23 @@ def function_command(
     *,
     project: str,
     region: str,
+    database: str,
     source: Path,
     env_file: Path,
     secrets: dict[str, str],
 ) -> list[str]:
     command = [
-        "gcloud",
-        "functions",
-        "deploy",
-        spec.entry_point.replace("_", "-"),
-        f"--project={project}",
-        f"--region={region}",
-        "--gen2",
-        f"--runtime={RUNTIME}",
-        f"--source={source}",
-        f"--entry-point={spec.entry_point}",
+        "gcloud", "functions", "deploy", function_name(spec),
+        f"--project={project}", f"--region={region}", "--gen2", f"--runtime={RUNTIME}",
+        f"--source={source}", f"--entry-point={spec.entry_point}",
         f"--env-vars-file={env_file}",
         "--set-secrets=" + ",".join(f"{var}={name}:latest" for var, name in secrets.items()),
-        "--memory=256Mi",
-        "--timeout=120s",
-        "--max-instances=10",
-    ]
+        "--memory=256Mi", "--timeout=120s", "--max-instances=10",
+    ]  # fmt: skip
     if spec.trigger is Trigger.MAIL_CREATED:
         command += [
             "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",
-            "--trigger-event-filters=database=(default)",
+            f"--trigger-event-filters=database={database}",
             "--trigger-event-filters-path-pattern=document=mail/{mailId}",
             f"--trigger-location={region}",
             # Eventarc retries only if the function itself crashes; send failures are retried
@@ -109,80 +101,76 @@ def function_command(
     return command
 
 
+def function_name(spec: FunctionSpec) -> str:
+    return spec.entry_point.replace("_", "-")
+
+
 def commands(
     *,
     project: str,
     region: str,
+    database: str,
     source: Path,
     env_file: Path,
     secrets: dict[str, str],
     scheduler_account: str,
 ) -> list[list[str]]:
-    steps = [["gcloud", "services", "enable", *SERVICES, f"--project={project}"]]
+    where = [f"--project={project}"]
+    steps = [["gcloud", "services", "enable", *SERVICES, *where]]
+    account_name, _, account_domain = scheduler_account.partition("@")
+    if account_domain == f"{project}.iam.gserviceaccount.com":
+        steps.append(
+            ["gcloud", "iam", "service-accounts", "create", account_name, *where,
+             "--display-name=Buurt WhatsApp scheduler"]
+        )  # fmt: skip
     for collection, fields in INDEXES:
         steps.append(
-            [
-                "gcloud",
-                "firestore",
-                "indexes",
-                "composite",
-                "create",
-                f"--project={project}",
-                f"--collection-group={collection}",
-                "--query-scope=COLLECTION",
-                *(f"--field-config=field-path={field},order=ascending" for field in fields),
-                "--async",
-            ]
-        )
+            ["gcloud", "firestore", "indexes", "composite", "create", *where,
+             f"--database={database}", f"--collection-group={collection}",
+             "--query-scope=COLLECTION",
+             *(f"--field-config=field-path={field},order=ascending" for field in fields),
+             "--async"]
+        )  # fmt: skip
     for collection in TTL_COLLECTIONS:
         steps.append(
-            [
-                "gcloud",
-                "firestore",
-                "fields",
-                "ttls",
-                "update",
-                "expire_at",
-                f"--collection-group={collection}",
-                "--enable-ttl",
-                f"--project={project}",
-                "--async",
-            ]
-        )
+            ["gcloud", "firestore", "fields", "ttls", "update", "expire_at", *where,
+             f"--database={database}", f"--collection-group={collection}", "--enable-ttl",
+             "--async"]
+        )  # fmt: skip
     for spec in FUNCTIONS:
         steps.append(
             function_command(
-                spec,
-                project=project,
-                region=region,
-                source=source,
-                env_file=env_file,
-                secrets=secrets,
+                spec, project=project, region=region, database=database, source=source,
+                env_file=env_file, secrets=secrets,
             )
-        )
+        )  # fmt: skip
     for spec in FUNCTIONS:
-        if spec.trigger is Trigger.SCHEDULE:
-            name = spec.entry_point.replace("_", "-")
-            url = f"https://{region}-{project}.cloudfunctions.net/{name}"
-            steps.append(
-                [
-                    "gcloud",
-                    "scheduler",
-                    "jobs",
-                    "create",
-                    "http",
-                    name,
-                    f"--project={project}",
-                    f"--location={region}",
-                    f"--schedule={spec.schedule}",
-                    f"--uri={url}",
-                    "--http-method=POST",
-                    f"--oidc-service-account-email={scheduler_account}",
-                    f"--oidc-token-audience={url}",
-                    "--attempt-deadline=180s",
-                ]
-            )
+        if spec.trigger is not Trigger.SCHEDULE:
+            continue
+        name = function_name(spec)
+        url = f"https://{region}-{project}.cloudfunctions.net/{name}"
+        steps.append(
+            # Only the scheduler's account may call the scheduled functions.
+            ["gcloud", "functions", "add-invoker-policy-binding", name, *where,
+             f"--region={region}", f"--member=serviceAccount:{scheduler_account}"]
+        )  # fmt: skip
+        steps.append(
+            ["gcloud", "scheduler", "jobs", "create", "http", name, *where,
+             f"--location={region}", f"--schedule={spec.schedule}", f"--uri={url}",
+             "--http-method=POST", f"--oidc-service-account-email={scheduler_account}",
+             f"--oidc-token-audience={url}", "--attempt-deadline=180s"]
+        )  # fmt: skip
     return steps
+
+
+def database_in(env_file: Path) -> str:
+    """FIRESTORE_DATABASE as the env file sets it for the functions, so that the trigger,
+    the indexes and the functions all use the same database."""
+    for line in env_file.read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "FIRESTORE_DATABASE" and value.strip():
+            return value.strip().strip("'\"")
+    return "(default)"
 
 
 # Steps that fail only because their object exists already; the deploy goes on.
@@ -243,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"buurtwhatsapp-scheduler@{args.project}.iam.gserviceaccount.com"
     )
     steps = commands(
+        database=database_in(args.env_file),
         project=args.project,
         region=args.region,
         source=source,

@@ -21,10 +21,9 @@ from .mail.compose import Composer
 from .mail.delivery import Mailer
 from .mail.outbox import Outbox
 from .mail.transports import transport_from_settings
-from .rendering import template_environment
+from .rendering import deployment_environment
 from .settings import Settings
 from .store import Store
-from .validation import is_checked
 from .web.guard import OriginPolicy, RateLimiter
 
 
@@ -53,9 +52,7 @@ def runtime() -> Runtime:
     configure_logging()
     settings = Settings.from_env()
     deployment = load_deployment(settings.deployment_file)
-    templates = template_environment(settings.templates_dir)
-    templates.globals["initiative"] = deployment.initiative
-    templates.tests["checked"] = is_checked
+    templates = deployment_environment(settings.templates_dir, deployment.initiative)
     clock = SystemClock()
     return Runtime(
         settings=settings,

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 
 from .clock import Clock
 from .config import Deployment
-from .membership import phone_display
-from .model import mail_document
+from .model import mail_document, phone_display
 from .store import Store
 from .validation import honeypot_filled, validate_application
 
 log = logging.getLogger(__name__)
 
+# The regiegroep has half a year to follow an application up; then Firestore's TTL removes it.
+APPLICATION_RETENTION = timedelta(days=180)
 APPLICATION_ACK = "application-ack"
 APPLICATION_ALERT = "application-alert"
 
@@ -73,6 +75,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
             "area": application.area_id,
             "motivation": application.motivation,
             "created_at": now,
+            "expire_at": now + APPLICATION_RETENTION,
         },
         mails,
     )

@@ -12,11 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
-
 from .clock import Clock
 from .config import Deployment, Group, Person, parse_house_number
-from .model import SignupStatus, mail_document, signup_mail_id
+from .model import SignupStatus, mail_document, phone_display, signup_mail_id
 from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -246,17 +244,6 @@ def coordinator_mails(
 def placement_of(signup: dict[str, object], deployment: Deployment) -> Placement:
     """Where a confirmed sign-up was placed, as recorded on it."""
     return Placement(group=deployment.group_of(signup), seat=None)
-
-
-def phone_display(e164: str) -> str:
-    """+31612345678 -> 06 12345678 for Dutch numbers; international format otherwise."""
-    number = phonenumbers.parse(e164)
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 31
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, style)
 
 
 def _place(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import phonenumbers
+
 SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
 MAIL = "mail"
@@ -174,3 +176,14 @@ def mail_document(
         "created_at": now,
         "updated_at": now,
     }
+
+
+def phone_display(e164: str) -> str:
+    """+31612345678 -> 06 12345678 for Dutch numbers; international format otherwise."""
+    number = phonenumbers.parse(e164)
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 31
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import jinja2
 
-__all__ = ["RenderedMail", "render_mail", "template_environment"]
+from .validation import is_checked
+
+__all__ = ["RenderedMail", "deployment_environment", "render_mail", "template_environment"]
 
 
 def _autoescape(name: str | None) -> bool:
@@ -48,6 +50,15 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def deployment_environment(templates_dir: Path, initiative: object) -> jinja2.Environment:
+    """The environment a deployment renders with: every template knows the initiative, and
+    forms can ask whether a typed checkbox value counts as ticked (``value is checked``)."""
+    templates = template_environment(templates_dir)
+    templates.globals["initiative"] = initiative
+    templates.tests["checked"] = is_checked
+    return templates
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
 REPOSITORY_DIR = FUNCTIONS_DIR.parent
@@ -20,6 +22,14 @@ SMTP_SECURITY = ("starttls", "tls", "none")
 
 class SettingsError(ValueError):
     """The environment does not describe a usable deployment; the message says what to set."""
+
+
+def _is_mailbox(text: str) -> bool:
+    """One address such as ``Name <a@b.nl>`` or ``a@b.nl``, and nothing that could end a header."""
+    if any(character in text for character in "\r\n"):
+        return False
+    _, address = parseaddr(text)
+    return "@" in address and len(getaddresses([text])) == 1
 
 
 def _default_path(*candidates: Path) -> Path:
@@ -68,8 +78,19 @@ class Settings:
             )
 
         base_url = env.get("PUBLIC_BASE_URL", "http://localhost:8080").rstrip("/")
-        if not base_url.startswith(("https://", "http://")):
-            problems.append(f"PUBLIC_BASE_URL must start with https:// (got {base_url!r})")
+        base = urlsplit(base_url)
+        local = base.hostname in ("localhost", "127.0.0.1")
+        if not (base.scheme == "https" or (base.scheme == "http" and local)) or not base.netloc:
+            problems.append(
+                "PUBLIC_BASE_URL must be an https:// address (http:// only for localhost), "
+                f"got {base_url!r}"
+            )
+
+        sender = env.get("MAIL_SENDER", "Buurt WhatsApp <noreply@localhost>")
+        if not _is_mailbox(sender):
+            problems.append(
+                f"MAIL_SENDER must be one address, optionally with a name (got {sender!r})"
+            )
 
         raw_limit = env.get("MAX_BODY_BYTES", "16384")
         max_body_bytes = int(raw_limit) if raw_limit.isdigit() else 0
@@ -128,7 +149,7 @@ class Settings:
             ),
             signing_key=signing_key or "local-development-key-not-for-production",
             mail_transport=transport,
-            mail_sender=env.get("MAIL_SENDER", "Buurt WhatsApp <noreply@localhost>"),
+            mail_sender=sender,
             mail_outbox_dir=path("MAIL_OUTBOX_DIR", REPOSITORY_DIR / ".local" / "outbox"),
             max_body_bytes=max_body_bytes,
             ses_region=env.get("SES_REGION") or env.get("AWS_REGION") or "eu-west-1",

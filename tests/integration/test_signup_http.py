@@ -234,5 +234,5 @@ def test_a_broken_deployment_answers_in_dutch_without_a_stack_trace(
 def test_pages_carry_security_headers(signup_client):
     response = signup_client.get("/signup")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

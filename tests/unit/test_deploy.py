@@ -56,6 +56,7 @@ def test_the_settings_find_the_staged_files(tmp_path):
 
 def test_every_function_is_deployed_with_its_trigger_and_access(tmp_path):
     steps = deploy.commands(
+        database="buurt",
         project="p",
         region="europe-west4",
         source=tmp_path,
@@ -71,6 +72,7 @@ def test_every_function_is_deployed_with_its_trigger_and_access(tmp_path):
         assert "--set-secrets=SIGNING_KEY=buurtwhatsapp-signing-key:latest" in step
         if spec.trigger is Trigger.MAIL_CREATED:
             assert "--trigger-event-filters=type=google.cloud.firestore.document.v1.created" in step
+            assert "--trigger-event-filters=database=buurt" in step
             assert "--trigger-event-filters-path-pattern=document=mail/{mailId}" in step
         else:
             assert ("--allow-unauthenticated" in step) is spec.public
@@ -78,6 +80,21 @@ def test_every_function_is_deployed_with_its_trigger_and_access(tmp_path):
     schedules = [step for step in steps if step[:3] == ["gcloud", "scheduler", "jobs"]]
     assert [step[5] for step in schedules] == ["sweep-mail", "housekeeping"]
     assert "--http-method=POST" in schedules[0]
+    # The scheduler's account exists and may call exactly the scheduled functions.
+    assert ["gcloud", "iam", "service-accounts", "create", "sched"] == steps[1][:5]
+    invokers = [step[3] for step in steps if step[2] == "add-invoker-policy-binding"]
+    assert invokers == ["sweep-mail", "housekeeping"]
+    for step in steps:
+        if step[1] == "firestore":
+            assert "--database=buurt" in step
+
+
+def test_the_database_comes_from_the_env_file(tmp_path):
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text('MAIL_TRANSPORT: "ses"\nFIRESTORE_DATABASE: "buurt"\n')
+    assert deploy.database_in(env_file) == "buurt"
+    env_file.write_text("MAIL_TRANSPORT: ses\n")
+    assert deploy.database_in(env_file) == "(default)"
 
 
 def test_a_broken_deployment_file_stops_the_deploy_before_anything_runs(tmp_path, capsys):

@@ -29,9 +29,9 @@ class OriginPolicy:
     A browser names the page a request comes from in ``Origin``. Our own pages (same host) and
     ``ALLOWED_ORIGINS`` (e.g. the initiative's website with an embedded form) pass and get CORS
     headers; any other site is refused, so no page elsewhere can submit in a visitor's name.
-    Clients that send no Origin (curl, servers) are not browsers and pass, and so does the
-    opaque origin "null": our own pages send it, because their Referrer-Policy is no-referrer
-    (tokens travel in query strings), and the forms hold no session a foreign page could abuse.
+    Clients that send no Origin (curl, servers, a mail provider's one-click unsubscribe) are
+    not browsers and pass. The opaque origin "null" (a sandboxed frame, a data: page) is
+    refused: our own pages send their real origin, as their Referrer-Policy is same-origin.
     """
 
     def __init__(self, allowed: Iterable[str]) -> None:
@@ -40,7 +40,7 @@ class OriginPolicy:
     def headers_for(self, request: flask.Request) -> dict[str, str]:
         """The CORS headers for this request's answer; HttpProblem 403 for a foreign site."""
         origin = request.headers.get("Origin")
-        if origin is None or origin == "null":
+        if origin is None:
             return {}
         if urlsplit(origin).netloc.lower() == request.host.lower():
             return {}

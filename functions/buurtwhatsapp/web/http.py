@@ -17,8 +17,9 @@ JSON_TYPE = "application/json"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    # Tokens travel in query strings: never hand them to another site.
-    "Referrer-Policy": "no-referrer",
+    # Tokens travel in query strings: never hand them to another site. (Not "no-referrer":
+    # under it browsers send "Origin: null" even to our own forms; see web/guard.py.)
+    "Referrer-Policy": "same-origin",
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

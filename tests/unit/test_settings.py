@@ -1,0 +1,60 @@
+"""The settings object: read from the environment, every problem named at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from buurtwhatsapp.settings import Settings, SettingsError
+
+
+def test_a_bare_environment_gives_the_local_defaults():
+    settings = Settings.from_env({})
+    assert settings.mail_transport == "file"
+    assert settings.public_base_url == "http://localhost:8080"
+    assert (settings.rate_limit_posts, settings.rate_limit_window_seconds) == (20, 600)
+    assert settings.deployment_file.name == "buitenkaag.toml"
+
+
+def test_every_problem_is_named_at_once():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "MAIL_TRANSPORT": "pigeon",
+                "PUBLIC_BASE_URL": "http://buurt.example.org",
+                "MAIL_SENDER": "a@example.org, b@example.org",
+                "MAX_BODY_BYTES": "lots",
+                "RATE_LIMIT": "20",
+                "SES_TAGS": "initiative",
+            }
+        )
+    message = str(caught.value)
+    for variable in (
+        "MAIL_TRANSPORT",
+        "PUBLIC_BASE_URL",
+        "MAIL_SENDER",
+        "MAX_BODY_BYTES",
+        "RATE_LIMIT",
+        "SES_TAGS",
+    ):
+        assert variable in message
+
+
+def test_real_mail_needs_a_real_signing_key_and_its_server():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"MAIL_TRANSPORT": "smtp", "SIGNING_KEY": "short"})
+    assert "SIGNING_KEY" in str(caught.value) and "SMTP_HOST" in str(caught.value)
+
+
+def test_ses_settings_are_parsed():
+    settings = Settings.from_env(
+        {
+            "MAIL_TRANSPORT": "ses",
+            "SIGNING_KEY": "k" * 32,
+            "PUBLIC_BASE_URL": "https://buurt.example.org/",
+            "SES_TAGS": "initiative=buitenkaag, env=prod",
+            "SES_CONFIGURATION_SET": "buurt",
+        }
+    )
+    assert settings.public_base_url == "https://buurt.example.org"
+    assert settings.ses_tags == (("initiative", "buitenkaag"), ("env", "prod"))
+    assert settings.ses_configuration_set == "buurt"
