@@ -8,7 +8,7 @@ SHELL := bash
 VENV := .venv
 PY := $(VENV)/bin/python
 NPM_DIR := devstack/firestore-npm
-LINT_PATHS := functions devstack infra tests
+LINT_PATHS := functions devstack infra tests bench
 PYTEST_ARGS ?=
 
 # Stamps live inside what they describe, so deleting .venv or node_modules redoes the step.
@@ -99,7 +99,8 @@ clean:
 dev: setup
 	PYTHONPATH=functions $(PY) -m devstack.serve
 
-# bench: (to be added)
+bench: setup
+	PYTHONPATH=functions:. $(PY) -m bench.mail_latency $(BENCH_ARGS)
 
 # ---- deploy ------------------------------------------------------------------
 

@@ -1,0 +1,108 @@
+"""``make bench``: how long from a sign-up to its .eml in the outbox, on the local stack.
+
+For each available Firestore emulator, serves every function with the mail relay (as
+``make dev`` does), posts N sign-ups one after another, and measures for each the time to the
+HTTP answer and the time until its werkwijze mail lies in the outbox. Prints the figures next
+to the target (the mail within two seconds). Ratios between emulators come from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+TARGET_SECONDS = 2.0
+
+
+def signup(number: int) -> dict[str, str]:
+    return {
+        "name": f"Bewoner {number}",
+        "email": f"bewoner{number}@example.org",
+        "phone": f"06-3{number:07d}",
+        "street": "Kagerdreef",
+        "house_number": str(number + 1),
+        "postcode": "2158 AB",
+        "adult": "on",
+        "whatsapp": "on",
+        "rules": "on",
+        "privacy": "on",
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(kind: str, count: int) -> tuple[list[float], list[float]]:
+    from buurtwhatsapp import bootstrap
+    from devstack.emulator import running
+    from devstack.serve import serving
+
+    outbox = Path(tempfile.mkdtemp(prefix="bench-outbox-"))
+    answers, mails = [], []
+    with running(kind) as emulator:
+        os.environ.update(
+            FIRESTORE_EMULATOR_HOST=emulator.host,
+            GOOGLE_CLOUD_PROJECT=f"bench-{kind}-{int(time.time())}",
+            MAIL_TRANSPORT="file",
+            MAIL_OUTBOX_DIR=str(outbox),
+            RATE_LIMIT=f"{count + 10}/600",
+        )
+        bootstrap.reset()
+        with serving("127.0.0.1", 0) as base_url:
+            session = requests.Session()
+            session.get(f"{base_url}/signup", timeout=30)  # warm the instance
+            for number in range(count):
+                before = len(list(outbox.glob("*.eml")))
+                started = time.perf_counter()
+                response = session.post(
+                    f"{base_url}/signup", data=signup(number), allow_redirects=False, timeout=30
+                )
+                answers.append(time.perf_counter() - started)
+                if response.status_code != 303:
+                    raise SystemExit(f"sign-up {number} answered {response.status_code}")
+                deadline = started + 30
+                while len(list(outbox.glob("*.eml"))) <= before:
+                    if time.perf_counter() > deadline:
+                        raise SystemExit(f"no mail for sign-up {number} within 30 s")
+                    time.sleep(0.005)
+                mails.append(time.perf_counter() - started)
+        bootstrap.reset()
+    return answers, mails
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=30)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    from devstack.emulator import available_kinds
+
+    print(f"sign-up -> .eml in the outbox, {args.count} sign-ups per emulator (seconds)")
+    header = f"{'emulator':10} {'answer p50':>10} {'mail p50':>9} {'mail p95':>9} {'mail max':>9}"
+    print(header + "  target")
+    worst = 0.0
+    for kind in available_kinds():
+        answers, mails = measure(kind, args.count)
+        p95 = percentile(mails, 0.95)
+        worst = max(worst, p95)
+        print(
+            f"{kind:10} {statistics.median(answers):10.3f} {statistics.median(mails):9.3f} "
+            f"{p95:9.3f} {max(mails):9.3f}  {'met' if p95 < TARGET_SECONDS else 'MISSED'} "
+            f"(p95 < {TARGET_SECONDS:.0f} s)"
+        )
+    sys.exit(0 if worst < TARGET_SECONDS else 1)
+
+
+if __name__ == "__main__":
+    main()
