@@ -81,7 +81,7 @@ def test_every_function_is_deployed_with_its_trigger_and_access(tmp_path):
     assert [step[5] for step in schedules] == ["sweep-mail", "housekeeping"]
     assert "--http-method=POST" in schedules[0]
     # The scheduler's account exists and may call exactly the scheduled functions.
-    assert ["gcloud", "iam", "service-accounts", "create", "sched"] == steps[1][:5]
+    assert steps[1][:5] == ["gcloud", "iam", "service-accounts", "create", "sched"]
     invokers = [step[3] for step in steps if step[2] == "add-invoker-policy-binding"]
     assert invokers == ["sweep-mail", "housekeeping"]
     for step in steps:
