@@ -18,9 +18,12 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CONFIRM_URL = "https://buurt.example/confirm?token=Zm9vLmJhcg.c2lnbmF0dXJl"
 LEAVE_URL = "https://buurt.example/leave?token=bGVhdmUuc2lnbmVk.bWFjLXZhbHVl"
 SAAR = ("Signaleer", "Alarmeer", "App", "Reageer")
+REGION = "Buitenkaag en het buitengebied"
 
 
-def make_initiative(website: str | None = "https://www.buitenkaag.example/buurtwhatsapp"):
+def make_initiative(
+    website: str | None = "https://www.buitenkaag.example/buurtwhatsapp", region: str = REGION
+):
     return Initiative(
         name="Buurt WhatsApp Buitenkaag",
         place="Buitenkaag",
@@ -29,7 +32,13 @@ def make_initiative(website: str | None = "https://www.buitenkaag.example/buurtw
         rules_version="2026-11",
         privacy_version="2026-11",
         privacy_retention_days=30,
+        region=region,
     )
+
+
+def reads(body: str) -> str:
+    """What a part says: tags stripped and runs of whitespace made one space."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", body)).split())
 
 
 def werkwijze_context(**overrides: object) -> dict[str, object]:
@@ -79,6 +88,33 @@ def test_werkwijze_carries_name_links_numbers_and_saar(werkwijze, part):
         assert expected in body, f"{expected!r} missing from the {part} part"
 
 
+@pytest.mark.parametrize("part", ["html", "text"])
+def test_werkwijze_names_the_region_of_the_initiative(werkwijze, part):
+    said = reads(getattr(werkwijze, part))
+    assert f"Samen alert op verdachte situaties in {REGION}" in said
+    assert f"zodat verdachte situaties in {REGION} sneller opvallen." in said
+    assert f"Dank u wel dat u meehelpt om {REGION} veilig te houden!" in said
+
+
+def test_werkwijze_without_a_region_names_the_place_and_no_buitengebied(templates):
+    mail = render_mail(
+        templates, "werkwijze", werkwijze_context(initiative=make_initiative(region=""))
+    )
+    for body in (mail.html, mail.text):
+        assert "zodat verdachte situaties in Buitenkaag sneller opvallen." in reads(body)
+        assert "buitengebied" not in body.lower()
+
+
+@pytest.mark.parametrize("part", ["html", "text"])
+def test_werkwijze_asks_to_say_that_the_police_was_called(werkwijze, part):
+    said = reads(getattr(werkwijze, part))
+    assert "Zet in de groep dat de politie al gebeld is." in said
+    # The point of it: not everyone calls, and the police does not get the same report ten times.
+    assert "niet ook hoeven te bellen" in said
+    assert "niet tien keer dezelfde melding" in said
+    assert "112 al gebeld" not in said
+
+
 def test_html_links_the_buttons_and_footer_to_the_right_urls(werkwijze):
     anchors = {
         unescape(re.sub(r"<[^>]+>", "", label)).strip(): unescape(href)
@@ -109,6 +145,7 @@ def test_text_part_is_plain_and_tidy(werkwijze):
     assert text.endswith("\n") and not text.endswith("\n\n")
     assert "\n\n\n\n" not in text
     assert all(line == line.rstrip() for line in text.split("\n"))
+    assert all(len(line) <= 76 or line.startswith("https://") for line in text.split("\n"))
 
 
 def test_html_part_is_a_dutch_document_of_mail_width(werkwijze):

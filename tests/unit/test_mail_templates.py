@@ -33,6 +33,10 @@ FALLBACK = "Nog geen groep gevonden"
 LEAVE_LABEL = "Afmelden en uw gegevens laten wissen"
 HOSTILE_NAME = '<script>alert(1)</script> & "Zoë"'
 HOSTILE_NAME_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Zoë&#34;"
+REGION = "Buitenkaag en het buitengebied"
+REMARKS = "Ik ben vaak op reis.\nBel mij liever niet na 21 uur."
+LONG_GROUP = "Buurt WhatsApp Buitenkaag Lisserweg en Kagerdreef"
+TAGLINE = "Samen alert op verdachte situaties in"
 
 MAILS = (
     "coordinator-alert",
@@ -99,7 +103,7 @@ REQUIRED = {
 }
 
 
-def make_initiative(website: str | None = WEBSITE) -> Initiative:
+def make_initiative(website: str | None = WEBSITE, region: str = REGION) -> Initiative:
     return Initiative(
         name="Buurt WhatsApp Buitenkaag",
         place="Buitenkaag",
@@ -108,6 +112,7 @@ def make_initiative(website: str | None = WEBSITE) -> Initiative:
         rules_version="2026-11",
         privacy_version="2026-11",
         privacy_retention_days=30,
+        region=region,
     )
 
 
@@ -120,6 +125,7 @@ def sample_context(mail: str, **overrides: object) -> dict[str, object]:
         "postcode_display": "2158 AB",
         "phone_display": "06 12345678",
         "email": "zoe@example.org",
+        "remarks": REMARKS,
     }
     alert = {
         "recipient_name": COORDINATOR,
@@ -183,6 +189,11 @@ def hrefs(html: str) -> set[str]:
 
 def plain(fragment: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+def reads(body: str) -> str:
+    """What a part says, tags stripped (HTML) and runs of whitespace made one space."""
+    return " ".join(plain(body).split()) if "<html" in body else " ".join(body.split())
 
 
 @pytest.fixture(scope="module")
@@ -287,6 +298,61 @@ def test_without_the_initiative_nothing_renders(templates, mail):
         render_mail(templates, mail, context)
 
 
+@pytest.mark.parametrize("mail", MAILS)
+def test_the_header_names_the_region_of_the_initiative(rendered, mail):
+    for body in (rendered[mail].html, rendered[mail].text):
+        assert f"{TAGLINE} {REGION}" in body
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_without_a_region_the_place_is_named_and_no_buitengebied_is_made_up(templates, mail):
+    context = sample_context(mail, initiative=make_initiative(region=""))
+    parts = render_mail(templates, mail, context)
+    for body in (parts.html, parts.text):
+        assert f"{TAGLINE} Buitenkaag\n" in body or f"{TAGLINE} Buitenkaag<" in body
+        assert "buitengebied" not in body.lower()
+
+
+def with_long_group_name(mail: str) -> dict[str, object]:
+    context = sample_context(mail)
+    if "group_name" in context:
+        context["group_name"] = LONG_GROUP
+    return context
+
+
+@pytest.mark.parametrize("mail", MAILS)
+def test_text_lines_fit_in_76_characters_even_with_a_long_group_name(templates, mail):
+    text = render_mail(templates, mail, with_long_group_name(mail)).text
+    for line in text.split("\n"):
+        if line.startswith("https://"):
+            continue  # a link on a line of its own must not be broken
+        assert len(line) <= 76, f"{len(line)} characters in {mail}: {line!r}"
+
+
+@pytest.mark.parametrize(
+    "mail", ["coordinator-alert", "coordinator-reminder", "coordinator-remove"]
+)
+def test_text_reason_breaks_before_the_group_name(templates, mail):
+    text = render_mail(templates, mail, with_long_group_name(mail)).text
+    assert f"U krijgt deze e-mail als coördinator van de groep\n{LONG_GROUP} bij" in text
+    without_group = render_mail(templates, mail, sample_context(mail, group_name=None)).text
+    assert "U krijgt deze e-mail als coördinator bij Buurt WhatsApp Buitenkaag.\n" in (
+        without_group
+    )
+
+
+@pytest.mark.parametrize(
+    "mail", ["coordinator-alert", "coordinator-reminder", "coordinator-remove", "application-alert"]
+)
+def test_the_number_is_labelled_mobiel_nummer(rendered, mail):
+    html, text = rendered[mail].html, rendered[mail].text
+    assert re.search(r">Mobiel nummer</td><td[^>]*>06 12345678</td>", html)
+    assert re.search(r"^Mobiel nummer: +06 12345678$", text, re.M)
+    for body in (html, text):
+        assert "Telefoon" not in body
+        assert not re.search(r"\bMobiel\b(?! nummer)", body)
+
+
 # --- Leave links ------------------------------------------------------------------------------
 
 
@@ -346,14 +412,78 @@ def test_member_count_of_capacity_when_both_are_known(templates, mail):
     count_only = render_mail(templates, mail, sample_context(mail, member_count=7, capacity=None))
     neither = render_mail(templates, mail, sample_context(mail, member_count=None, capacity=None))
     for body in (both.html, both.text):
-        assert "12 van 250" in body
+        assert "zijn er 12 van de 250 plaatsen in de groep bezet." in reads(body)
     for body in (count_only.html, count_only.text):
-        assert "7 deelnemers" in body
+        assert "doen er 7 deelnemers mee in de groep." in reads(body)
         assert "7 van" not in body
         assert "None" not in body
     for body in (neither.html, neither.text):
-        assert not re.search(r"\d+ van \d+", body)
-        assert " deelnemers." not in body
+        assert not re.search(r"\d+ van (de )?\d+", body)
+        assert " deelnemers" not in reads(body) and "mee in de groep." not in reads(body)
+
+
+@pytest.mark.parametrize("mail", ALERTS)
+@pytest.mark.parametrize(
+    ("count", "capacity", "expected"),
+    [
+        (1, 1024, "Met deze deelnemer meegeteld doet er 1 deelnemer mee in de groep."),
+        (7, 1024, "Met deze deelnemer meegeteld doen er 7 deelnemers mee in de groep."),
+        (1, 5, "Met deze deelnemer meegeteld is er 1 van de 5 plaatsen in de groep bezet."),
+        (5, 5, "Met deze deelnemer meegeteld zijn er 5 van de 5 plaatsen in de groep bezet."),
+    ],
+)
+def test_member_count_is_good_dutch_and_names_only_a_lower_maximum(
+    templates, mail, count, capacity, expected
+):
+    parts = render_mail(
+        templates, mail, sample_context(mail, member_count=count, capacity=capacity)
+    )
+    for body in (parts.html, parts.text):
+        assert expected in reads(body)
+        # WhatsApp's own maximum is no news to a coordinator.
+        assert "1024" not in body
+        assert "1 deelnemers" not in reads(body)
+
+
+@pytest.mark.parametrize("mail", ALERTS)
+def test_alert_shows_the_remarks_escaped_with_their_line_breaks(templates, mail):
+    remarks = "Eerste regel\nIk ken <b>veel</b> buren & dieren.\n\nGroet"
+    context = sample_context(mail)
+    context["member"] = {**context["member"], "remarks": remarks}  # type: ignore[dict-item]
+    parts = render_mail(templates, mail, context)
+    assert "<b>veel</b>" not in parts.html
+    assert re.search(
+        r"Opmerking van de deelnemer:</strong></p>\s*<table[^>]*>\s*<tr>\s*<td[^>]*"
+        r'white-space:pre-line;">' + re.escape(escape(remarks, quote=False)) + "</td>",
+        parts.html,
+    )
+    assert "Opmerking van de deelnemer:\n" in parts.text
+    for line in ("Eerste regel", "Ik ken <b>veel</b> buren & dieren.", "Groet"):
+        assert re.search(rf"^    {re.escape(line)}$", parts.text, re.M)
+
+
+@pytest.mark.parametrize("mail", ALERTS)
+def test_alert_shows_the_sample_remarks_in_both_parts(rendered, mail):
+    for body in (rendered[mail].html, rendered[mail].text):
+        assert "Opmerking van de deelnemer:" in body
+        for line in REMARKS.split("\n"):
+            assert line in body
+
+
+@pytest.mark.parametrize("mail", ALERTS)
+@pytest.mark.parametrize("remarks", ["", None], ids=["empty", "absent"])
+def test_alert_without_remarks_says_nothing_about_them(templates, mail, remarks):
+    context = sample_context(mail)
+    member = dict(context["member"])  # type: ignore[call-overload]
+    if remarks is None:
+        del member["remarks"]  # a mail queued before remarks were passed on
+    else:
+        member["remarks"] = remarks
+    context["member"] = member
+    parts = render_mail(templates, mail, context)
+    for body in (parts.html, parts.text):
+        assert "Opmerking" not in body
+        assert "pre-line" not in body
 
 
 @pytest.mark.parametrize("mail", ALERTS)
@@ -407,15 +537,23 @@ def test_added_names_the_group_when_known(templates, group_name, expected):
 
 def test_added_recaps_the_rules(rendered):
     for body in (rendered["added"].html, rendered["added"].text):
-        for expected in ("112", "0900-8844", "112 al gebeld", "verdachte situaties", CONTACT):
+        for expected in ("112", "0900-8844", "verdachte situaties", CONTACT):
             assert expected in body
+        # The police may have been called on 0900-8844 just as well; either way, once is enough.
+        assert "Zet in de groep dat de politie al gebeld is." in reads(body)
+        assert "niet tien keer dezelfde melding" in reads(body)
+        assert "112 al gebeld" not in body
 
 
 @pytest.mark.parametrize(
     ("was_added", "present", "absent"),
     [
-        (True, "Wilt u dit nummer verwijderen", "niet meer toe"),
-        (False, "Voeg deze deelnemer dus niet meer toe", "Wilt u dit nummer verwijderen"),
+        (
+            True,
+            f"Wilt u het nummer van {PERSON} (06 12345678) verwijderen uit de groep {GROUP}?",
+            "niet meer toe",
+        ),
+        (False, "Voeg deze deelnemer dus niet meer toe", "Wilt u het nummer"),
     ],
 )
 def test_coordinator_remove_depends_on_whether_the_member_was_added(
@@ -425,8 +563,10 @@ def test_coordinator_remove_depends_on_whether_the_member_was_added(
         templates, "coordinator-remove", sample_context("coordinator-remove", was_added=was_added)
     )
     for body in (mail.html, mail.text):
-        assert present in body
-        assert absent not in body
+        # The question names the number it is about; no "dit nummer" before any is shown.
+        assert present in reads(body)
+        assert absent not in reads(body)
+        assert "dit nummer" not in body
         assert "06 12345678" in body
         assert "gewist" in body
         assert "het contact op uw telefoon" in body

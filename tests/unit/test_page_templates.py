@@ -7,6 +7,7 @@ templates directory, the initiative as a global and the ``checked`` test. Pages 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -26,12 +27,16 @@ CONTACT = "buurtwhatsapp@buitenkaag.example"
 HOSTILE = "Zoë <script>alert('x')</script> & Sem"
 HOSTILE_ESCAPED = "Zoë &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Sem"
 GROUP = "Buurt WhatsApp Buitenkaag Dorp"
+REGION = "Buitenkaag en het buitengebied"
+WANTED = "We zoeken vooral nog coördinatoren voor het buitengebied van Buitenkaag."
 
 REASONS = ("expired", "invalid", "used")
 PURPOSES = ("confirm", "added", "leave")
 
 
-def make_initiative(website: str | None = WEBSITE) -> Initiative:
+def make_initiative(
+    website: str | None = WEBSITE, region: str = REGION, coordinators_wanted: str | None = WANTED
+) -> Initiative:
     return Initiative(
         name="Buurt WhatsApp Buitenkaag",
         place="Buitenkaag",
@@ -40,6 +45,8 @@ def make_initiative(website: str | None = WEBSITE) -> Initiative:
         rules_version="2026-11",
         privacy_version="2026-11",
         privacy_retention_days=30,
+        region=region,
+        coordinators_wanted=coordinators_wanted,
     )
 
 
@@ -66,6 +73,17 @@ def render() -> Render:
 @pytest.fixture(scope="module")
 def render_without_website() -> Render:
     templates = make_environment(make_initiative(website=None))
+
+    def render_page(page: str, **context: object) -> str:
+        return templates.get_template(f"pages/{page}").render(**context)
+
+    return render_page
+
+
+@pytest.fixture(scope="module")
+def render_plain_initiative() -> Render:
+    """No region of its own (so the place) and no sentence about wanted coordinators."""
+    templates = make_environment(make_initiative(region="", coordinators_wanted=None))
 
     def render_page(page: str, **context: object) -> str:
         return templates.get_template(f"pages/{page}").render(**context)
@@ -163,6 +181,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
     "link_problem.html": {"reason": "expired", "purpose": "confirm"},
     "coordinator.html": {"values": {}, "errors": {}},
     "coordinator_received.html": {},
+    "signup_received.html": {},
 }
 
 # The pages with one button that posts back to their own URL (token included), and its text.
@@ -193,6 +212,55 @@ def test_the_form_posts_back_to_its_own_url_with_one_button(render, page):
     button = parsed.one("button")
     assert button.text == BUTTONS[page]
     assert button.attrs.get("type") == "submit"
+
+
+# Every page, also the sign-up form (which the CONTEXTS above leave to the HTTP tests).
+ALL_PAGES = {**CONTEXTS, "signup.html": {"values": {}, "errors": {}}}
+
+
+@pytest.mark.parametrize("page", sorted(ALL_PAGES))
+def test_every_page_header_names_the_region(render, render_plain_initiative, page):
+    header = Page(render(page, **ALL_PAGES[page])).one("header").text
+    assert f"Samen alert op verdachte situaties in {REGION}." in header
+    plain_html = render_plain_initiative(page, **ALL_PAGES[page])
+    header = Page(plain_html).one("header").text
+    assert "Samen alert op verdachte situaties in Buitenkaag." in header
+    assert "buitengebied" not in plain_html.lower()
+
+
+def test_signup_form_says_who_can_take_part_in_the_region(render):
+    assert f"woont of gevestigd bent in {REGION}." in content(
+        render("signup.html", values={}, errors={})
+    )
+
+
+def style_rules(html: str) -> dict[str, str]:
+    """The page's CSS as selector -> declarations, whitespace made single spaces."""
+    css = Page(html).one("style").text
+    return {
+        " ".join(selector.split()): " ".join(body.split())
+        for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", css)
+    }
+
+
+def test_links_are_accent_green_underlined_and_keep_a_visible_focus(render):
+    rules = style_rules(render("confirm.html", name="Zoë van Dijk"))
+    links = rules["a, a:visited"]
+    assert "color: var(--accent)" in links
+    assert "text-decoration: underline" in links
+    assert re.search(r"outline: \d+px solid", rules["a:focus"])
+    assert "outline: none" not in " ".join(rules.values())
+    # Links in the error summary stay red, visited or not.
+    assert rules[".summary a, .summary a:visited"] == "color: var(--error);"
+
+
+@pytest.mark.parametrize("page", ["signup_received.html", "coordinator_received.html"])
+def test_e_mail_never_breaks_at_its_hyphen(render, page):
+    html = render(page)
+    body = html[html.index("</header>") : html.index("<footer>")]
+    assert body.count("e-mail") >= 2
+    assert body.count("e-mail") == body.count('<span class="nowrap">e-mail</span>')
+    assert "white-space: nowrap" in style_rules(html)[".nowrap"]
 
 
 # Each page with a person's name in it, and the context that puts HOSTILE there.
@@ -443,7 +511,27 @@ def test_coordinator_form_explains_the_role(render):
     assert "voegt nieuwe deelnemers toe" in text
     assert "Hoogstens drie coördinatoren vormen samen de regiegroep." in text
     assert "wijkagent" in text
-    assert "buitengebied van Buitenkaag" in text
+    assert f"{WANTED} Meld u hieronder aan;" in text
+
+
+def test_coordinator_form_shows_where_coordinators_are_wanted_only_when_configured(
+    render_plain_initiative,
+):
+    html = render_plain_initiative("coordinator.html", values={}, errors={})
+    text = content(html)
+    assert "We zoeken vooral" not in text
+    assert (
+        "Meld u hieronder aan; de regiegroep neemt dan zo snel mogelijk contact met u op." in text
+    )
+    assert "None" not in html
+
+
+def test_coordinator_motivation_hint_names_the_region(render, render_plain_initiative):
+    hint = Page(render("coordinator.html", values={}, errors={})).by_id("motivation-hint").text
+    assert f"voor welke buurt of welk deel van {REGION} u het zou willen doen." in hint
+    plain = Page(render_plain_initiative("coordinator.html", values={}, errors={}))
+    hint = plain.by_id("motivation-hint").text
+    assert "voor welke buurt of welk deel van Buitenkaag u het zou willen doen." in hint
 
 
 def test_coordinator_form_without_errors_shows_no_error_marks(render):
