@@ -1,24 +1,32 @@
 """Maintainer commands, run from a workstation against a project's Firestore.
 
-    infra/maintain mail failed            list mail that gave up, with the reason
-    infra/maintain mail requeue MAIL_ID   put a failed mail back in the queue
-    infra/maintain mail show MAIL_ID      one mail's delivery state (no contents)
+    infra/maintain mail failed                  failed mail, with the reason
+    infra/maintain mail requeue MAIL_ID         put a failed mail back in the queue
+    infra/maintain mail show MAIL_ID            one mail's delivery state (no contents)
+    infra/maintain signups export [--group G] [--status S] [--output FILE]   CSV export
+    infra/maintain signups erase (--email E | --phone P)   an erasure request (AVG art. 17)
+    infra/maintain applications erase APPLICATION_ID       an applicant's erasure request
 
 Credentials and project come from the environment (gcloud auth application-default login,
-GOOGLE_CLOUD_PROJECT), or FIRESTORE_EMULATOR_HOST for a local emulator.
+GOOGLE_CLOUD_PROJECT), or FIRESTORE_EMULATOR_HOST for a local emulator; the deployment file
+from DEPLOYMENT_FILE, as for the functions.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import csv
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
-from google.cloud import firestore
+import phonenumbers
 
-from .clock import SystemClock
+from . import bootstrap
+from .coordinators import erase_application
 from .mail.outbox import Outbox
+from .membership import erase
+from .model import email_key, phone_key
 
 # Delivery bookkeeping only: never print addresses or contents to a terminal that may be shared.
 STATE_FIELDS = (
@@ -34,40 +42,135 @@ STATE_FIELDS = (
     "error",
     "last_error",
 )
+EXPORT_FIELDS = (
+    "status",
+    "group",
+    "name",
+    "email",
+    "phone",
+    "street",
+    "house_number",
+    "postcode",
+    "remarks",
+    "created_at",
+    "confirmed_at",
+    "added_at",
+)
 
 
-def main(argv: Sequence[str] | None = None, out=sys.stdout) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args, out)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="maintain", description=__doc__.split("\n\n")[0])
-    groups = parser.add_subparsers(dest="group", required=True)
-    mail = groups.add_parser("mail", help="the mail outbox").add_subparsers(
-        dest="command", required=True
-    )
-    mail.add_parser("failed", help="list failed mail")
-    for name, text in (("requeue", "put a failed mail back in the queue"), ("show", "one mail")):
-        mail.add_parser(name, help=text).add_argument("mail_id")
-    args = parser.parse_args(argv)
+    topics = parser.add_subparsers(dest="topic", required=True)
 
-    outbox = Outbox(firestore.Client(project=os.environ.get("GOOGLE_CLOUD_PROJECT") or None))
-    if args.command == "failed":
-        failed = outbox.failed()
-        for mail_id, mail in failed:
-            print(f"{mail_id}\t{mail.get('failed_at')}\t{mail.get('error')}", file=out)
-        print(f"{len(failed)} failed mail(s)", file=out)
+    def command(topic, name: str, run: Callable[..., int], text: str) -> argparse.ArgumentParser:
+        sub = topic.add_parser(name, help=text)
+        sub.set_defaults(run=run)
+        return sub
+
+    mail = topics.add_parser("mail", help="the mail outbox").add_subparsers(required=True)
+    command(mail, "failed", _mail_failed, "list failed mail")
+    command(mail, "requeue", _mail_requeue, "put a failed mail back").add_argument("mail_id")
+    command(mail, "show", _mail_show, "one mail's delivery state").add_argument("mail_id")
+
+    signups = topics.add_parser("signups", help="sign-ups").add_subparsers(required=True)
+    export = command(signups, "export", _signups_export, "sign-ups as CSV")
+    export.add_argument("--group")
+    export.add_argument("--status", choices=("pending", "confirmed", "active"))
+    export.add_argument("--output", type=argparse.FileType("w", encoding="utf-8"))
+    request = command(signups, "erase", _signups_erase, "erase one resident on request")
+    who = request.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email")
+    who.add_argument("--phone")
+
+    applications = topics.add_parser("applications", help="coordinator applications")
+    command(
+        applications.add_subparsers(required=True), "erase", _applications_erase, "erase one"
+    ).add_argument("application_id")
+    return parser
+
+
+def _outbox() -> Outbox:
+    return bootstrap.mailer().outbox
+
+
+def _mail_failed(_args, out: TextIO) -> int:
+    failed = _outbox().failed()
+    for mail_id, mail in failed:
+        print(f"{mail_id}\t{mail.get('failed_at')}\t{mail.get('error')}", file=out)
+    print(f"{len(failed)} failed mail(s)", file=out)
+    return 0
+
+
+def _mail_requeue(args, out: TextIO) -> int:
+    if _outbox().requeue(args.mail_id, bootstrap.runtime().clock.now()):
+        print(f"{args.mail_id}: queued again; the next sweep delivers it", file=out)
         return 0
-    if args.command == "requeue":
-        if outbox.requeue(args.mail_id, SystemClock().now()):
-            print(f"{args.mail_id}: queued again; the next sweep delivers it", file=out)
-            return 0
-        print(f"{args.mail_id}: not found or not failed; nothing changed", file=out)
-        return 1
-    mail_state = outbox.get(args.mail_id)
-    if mail_state is None:
+    print(f"{args.mail_id}: not found or not failed; nothing changed", file=out)
+    return 1
+
+
+def _mail_show(args, out: TextIO) -> int:
+    mail = _outbox().get(args.mail_id)
+    if mail is None:
         print(f"{args.mail_id}: not found", file=out)
         return 1
     for field in STATE_FIELDS:
-        if field in mail_state:
-            print(f"{field}: {mail_state[field]}", file=out)
+        if field in mail:
+            print(f"{field}: {mail[field]}", file=out)
     return 0
+
+
+def _signups_export(args, out: TextIO) -> int:
+    rows = bootstrap.runtime().store.signups(status=args.status, group=args.group)
+    target = args.output or out
+    writer = csv.writer(target)
+    writer.writerow(("id", *EXPORT_FIELDS))
+    for signup_id, signup in sorted(rows, key=lambda row: str(row[1].get("created_at"))):
+        writer.writerow((signup_id, *(signup.get(field, "") for field in EXPORT_FIELDS)))
+    if args.output:
+        args.output.close()
+        print(f"{len(rows)} sign-up(s) written to {args.output.name}", file=out)
+    return 0
+
+
+def _signups_erase(args, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    if args.email:
+        key = email_key(args.email.strip())
+    else:
+        try:
+            number = phonenumbers.parse(args.phone, "NL")
+        except phonenumbers.NumberParseException:
+            print("not a phone number", file=out)
+            return 2
+        key = phone_key(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    found = runtime.store.find_signup_by_identity([key])
+    if found is None:
+        print("no sign-up with that address or number", file=out)
+        return 1
+    signup_id, _ = found
+    erase(
+        signup_id,
+        reason="request",
+        deployment=runtime.deployment,
+        store=runtime.store,
+        clock=runtime.clock,
+    )
+    print(f"{signup_id}: erased; the resident and their coordinator are told", file=out)
+    return 0
+
+
+def _applications_erase(args, out: TextIO) -> int:
+    if erase_application(args.application_id, store=bootstrap.runtime().store):
+        print(f"{args.application_id}: erased", file=out)
+        return 0
+    print(f"{args.application_id}: not found", file=out)
+    return 1
 
 
 if __name__ == "__main__":

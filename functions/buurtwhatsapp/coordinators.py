@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from .clock import Clock
-from .config import Deployment
+from .config import MAX_REGIEGROEP, Deployment
 from .model import mail_document, phone_display
 from .store import Store
 from .validation import honeypot_filled, validate_application
@@ -41,7 +41,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
     }
     mails = [
         (
-            f"application-{application_id}-ack",
+            application_mail_ids(application_id)[0],
             mail_document(
                 template=APPLICATION_ACK,
                 to=application.email,
@@ -53,7 +53,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
     for number, person in enumerate(deployment.regiegroep):
         mails.append(
             (
-                f"application-{application_id}-alert-{number}",
+                application_mail_ids(application_id)[number + 1],
                 mail_document(
                     template=APPLICATION_ALERT,
                     to=person.email,
@@ -80,3 +80,17 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
         mails,
     )
     log.info("coordinator application stored", extra={"application_id": application_id})
+
+
+def application_mail_ids(application_id: str) -> tuple[str, ...]:
+    """The acknowledgement, then one alert per possible regiegroep member."""
+    alerts = (f"application-{application_id}-alert-{n}" for n in range(MAX_REGIEGROEP))
+    return (f"application-{application_id}-ack", *alerts)
+
+
+def erase_application(application_id: str, *, store: Store) -> bool:
+    """An applicant's erasure request: the application and its unsent mail."""
+    erased = store.erase_application(application_id, application_mail_ids(application_id))
+    if erased:
+        log.info("application erased", extra={"application_id": application_id})
+    return erased

@@ -108,7 +108,15 @@ def identity_keys(email: str, phone: str) -> tuple[str, str]:
     Hashed so that the ids (which show in consoles and logs) carry no readable personal data;
     the key documents are erased together with the sign-up they point at.
     """
-    return (_key("email", email.casefold()), _key("phone", phone))
+    return (email_key(email), phone_key(phone))
+
+
+def email_key(email: str) -> str:
+    return _key("email", email.casefold())
+
+
+def phone_key(phone_e164: str) -> str:
+    return _key("phone", phone_e164)
 
 
 def _key(kind: str, value: str) -> str:

@@ -291,7 +291,30 @@ class Store:
         )
         return [(snapshot.id, snapshot.to_dict() or {}) for snapshot in query.stream()]
 
+    def signups(
+        self, *, status: str | None = None, group: str | None = None
+    ) -> list[tuple[str, dict[str, object]]]:
+        """Every sign-up, or those in one status or group (for a maintainer's export)."""
+        query = self._db.collection(SIGNUPS)
+        if status is not None:
+            query = query.where(filter=FieldFilter("status", "==", status))
+        if group is not None:
+            query = query.where(filter=FieldFilter("group", "==", group))
+        return [(snapshot.id, snapshot.to_dict() or {}) for snapshot in query.stream()]
+
     # --- coordinator applications ------------------------------------------------------------
+
+    def erase_application(self, application_id: str, mail_ids: Sequence[str]) -> bool:
+        """Delete an application and its mail; False if there was none."""
+        reference = self._db.collection(APPLICATIONS).document(application_id)
+        if not reference.get().exists:
+            return False
+        batch = self._db.batch()
+        batch.delete(reference)
+        for mail_id in mail_ids:
+            batch.delete(self._db.collection(MAIL).document(mail_id))
+        batch.commit()
+        return True
 
     def create_application(
         self, application_id: str, application: dict[str, object], mails: Mails

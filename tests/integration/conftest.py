@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import urlsplit
+
 import pytest
 
 from buurtwhatsapp import bootstrap
+from buurtwhatsapp.links import Links, Purpose
 from devstack.http_functions import create_function_app
 
 PUBLIC_BASE_URL = "http://localhost:8080"
@@ -34,3 +38,18 @@ def signup_client(app_environment):
 def function_client(app_environment):
     """A test client for any function of functions/main.py, by entry point."""
     return lambda target: create_function_app(target).test_client()
+
+
+class PastClock:
+    def __init__(self, when: datetime) -> None:
+        self.when = when
+
+    def now(self) -> datetime:
+        return self.when
+
+
+def link(purpose: Purpose, signup_id: str, *, made: datetime | None = None) -> str:
+    """The path and query of a signed link, as the app under test would make it."""
+    links = Links(SIGNING_KEY, PUBLIC_BASE_URL, PastClock(made) if made else None)
+    url = urlsplit(links.url(purpose, signup_id))
+    return f"{url.path}?{url.query}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,26 +21,11 @@ from buurtwhatsapp.model import (
     SIGNUP_KEYS,
     SIGNUPS,
 )
-from tests.integration.conftest import PUBLIC_BASE_URL, SIGNING_KEY
+from tests.integration.conftest import PUBLIC_BASE_URL, link
 
 pytestmark = pytest.mark.emulator
 
 ALL_COLLECTIONS = (SIGNUPS, SIGNUP_KEYS, GROUP_SEATS, MAIL, MAIL_CLAIMS, ERASURES, APPLICATIONS)
-
-
-class PastClock:
-    def __init__(self, when: datetime) -> None:
-        self.when = when
-
-    def now(self) -> datetime:
-        return self.when
-
-
-def link(purpose: Purpose, signup_id: str, *, made: datetime | None = None) -> str:
-    """The path and query of a signed link, as the app under test would make it."""
-    links = Links(SIGNING_KEY, PUBLIC_BASE_URL, PastClock(made) if made else None)
-    url = urlsplit(links.url(purpose, signup_id))
-    return f"{url.path}?{url.query}"
 
 
 def documents(client, collection):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
 
 from buurtwhatsapp import cli
+from buurtwhatsapp.links import Purpose
 from buurtwhatsapp.model import MAIL, mail_document
+from tests.integration.conftest import link
 
 pytestmark = pytest.mark.emulator
 
 
 @pytest.fixture
-def failed_mail(firestore_client, clock):
+def failed_mail(firestore_client, clock, app_environment):
     document = mail_document(
         template="werkwijze",
         to="zoe@example.org",
@@ -56,3 +59,59 @@ def test_requeue_puts_a_failed_mail_back_with_fresh_attempts(failed_mail, firest
     code, output = run("mail", "requeue", "m1")
     assert code == 1
     assert "not found or not failed" in output
+
+
+@pytest.fixture
+def residents(function_client, firestore_client, valid_signup):
+    """One confirmed resident of the village and one pending resident elsewhere."""
+    signup = function_client("signup")
+    signup.post("/signup", data={**valid_signup, "street": "Kagerdreef", "house_number": "3"})
+    [village] = [doc.id for doc in firestore_client.collection("signups").stream()]
+    function_client("confirm").post(link(Purpose.CONFIRM, village))
+    signup.post(
+        "/signup",
+        data={**valid_signup, "name": "Sem", "email": "sem@example.org", "phone": "0623456789"},
+    )
+    return village
+
+
+def test_export_writes_the_chosen_signups_as_csv(residents, tmp_path):
+    target = tmp_path / "dorp.csv"
+    code, output = run("signups", "export", "--group", "dorp", "--output", str(target))
+    assert code == 0 and "1 sign-up(s) written" in output
+    [row] = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert (row["id"], row["name"], row["phone"]) == (residents, "Zoë van 't Veld", "+31612345678")
+    assert row["status"] == "confirmed"
+
+    code, output = run("signups", "export", "--status", "pending")
+    assert code == 0
+    assert "sem@example.org" in output and "zoe@example.org" not in output
+
+
+@pytest.mark.parametrize("who", [("--email", "ZOE@example.org"), ("--phone", "06-12345678")])
+def test_an_erasure_request_erases_the_resident_and_tells_their_coordinator(
+    residents, firestore_client, who
+):
+    code, output = run("signups", "erase", *who)
+    assert code == 0 and residents in output
+    assert not firestore_client.collection("signups").document(residents).get().exists
+    templates = {doc.get("template") for doc in firestore_client.collection(MAIL).stream()}
+    assert {"left", "coordinator-remove"} <= templates
+
+    assert run("signups", "erase", *who)[0] == 1
+
+
+def test_an_application_can_be_erased_on_request(function_client, firestore_client, valid_signup):
+    application = {
+        key: valid_signup[key]
+        for key in ("name", "email", "phone", "street", "house_number", "postcode", "privacy")
+    }
+    function_client("coordinator").post(
+        "/coordinator", data={**application, "motivation": "Graag."}
+    )
+    [application_id] = [doc.id for doc in firestore_client.collection("applications").stream()]
+
+    assert run("applications", "erase", application_id)[0] == 0
+    assert list(firestore_client.collection("applications").stream()) == []
+    assert list(firestore_client.collection(MAIL).stream()) == []
+    assert run("applications", "erase", application_id)[0] == 1
