@@ -18,7 +18,7 @@ NPM_STAMP := $(NPM_DIR)/node_modules/.stamp-npm-ci
 # download does not work on our machines). The file itself is the stamp.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup test lint format clean dev bench deploy
+.PHONY: help setup test lint format clean dev outbox bench deploy
 
 help:
 	@echo "make setup   create .venv (Python 3.11+), install the npm Firestore emulator and chromium"
@@ -26,6 +26,7 @@ help:
 	@echo "make lint    ruff check and format check"
 	@echo "make format  sort imports and format with ruff"
 	@echo "make dev     serve every function on http://localhost:8080"
+	@echo "make outbox  the newest mail make dev delivered, with its links"
 	@echo "make clean   remove .venv, node_modules, .local and caches"
 
 # ---- set-up ----------------------------------------------------------------
@@ -98,6 +99,10 @@ clean:
 
 dev: setup
 	PYTHONPATH=functions $(PY) -m devstack.serve
+
+# The newest mail make dev delivered, with its links (LAST=n for more).
+outbox: setup
+	@PYTHONPATH=functions $(PY) -m devstack.outbox --last $(or $(LAST),5)
 
 bench: setup
 	PYTHONPATH=functions:. $(PY) -m bench.mail_latency $(BENCH_ARGS)
