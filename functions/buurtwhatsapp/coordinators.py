@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from .clock import Clock
 from .config import MAX_REGIEGROEP, Deployment
+from .mail.catalogue import MailTemplate
 from .model import mail_document, phone_display
 from .store import Store
 from .validation import honeypot_filled, validate_application
@@ -17,8 +18,6 @@ log = logging.getLogger(__name__)
 
 # The regiegroep has half a year to follow an application up; then Firestore's TTL removes it.
 APPLICATION_RETENTION = timedelta(days=180)
-APPLICATION_ACK = "application-ack"
-APPLICATION_ALERT = "application-alert"
 
 
 def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, clock: Clock) -> None:
@@ -43,7 +42,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
         (
             application_mail_ids(application_id)[0],
             mail_document(
-                template=APPLICATION_ACK,
+                template=MailTemplate.APPLICATION_ACK,
                 to=application.email,
                 data={"name": application.name},
                 now=now,
@@ -55,7 +54,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
             (
                 application_mail_ids(application_id)[number + 1],
                 mail_document(
-                    template=APPLICATION_ALERT,
+                    template=MailTemplate.APPLICATION_ALERT,
                     to=person.email,
                     data={"recipient_name": person.name, "applicant": applicant},
                     now=now,

@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from .clock import Clock
 from .config import Deployment
-from .membership import COORDINATOR_REMINDER, coordinator_mails, erase, placement_of
+from .mail.catalogue import MailTemplate
+from .membership import coordinator_mails, erase, placement_of
 from .model import SignupStatus, mail_document, signup_mail_id
 from .store import Conflict, SignupGone, Store
 
@@ -23,7 +24,6 @@ REMIND_UNCONFIRMED_AFTER = timedelta(days=3)
 # belongs to a confirm that crashed.
 ORPHAN_SEAT_AGE = timedelta(hours=1)
 REMIND_COORDINATOR_AFTER = timedelta(days=3)
-CONFIRM_REMINDER = "confirm-reminder"
 
 
 def run_housekeeping(
@@ -41,7 +41,7 @@ def run_housekeeping(
         unflagged="confirm_reminder_sent",
     ):
         mail = mail_document(
-            template=CONFIRM_REMINDER,
+            template=MailTemplate.CONFIRM_REMINDER,
             to=str(signup["email"]),
             data={
                 "name": signup["name"],
@@ -51,7 +51,7 @@ def run_housekeeping(
             now=now,
         )
         fields = {"confirm_reminder_sent": True, "updated_at": now}
-        reminder = [(signup_mail_id(signup_id, CONFIRM_REMINDER), mail)]
+        reminder = [(signup_mail_id(signup_id, MailTemplate.CONFIRM_REMINDER), mail)]
         if _once(store, signup_id, signup, fields, reminder, now):
             counts["confirm_reminders"] += 1
 
@@ -64,7 +64,7 @@ def run_housekeeping(
     ):
         waiting = now - signup["confirmed_at"]  # type: ignore[operator]
         mails = coordinator_mails(
-            COORDINATOR_REMINDER,
+            MailTemplate.COORDINATOR_REMINDER,
             signup_id,
             signup,
             placement_of(signup, deployment),

@@ -14,16 +14,11 @@ from datetime import datetime
 
 from .clock import Clock
 from .config import Deployment, Group, Person, parse_house_number
+from .mail.catalogue import MailTemplate
 from .model import SignupStatus, mail_document, phone_display, signup_mail_id
 from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
-
-COORDINATOR_ALERT = "coordinator-alert"
-COORDINATOR_REMINDER = "coordinator-reminder"
-COORDINATOR_REMOVE = "coordinator-remove"
-ADDED = "added"
-LEFT = "left"
 
 
 class NotConfirmed(Exception):
@@ -68,7 +63,7 @@ def confirm(signup_id: str, *, deployment: Deployment, store: Store, clock: Cloc
             "updated_at": now,
         }
         mails = coordinator_mails(
-            COORDINATOR_ALERT, signup_id, signup, placement, deployment, store, now
+            MailTemplate.COORDINATOR_ALERT, signup_id, signup, placement, deployment, store, now
         )
         try:
             store.advance_signup(signup_id, signup, fields, mails, now)
@@ -98,7 +93,7 @@ def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: C
         now = clock.now()
         group = deployment.group_of(signup)
         mail = mail_document(
-            template=ADDED,
+            template=MailTemplate.ADDED,
             to=str(signup["email"]),
             data={"name": signup["name"], "group_name": group.name if group else None},
             signup_id=signup_id,
@@ -107,7 +102,11 @@ def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: C
         fields = {"status": SignupStatus.ACTIVE.value, "added_at": now, "updated_at": now}
         try:
             store.advance_signup(
-                signup_id, signup, fields, [(signup_mail_id(signup_id, ADDED), mail)], now
+                signup_id,
+                signup,
+                fields,
+                [(signup_mail_id(signup_id, MailTemplate.ADDED), mail)],
+                now,
             )
         except Conflict:
             continue
@@ -169,9 +168,12 @@ def _erasure_notices(
     """
     notices = [
         (
-            f"erasure-{signup_id}-{LEFT}",
+            f"erasure-{signup_id}-{MailTemplate.LEFT}",
             mail_document(
-                template=LEFT, to=str(signup["email"]), data={"name": signup["name"]}, now=now
+                template=MailTemplate.LEFT,
+                to=str(signup["email"]),
+                data={"name": signup["name"]},
+                now=now,
             ),
         )
     ]
@@ -191,8 +193,10 @@ def _erasure_notices(
         }
         notices.append(
             (
-                f"erasure-{signup_id}-{COORDINATOR_REMOVE}-{number}",
-                mail_document(template=COORDINATOR_REMOVE, to=person.email, data=data, now=now),
+                f"erasure-{signup_id}-{MailTemplate.COORDINATOR_REMOVE}-{number}",
+                mail_document(
+                    template=MailTemplate.COORDINATOR_REMOVE, to=person.email, data=data, now=now
+                ),
             )
         )
     return notices

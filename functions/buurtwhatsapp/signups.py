@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import Deployment
+from .mail.catalogue import MailTemplate
 from .model import (
     SignupStatus,
     confirmation_mail_id,
@@ -22,7 +23,6 @@ from .validation import honeypot_filled, validate_signup
 log = logging.getLogger(__name__)
 
 CONFIRMATION_RESEND_INTERVAL = timedelta(hours=1)
-WERKWIJZE_TEMPLATE = "werkwijze"
 
 
 def new_signup_id() -> str:
@@ -101,7 +101,7 @@ def _repeat_signup(signup_id: str, signup: dict[str, object], store: Store, now:
 
 def _confirmation_mail(signup_id: str, email: str, name: str, now: datetime) -> dict[str, object]:
     return mail_document(
-        template=WERKWIJZE_TEMPLATE,
+        template=MailTemplate.WERKWIJZE,
         to=email,
         data={"name": name},
         signup_id=signup_id,

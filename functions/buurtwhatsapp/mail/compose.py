@@ -15,6 +15,7 @@ import jinja2
 from ..config import Initiative
 from ..links import Links, Purpose
 from ..rendering import render_mail
+from .catalogue import MailTemplate
 from .message import Attachment, OutgoingMail
 from .vcard import vcard
 
@@ -26,15 +27,15 @@ class MailKind:
 
 
 MAIL_KINDS: dict[str, MailKind] = {
-    "werkwijze": MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
-    "confirm-reminder": MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
-    "coordinator-alert": MailKind(links=(Purpose.ADDED,), member_vcard=True),
-    "coordinator-reminder": MailKind(links=(Purpose.ADDED,), member_vcard=True),
-    "added": MailKind(links=(Purpose.LEAVE,)),
-    "left": MailKind(),
-    "coordinator-remove": MailKind(),
-    "application-ack": MailKind(),
-    "application-alert": MailKind(),
+    MailTemplate.WERKWIJZE: MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
+    MailTemplate.CONFIRM_REMINDER: MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
+    MailTemplate.COORDINATOR_ALERT: MailKind(links=(Purpose.ADDED,), member_vcard=True),
+    MailTemplate.COORDINATOR_REMINDER: MailKind(links=(Purpose.ADDED,), member_vcard=True),
+    MailTemplate.ADDED: MailKind(links=(Purpose.LEAVE,)),
+    MailTemplate.LEFT: MailKind(),
+    MailTemplate.COORDINATOR_REMOVE: MailKind(),
+    MailTemplate.APPLICATION_ACK: MailKind(),
+    MailTemplate.APPLICATION_ALERT: MailKind(),
 }
 
 
