@@ -179,8 +179,8 @@ def _erasure_notices(
     ]
     if signup.get("status") == SignupStatus.PENDING:
         return notices
-    group = deployment.group_of(signup)
-    placement = Placement(group=group, seat=None)
+    placement = placement_of(signup, deployment)
+    group = placement.group
     for number, person in enumerate(placement.recipients(deployment)):
         data = {
             "recipient_name": person.name,

@@ -90,9 +90,11 @@ class Store:
     ) -> tuple[str, dict[str, object]] | None:
         """The sign-up that holds any of these keys, with its data; None if there is none.
 
-        A key whose sign-up does not exist is stale (left by an interrupted erasure, or by a
-        failed batch on an emulator that is not atomic) and is removed, so that it cannot block
-        the address or number for good. The delete is conditional on the key being unchanged.
+        Keys are created and deleted in the same batch as their sign-up, so a key without one
+        comes only from a hand edit or a store that applied half a batch. It is removed, so that
+        it cannot block the address or number for good. This repair path is the one place that
+        leans on an update-time precondition (only Google's Firestore enforces it): it guards a
+        state that atomic batches never produce.
         """
         refs = [self._db.collection(SIGNUP_KEYS).document(key) for key in identity_keys]
         for key_snapshot in self._db.get_all(refs):
