@@ -16,8 +16,7 @@ import smtplib
 import ssl
 import tempfile
 from collections.abc import Mapping, Sequence
-from email.headerregistry import AddressHeader
-from email.message import EmailMessage
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,7 +32,7 @@ from botocore.exceptions import (
 
 from ..settings import Settings
 from .message import OutgoingMail
-from .mime import as_bytes, build_mime
+from .mime import as_bytes, build_mime, envelope
 
 
 class TransportError(Exception):
@@ -55,20 +54,22 @@ class Transport(Protocol):
         ...
 
 
-def _build(mail: OutgoingMail) -> tuple[EmailMessage, bytes]:
-    """The MIME message and its bytes; a mail that cannot be built fails permanently."""
+@dataclass(frozen=True, slots=True)
+class _Built:
+    sender: str  # the envelope's bare addresses, from our own parse of the mail
+    recipient: str
+    message_id: str
+    data: bytes
+
+
+def _build(mail: OutgoingMail) -> _Built:
+    """The envelope and the message's bytes; a mail that cannot be built fails permanently."""
     try:
         message = build_mime(mail)
+        sender, recipient = envelope(mail)
     except ValueError as error:  # the message names the field, never its value
         raise TransportError(f"invalid message: {error}", permanent=True) from None
-    return message, as_bytes(message)
-
-
-def _addr_spec(message: EmailMessage, name: str) -> str:
-    """The bare address of a one-address header that ``build_mime`` set (ASCII, punycode)."""
-    header = message[name]
-    assert isinstance(header, AddressHeader)
-    return header.addresses[0].addr_spec
+    return _Built(sender, recipient, str(message["Message-ID"]), as_bytes(message))
 
 
 class FileTransport:
@@ -82,7 +83,7 @@ class FileTransport:
         self.outbox_dir = Path(outbox_dir)
 
     def send(self, mail: OutgoingMail) -> str:
-        message, data = _build(mail)  # validates mail_id, so it is a safe file name
+        built = _build(mail)  # validates mail_id, so it is a safe file name
         target = self.outbox_dir / f"{mail.mail_id}.eml"
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
@@ -91,7 +92,7 @@ class FileTransport:
             )
             try:
                 with os.fdopen(descriptor, "wb") as file:
-                    file.write(data)
+                    file.write(built.data)
                     file.flush()
                     os.fsync(file.fileno())
                 os.replace(temporary, target)
@@ -102,7 +103,7 @@ class FileTransport:
             raise TransportError(
                 f"outbox not writable: {type(error).__name__}", permanent=False
             ) from None
-        return str(message["Message-ID"])
+        return built.message_id
 
 
 class SesV2Client(Protocol):
@@ -172,12 +173,12 @@ class SesTransport:
         self._tags = tuple(tags)
 
     def send(self, mail: OutgoingMail) -> str:
-        message, data = _build(mail)
+        built = _build(mail)
         request: dict[str, Any] = {
-            "FromEmailAddress": _addr_spec(message, "From"),
+            "FromEmailAddress": built.sender,
             # Explicit, so that the recipient is exactly the one address, whatever the headers.
-            "Destination": {"ToAddresses": [_addr_spec(message, "To")]},
-            "Content": {"Raw": {"Data": data}},
+            "Destination": {"ToAddresses": [built.recipient]},
+            "Content": {"Raw": {"Data": built.data}},
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
@@ -247,8 +248,7 @@ class SmtpTransport:
         self._ssl_context = ssl_context or ssl.create_default_context()
 
     def send(self, mail: OutgoingMail) -> str:
-        message, data = _build(mail)
-        sender, recipient = _addr_spec(message, "From"), _addr_spec(message, "To")
+        built = _build(mail)
         stage = "connect"
         try:
             if self.security == "tls":
@@ -265,13 +265,13 @@ class SmtpTransport:
                     stage = "login"
                     connection.login(self._username, self._password or "")
                 stage = "send"
-                connection.sendmail(sender, [recipient], data)
+                connection.sendmail(built.sender, [built.recipient], built.data)
             finally:
                 _close(connection)
         except (smtplib.SMTPException, OSError) as error:
             failure = _smtp_error(error, stage)
         else:
-            return str(message["Message-ID"])
+            return built.message_id
         raise failure  # outside the except block: no chained server text
 
 
