@@ -4,6 +4,8 @@
     infra/maintain mail requeue MAIL_ID         put a failed mail back in the queue
     infra/maintain mail show MAIL_ID            one mail's delivery state (no contents)
     infra/maintain signups export [--group G] [--status S] [--output FILE]   CSV export
+        (a cell that starts with = + - @ or ' gets a leading ' so that no spreadsheet runs it
+        as a formula; a program gets every value back by dropping one leading ')
     infra/maintain signups erase (--email E | --phone P)   an erasure request (AVG art. 17)
     infra/maintain applications erase APPLICATION_ID       an applicant's erasure request
 
@@ -27,6 +29,7 @@ from .coordinators import erase_application
 from .mail.outbox import Outbox
 from .membership import erase
 from .model import email_key, phone_key
+from .spreadsheet_cells import neutralise
 
 # Delivery bookkeeping only: never print addresses or contents to a terminal that may be shared.
 STATE_FIELDS = (
@@ -78,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     command(mail, "show", _mail_show, "one mail's delivery state").add_argument("mail_id")
 
     signups = topics.add_parser("signups", help="sign-ups").add_subparsers(required=True)
-    export = command(signups, "export", _signups_export, "sign-ups as CSV")
+    export = command(
+        signups, "export", _signups_export, "sign-ups as CSV, safe to open in a spreadsheet"
+    )
     export.add_argument("--group")
     export.add_argument("--status", choices=("pending", "confirmed", "active"))
     export.add_argument("--output", type=argparse.FileType("w", encoding="utf-8"))
@@ -131,7 +136,8 @@ def _signups_export(args, out: TextIO) -> int:
     writer = csv.writer(target)
     writer.writerow(("id", *EXPORT_FIELDS))
     for signup_id, signup in sorted(rows, key=lambda row: str(row[1].get("created_at"))):
-        writer.writerow((signup_id, *(signup.get(field, "") for field in EXPORT_FIELDS)))
+        values = (signup_id, *(signup.get(field) for field in EXPORT_FIELDS))
+        writer.writerow([neutralise(value) for value in values])
     if args.output:
         args.output.close()
         print(f"{len(rows)} sign-up(s) written to {args.output.name}", file=out)

