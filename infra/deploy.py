@@ -49,7 +49,14 @@ INDEXES = (
     ("signups", ("status", "created_at")),
 )
 # Firestore deletes these documents by itself once expire_at has passed.
-TTL_COLLECTIONS = ("mail", "mail_claims", "signup_revisions", "applications")
+TTL_COLLECTIONS = (
+    "mail",
+    "mail_claims",
+    "signup_revisions",
+    "applications",
+    "application_keys",
+    "form_mail_quota",
+)
 
 
 def stage(deployment_file: Path, build_dir: Path) -> Path:

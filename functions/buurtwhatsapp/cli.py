@@ -155,10 +155,15 @@ def _signups_erase(args, out: TextIO) -> int:
             print("not a phone number", file=out)
             return 2
         key = phone_key(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    # Notices about a resident who already left are still being sent (or failing); they are
+    # found by the same key. First, so that the notices of this erasure stay.
+    notices = runtime.store.erase_mail_about(key)
+    if notices:
+        print(f"{notices} unsent mail(s) about an earlier erasure deleted", file=out)
     found = runtime.store.find_signup_by_identity([key])
     if found is None:
         print("no sign-up with that address or number", file=out)
-        return 1
+        return 0 if notices else 1
     signup_id, _ = found
     erase(
         signup_id,

@@ -43,10 +43,8 @@ def run_housekeeping(
         mail = mail_document(
             template=MailTemplate.CONFIRM_REMINDER,
             to=str(signup["email"]),
-            data={
-                "name": signup["name"],
-                "retention_days": deployment.initiative.privacy_retention_days,
-            },
+            # Nothing typed: the address is still unconfirmed (see signups._confirmation_mail).
+            data={"retention_days": deployment.initiative.privacy_retention_days},
             signup_id=signup_id,
             now=now,
         )

@@ -43,6 +43,7 @@ class Links:
         self._secret = secret
         self._base_url = base_url.rstrip("/")
         clock = clock or SystemClock()
+        self._now = lambda: clock.now().timestamp()
 
         class ClockedSigner(TimestampSigner):
             def get_timestamp(self) -> int:
@@ -68,6 +69,11 @@ class Links:
         try:
             document_id = self._serializer(purpose).loads(token, max_age=max_age)
         except SignatureExpired as error:
+            # itsdangerous reports a token dated in the future as expired too; it was not made
+            # by us as it stands (a forged or tampered date), so it is invalid, not expired.
+            signed = error.date_signed
+            if signed is not None and signed.timestamp() > self._now():
+                raise InvalidLink(expired=False) from error
             raise InvalidLink(expired=True) from error
         except BadSignature as error:
             raise InvalidLink(expired=False) from error

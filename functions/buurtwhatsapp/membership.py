@@ -10,12 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import Deployment, Group, Person, parse_house_number
 from .mail.catalogue import MailTemplate
-from .model import SignupStatus, mail_document, phone_display, signup_mail_id
+from .model import (
+    MailStatus,
+    SignupStatus,
+    identity_keys,
+    mail_document,
+    phone_display,
+    signup_mail_id,
+)
 from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -140,6 +147,7 @@ def erase(
         signup = store.get_signup(signup_id)
         if signup is None or (only_if is not None and signup.get("status") != only_if):
             return False
+        mails = store.mail_of_signup(signup_id)
         now = clock.now()
         erasure = {
             "reason": reason,
@@ -148,9 +156,13 @@ def erase(
             "signed_up_at": signup.get("created_at"),
             "erased_at": now,
         }
-        notices = _erasure_notices(signup_id, signup, deployment, now) if notify else []
+        notices = (
+            _erasure_notices(signup_id, signup, coordinator_told(signup, mails), deployment, now)
+            if notify
+            else []
+        )
         try:
-            store.erase_signup(signup_id, signup, erasure, notices, now)
+            store.erase_signup(signup_id, signup, mails, erasure, notices, now)
         except Conflict:
             continue
         log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})
@@ -158,26 +170,64 @@ def erase(
     raise Conflict(signup_id)
 
 
+# Erasure notices name the resident who left: they go within hours (see the outbox's retries),
+# and Firestore's TTL deletes them after this long whatever their state, so that a failing
+# transport cannot keep a name and number that the resident asked to erase. Long enough for a
+# maintainer to requeue one after a weekend.
+ERASURE_NOTICE_LIFETIME = timedelta(days=3)
+_TOLD_COORDINATOR = (MailTemplate.COORDINATOR_ALERT, MailTemplate.COORDINATOR_REMINDER)
+
+
+def coordinator_told(
+    signup: Mapping[str, object], mails: Mapping[str, Mapping[str, object]]
+) -> bool:
+    """Whether whoever adds the resident to a group (coordinator or regiegroep) has heard of
+    them, so that a removal notice makes sense to them.
+
+    An alert still queued is deleted unsent by the erasure (which also takes its next claim,
+    see Store.erase_signup): its recipient never hears of the resident. An alert that is gone
+    was sent (or given up on) long enough ago for Firestore's TTL to remove it.
+    """
+    status = signup.get("status")
+    if status == SignupStatus.ACTIVE:
+        return True
+    if status != SignupStatus.CONFIRMED:
+        return False
+    alerts = [mail for mail in mails.values() if mail.get("template") in _TOLD_COORDINATOR]
+    if not alerts:
+        return True
+    return any(mail.get("status") in (MailStatus.SENT, MailStatus.SENDING) for mail in alerts)
+
+
 def _erasure_notices(
-    signup_id: str, signup: dict[str, object], deployment: Deployment, now: datetime
+    signup_id: str,
+    signup: dict[str, object],
+    coordinator_knows: bool,
+    deployment: Deployment,
+    now: datetime,
 ) -> list[tuple[str, dict[str, object]]]:
     """The goodbye to the resident and, if a coordinator knows them, the request to remove.
 
-    These mails carry no ``signup_id``: the sign-up is gone, and the mails are scrubbed of
-    personal data once sent.
+    These mails carry no ``signup_id`` (the sign-up is gone) but the resident's hashed keys,
+    so that an erasure request finds them, and they expire soon whatever their state. The
+    goodbye quotes nothing typed: the address may never have been confirmed.
     """
+    keys = identity_keys(str(signup["email"]), str(signup["phone"]))
+    keep_until = now + ERASURE_NOTICE_LIFETIME
     notices = [
         (
             f"erasure-{signup_id}-{MailTemplate.LEFT}",
             mail_document(
                 template=MailTemplate.LEFT,
                 to=str(signup["email"]),
-                data={"name": signup["name"]},
+                data={},
                 now=now,
+                subject_keys=keys,
+                keep_until=keep_until,
             ),
         )
     ]
-    if signup.get("status") == SignupStatus.PENDING:
+    if not coordinator_knows:
         return notices
     placement = placement_of(signup, deployment)
     group = placement.group
@@ -195,7 +245,12 @@ def _erasure_notices(
             (
                 f"erasure-{signup_id}-{MailTemplate.COORDINATOR_REMOVE}-{number}",
                 mail_document(
-                    template=MailTemplate.COORDINATOR_REMOVE, to=person.email, data=data, now=now
+                    template=MailTemplate.COORDINATOR_REMOVE,
+                    to=person.email,
+                    data=data,
+                    now=now,
+                    subject_keys=keys,
+                    keep_until=keep_until,
                 ),
             )
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import phonenumbers
@@ -22,6 +22,8 @@ SIGNUP_REVISIONS = "signup_revisions"  # <signup id>.<n>: who made change n (see
 GROUP_SEATS = "group_seats"  # one document per occupied place in a WhatsApp group
 ERASURES = "erasures"  # that (not whom) a sign-up was erased, and why; no personal data
 APPLICATIONS = "applications"  # coordinator applications
+APPLICATION_KEYS = "application_keys"  # hashed e-mail and phone of each application, unique
+FORM_MAIL_QUOTA = "form_mail_quota"  # <e-mail key>.<date>: a form mailed that address that day
 
 
 class SignupStatus(StrEnum):
@@ -123,6 +125,11 @@ def _key(kind: str, value: str) -> str:
     return f"{kind}-" + hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
+def form_mail_quota_id(email: str, day: date) -> str:
+    """The one mail a day the public forms may send to an address (see form_mail_quota.py)."""
+    return f"{email_key(email)}.{day.isoformat()}"
+
+
 def confirmation_mail_id(signup_id: str, sequence: int) -> str:
     """The n-th confirmation mail of a sign-up has a fixed id: creating it twice is impossible."""
     return f"signup-{signup_id}-confirm-{sequence}"
@@ -170,9 +177,19 @@ def mail_document(
     data: dict[str, object],
     now: datetime,
     signup_id: str | None = None,
+    not_before: datetime | None = None,
+    subject_keys: tuple[str, ...] = (),
+    keep_until: datetime | None = None,
 ) -> dict[str, object]:
-    """An outbox entry; ``signup_id`` lets erasure find the unsent mail of a resident."""
-    return {
+    """An outbox entry.
+
+    ``signup_id`` lets erasure find the unsent mail of a resident. Mail about someone whose
+    sign-up is already gone (erasure notices) has none; ``subject_keys`` (the hashed identity
+    keys of that person) let an erasure request find it all the same, and ``keep_until`` is
+    when Firestore's TTL deletes it whatever its state, so that it cannot outlive the erasure
+    by long even while it keeps failing.
+    """
+    document: dict[str, object] = {
         "status": MailStatus.QUEUED.value,
         "template": template,
         "to": to,
@@ -180,10 +197,16 @@ def mail_document(
         "signup_id": signup_id,
         "attempts": 0,
         "max_attempts": MAX_MAIL_ATTEMPTS,
-        "not_before": now,
+        "not_before": not_before or now,
         "created_at": now,
         "updated_at": now,
     }
+    if subject_keys:
+        document["subject_keys"] = list(subject_keys)
+    if keep_until is not None:
+        document["keep_until"] = keep_until
+        document["expire_at"] = keep_until
+    return document
 
 
 def phone_display(e164: str) -> str:

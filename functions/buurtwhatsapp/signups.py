@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import Deployment
+from .form_mail_quota import LOOK_AHEAD_DAYS, free_day
 from .mail.catalogue import MailTemplate
 from .model import (
     SignupStatus,
@@ -23,6 +24,8 @@ from .validation import honeypot_filled, validate_signup
 log = logging.getLogger(__name__)
 
 CONFIRMATION_RESEND_INTERVAL = timedelta(hours=1)
+# Rounds of deciding again after a key or quota day was taken between read and write.
+ROUNDS = 4
 
 
 def new_signup_id() -> str:
@@ -55,11 +58,21 @@ def sign_up(
         privacy_version=deployment.initiative.privacy_version,
         now=now,
     )
-    mail = _confirmation_mail(signup_id, request.email, request.name, now)
-    # A second try only after stale keys were cleared; a live holder ends the loop at once.
-    for _attempt in range(2):
+    # Each round ends at once unless a key or the quota day it read was taken meanwhile: a
+    # living holder of a key makes this a repeat; a stale key is cleared; a taken day moves on.
+    for _attempt in range(ROUNDS):
+        # The werkwijze is the one mail a resident cannot do without: when a form mailed this
+        # address today already, it goes out on the next free day rather than not at all.
+        quota = free_day(store, request.email, now, days=LOOK_AHEAD_DAYS)
+        mail = None
+        if quota is not None:
+            mail = _confirmation_mail(signup_id, request.email, now, quota.send_from)
+        else:
+            log.warning("sign-up stored without werkwijze: form mail quota used up")
         try:
-            store.create_signup(signup_id, document, keys, confirmation_mail_id(signup_id, 1), mail)
+            store.create_signup(
+                signup_id, document, keys, confirmation_mail_id(signup_id, 1), mail, quota
+            )
         except IdentityTaken:
             holder = store.find_signup_by_identity(keys)
             if holder is not None:
@@ -68,11 +81,12 @@ def sign_up(
             continue
         log.info("sign-up stored", extra={"signup_id": signup_id})
         return
-    raise RuntimeError("sign-up keys stayed taken without a sign-up holding them")
+    raise RuntimeError("sign-up keys or quota stayed taken without a holder")
 
 
 def _repeat_signup(signup_id: str, signup: dict[str, object], store: Store, now: datetime) -> None:
-    """A second sign-up for a known phone or address: at most one new confirmation an hour.
+    """A second sign-up for a known phone or address: at most one new confirmation an hour,
+    and only when no form has mailed the address today.
 
     The mail goes to the address already on file, never to a newly typed one, so a stranger
     cannot use the form to learn or redirect someone else's sign-up.
@@ -84,13 +98,19 @@ def _repeat_signup(signup_id: str, signup: dict[str, object], store: Store, now:
     if isinstance(last, datetime) and now - last < CONFIRMATION_RESEND_INTERVAL:
         log.info("repeated sign-up: confirmation sent recently", extra={"signup_id": signup_id})
         return
+    email = str(signup["email"])
+    quota = free_day(store, email, now)
+    if quota is None:
+        log.info("repeated sign-up: address mailed today", extra={"signup_id": signup_id})
+        return
     sequence = int(signup.get("confirmation_mails", 1)) + 1
     queued = store.queue_confirmation_resend(
         signup_id,
         signup,
         sequence,
         confirmation_mail_id(signup_id, sequence),
-        _confirmation_mail(signup_id, str(signup["email"]), str(signup["name"]), now),
+        _confirmation_mail(signup_id, email, now, now),
+        quota,
         now,
     )
     log.info(
@@ -99,11 +119,16 @@ def _repeat_signup(signup_id: str, signup: dict[str, object], store: Store, now:
     )
 
 
-def _confirmation_mail(signup_id: str, email: str, name: str, now: datetime) -> dict[str, object]:
+def _confirmation_mail(
+    signup_id: str, email: str, now: datetime, send_from: datetime
+) -> dict[str, object]:
+    # No name or other typed text: the address is not confirmed, and whoever filled in the
+    # form may not own it (a name can hold a link).
     return mail_document(
         template=MailTemplate.WERKWIJZE,
         to=email,
-        data={"name": name},
+        data={},
         signup_id=signup_id,
         now=now,
+        not_before=send_from,
     )

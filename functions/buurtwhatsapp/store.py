@@ -17,21 +17,26 @@ a confirm added meanwhile, and housekeeping never expires a sign-up confirmed a 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from .form_mail_quota import QuotaDay
 from .model import (
+    APPLICATION_KEYS,
     APPLICATIONS,
     ERASURES,
+    FORM_MAIL_QUOTA,
     GROUP_SEATS,
     MAIL,
+    MAIL_CLAIMS,
     SIGNUP_KEYS,
     SIGNUP_REVISIONS,
     SIGNUPS,
+    MailStatus,
     identity_keys,
 )
 
@@ -64,13 +69,15 @@ class Store:
         signup: dict[str, object],
         identity_keys: Sequence[str],
         mail_id: str,
-        mail: dict[str, object],
+        mail: dict[str, object] | None,
+        quota: QuotaDay | None,
     ) -> None:
         """Store a sign-up, claim its phone and e-mail, and queue its first mail: all or nothing.
 
         The key documents are created, never overwritten, so that two simultaneous sign-ups
-        with the same phone or address cannot both succeed. They go first: the sign-up and mail
-        ids are new, so only a key can make the batch fail.
+        with the same phone or address cannot both succeed. They go first, with the day's
+        form-mail quota: the sign-up and mail ids are new, so only those can make the batch
+        fail. IdentityTaken then means a key *or* the quota was taken: the caller reads both.
         """
         batch = self._db.batch()
         for key in identity_keys:
@@ -78,12 +85,22 @@ class Store:
                 self._db.collection(SIGNUP_KEYS).document(key),
                 {"signup_id": signup_id, "created_at": signup["created_at"]},
             )
+        if quota is not None:
+            batch.create(
+                self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
+            )
         batch.create(self._db.collection(SIGNUPS).document(signup_id), signup)
-        batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        if mail is not None:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
         try:
             batch.commit()
         except AlreadyExists as error:
             raise IdentityTaken from error
+
+    def quota_taken(self, document_ids: list[str]) -> set[str]:
+        """Which of these form-mail quota days are taken already."""
+        refs = [self._db.collection(FORM_MAIL_QUOTA).document(i) for i in document_ids]
+        return {snapshot.id for snapshot in self._db.get_all(refs) if snapshot.exists}
 
     def find_signup_by_identity(
         self, identity_keys: Sequence[str]
@@ -117,12 +134,17 @@ class Store:
         sequence: int,
         mail_id: str,
         mail: dict[str, object],
+        quota: QuotaDay,
         now: datetime,
     ) -> bool:
-        """Queue the ``sequence``-th confirmation mail; False if another request got there first
-        or the sign-up changed meanwhile (erased, confirmed)."""
+        """Queue the ``sequence``-th confirmation mail; False if another request got there first,
+        the day's form-mail quota was taken, or the sign-up changed meanwhile (erased,
+        confirmed)."""
         batch = self._db.batch()
         fence = self._fence(batch, signup_id, signup, now)
+        batch.create(
+            self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
+        )
         batch.create(self._db.collection(MAIL).document(mail_id), mail)
         batch.update(
             self._signup(signup_id),
@@ -217,38 +239,64 @@ class Store:
         except NotFound as error:
             raise SignupGone(signup_id) from error
 
+    def mail_of_signup(self, signup_id: str) -> dict[str, dict[str, object]]:
+        """The outbox entries of a sign-up that are still there, by id."""
+        query = self._db.collection(MAIL).where(filter=FieldFilter("signup_id", "==", signup_id))
+        return {snapshot.id: snapshot.to_dict() or {} for snapshot in query.stream()}
+
     def erase_signup(
         self,
         signup_id: str,
         signup: dict[str, object],
+        mails: Mapping[str, Mapping[str, object]],
         erasure: dict[str, object],
         notices: Mails,
         now: datetime,
     ) -> None:
-        """Delete every trace of a resident as read, and queue the notices.
+        """Delete every trace of a resident as read (``mails``: their outbox entries, read after
+        the sign-up), and queue the notices.
 
-        Conflict when the sign-up changed since it was read (read again: there may be a new
-        place or new mail to delete) or was erased by another request.
+        A mail still queued is deleted unsent, and so that no delivery can be sending it at
+        that moment, the batch also takes the claim of its next attempt (see mail/outbox.py):
+        if a delivery took it first, the batch fails and the caller reads again, now seeing the
+        mail as sending. So what the caller decided from ``mails`` (was the coordinator told?)
+        holds. Conflict when the sign-up changed since it was read (read again: there may be a
+        new place or new mail to delete) or was erased by another request.
         """
         batch = self._db.batch()
         self._fence(batch, signup_id, signup, now)
+        for mail_id, mail in mails.items():
+            if mail.get("status") == MailStatus.QUEUED:
+                attempt = int(mail.get("attempts", 0)) + 1
+                batch.create(
+                    self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}"),
+                    {"erased_at": now, "expire_at": now + REVISION_TTL},
+                )
         batch.create(self._db.collection(ERASURES).document(signup_id), erasure)
         batch.delete(self._signup(signup_id))
         for key in identity_keys(str(signup["email"]), str(signup["phone"])):
             batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
         if signup.get("seat"):
             batch.delete(self._db.collection(GROUP_SEATS).document(str(signup["seat"])))
-        mail_of_signup = self._db.collection(MAIL).where(
-            filter=FieldFilter("signup_id", "==", signup_id)
-        )
-        for snapshot in mail_of_signup.stream():
-            batch.delete(snapshot.reference)
+        for mail_id in mails:
+            batch.delete(self._db.collection(MAIL).document(mail_id))
         for mail_id, mail in notices:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         try:
             batch.commit()
         except AlreadyExists as error:
             raise Conflict(signup_id) from error
+
+    def erase_mail_about(self, subject_key: str) -> int:
+        """Delete the mail about a person whose sign-up is gone (erasure notices still being
+        sent or failed), found by their hashed e-mail or phone key; how many there were."""
+        query = self._db.collection(MAIL).where(
+            filter=FieldFilter("subject_keys", "array_contains", subject_key)
+        )
+        snapshots = list(query.stream())
+        for snapshot in snapshots:
+            snapshot.reference.delete()
+        return len(snapshots)
 
     def release_orphan_seats(self, claimed_before: datetime, limit: int) -> int:
         """Free places whose sign-up does not hold them: left by a confirm that crashed between
@@ -306,23 +354,65 @@ class Store:
 
     # --- coordinator applications ------------------------------------------------------------
 
+    def create_application(
+        self,
+        application_id: str,
+        application: dict[str, object],
+        identity_keys: Sequence[str],
+        mails: Mails,
+        quota: QuotaDay | None,
+    ) -> None:
+        """Store an application, claim its e-mail and phone, queue its mail: all or nothing.
+
+        IdentityTaken when a key or the form-mail quota was taken (they go first, as in
+        create_signup); the caller reads both and decides again.
+        """
+        batch = self._db.batch()
+        for key in identity_keys:
+            batch.create(
+                self._db.collection(APPLICATION_KEYS).document(key),
+                {"application_id": application_id, "expire_at": application["expire_at"]},
+            )
+        if quota is not None:
+            batch.create(
+                self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
+            )
+        batch.create(self._db.collection(APPLICATIONS).document(application_id), application)
+        for mail_id, mail in mails:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        try:
+            batch.commit()
+        except AlreadyExists as error:
+            raise IdentityTaken from error
+
+    def find_application_by_identity(self, identity_keys: Sequence[str]) -> str | None:
+        """The application that holds any of these keys; stale keys (their application erased
+        or expired by TTL before them) are removed, as in find_signup_by_identity."""
+        refs = [self._db.collection(APPLICATION_KEYS).document(key) for key in identity_keys]
+        for key_snapshot in self._db.get_all(refs):
+            if not key_snapshot.exists:
+                continue
+            application_id = str(key_snapshot.get("application_id"))
+            if self._db.collection(APPLICATIONS).document(application_id).get().exists:
+                return application_id
+            with contextlib.suppress(FailedPrecondition, NotFound):
+                key_snapshot.reference.delete(
+                    option=self._db.write_option(last_update_time=key_snapshot.update_time)
+                )
+        return None
+
     def erase_application(self, application_id: str, mail_ids: Sequence[str]) -> bool:
-        """Delete an application and its mail; False if there was none."""
+        """Delete an application, its keys and its mail; False if there was none."""
         reference = self._db.collection(APPLICATIONS).document(application_id)
-        if not reference.get().exists:
+        snapshot = reference.get()
+        if not snapshot.exists:
             return False
+        application = snapshot.to_dict() or {}
         batch = self._db.batch()
         batch.delete(reference)
+        for key in identity_keys(str(application["email"]), str(application["phone"])):
+            batch.delete(self._db.collection(APPLICATION_KEYS).document(key))
         for mail_id in mail_ids:
             batch.delete(self._db.collection(MAIL).document(mail_id))
         batch.commit()
         return True
-
-    def create_application(
-        self, application_id: str, application: dict[str, object], mails: Mails
-    ) -> None:
-        batch = self._db.batch()
-        batch.create(self._db.collection(APPLICATIONS).document(application_id), application)
-        for mail_id, mail in mails:
-            batch.create(self._db.collection(MAIL).document(mail_id), mail)
-        batch.commit()

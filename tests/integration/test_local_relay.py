@@ -66,8 +66,8 @@ def test_a_signup_leaves_a_readable_eml_within_two_seconds(stack, firestore_clie
     assert message["Reply-To"]
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
-    assert "Zoë <script>x</script>" in text
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    # To an address nobody has confirmed: nothing typed into the form is quoted.
+    assert "script" not in text and "script" not in html
 
     [signup_id] = [doc.id for doc in firestore_client.collection(SIGNUPS).stream()]
     links = Links(SIGNING_KEY, "http://localhost:8080")

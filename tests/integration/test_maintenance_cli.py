@@ -7,8 +7,9 @@ import io
 
 import pytest
 
-from buurtwhatsapp import cli
+from buurtwhatsapp import bootstrap, cli
 from buurtwhatsapp.links import Purpose
+from buurtwhatsapp.mail.delivery import deliver
 from buurtwhatsapp.model import MAIL, mail_document
 from buurtwhatsapp.spreadsheet_cells import restore
 from tests.integration.conftest import link
@@ -116,17 +117,37 @@ def test_the_export_runs_no_formula_in_a_spreadsheet_and_loses_nothing(
     assert restored["phone"] == "+31612345678"
 
 
+def deliver_queued(firestore_client) -> None:
+    """What the delivery function does with each queued mail (file transport)."""
+    for snapshot in firestore_client.collection(MAIL).stream():
+        deliver(snapshot.id, bootstrap.mailer())
+
+
 @pytest.mark.parametrize("who", [("--email", "ZOE@example.org"), ("--phone", "06-12345678")])
 def test_an_erasure_request_erases_the_resident_and_tells_their_coordinator(
     residents, firestore_client, who
 ):
+    deliver_queued(firestore_client)  # the coordinator got the alert
     code, output = run("signups", "erase", *who)
     assert code == 0 and residents in output
     assert not firestore_client.collection("signups").document(residents).get().exists
     templates = {doc.get("template") for doc in firestore_client.collection(MAIL).stream()}
     assert {"left", "coordinator-remove"} <= templates
 
-    assert run("signups", "erase", *who)[0] == 1
+
+def test_an_erasure_request_also_finds_the_notices_of_an_earlier_leave(
+    residents, firestore_client, function_client
+):
+    deliver_queued(firestore_client)
+    run("signups", "erase", "--email", "zoe@example.org")  # the notices now wait to be sent
+    waiting = [m for m in firestore_client.collection(MAIL).stream() if m.get("to")]
+    assert {m.get("template") for m in waiting} == {"left", "coordinator-remove"}
+
+    code, output = run("signups", "erase", "--phone", "+31612345678")
+    assert code == 0
+    assert "2 unsent mail(s) about an earlier erasure deleted" in output
+    assert [m.id for m in firestore_client.collection(MAIL).stream() if m.get("to")] == []
+    assert run("signups", "erase", "--phone", "+31612345678")[0] == 1
 
 
 def test_an_application_can_be_erased_on_request(function_client, firestore_client, valid_signup):

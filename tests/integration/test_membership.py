@@ -241,12 +241,95 @@ def test_an_erasure_that_read_before_a_confirm_reads_again_and_frees_the_place(
     confirm(signup_id, deployment=deployment, store=store, clock=clock)
 
     with pytest.raises(Conflict):
-        store.erase_signup(signup_id, stale, {"reason": "left"}, [], clock.now())
+        store.erase_signup(signup_id, stale, {}, {"reason": "left"}, [], clock.now())
     assert leave(signup_id, deployment=deployment, store=store, clock=clock)
     assert documents(firestore_client, GROUP_SEATS) == {}
     assert documents(firestore_client, SIGNUPS) == {}
-    # The coordinator, who got the alert, is asked to remove the number.
-    assert "coordinator-remove" in templates_of(firestore_client)
+    # The alert was deleted unsent: the coordinator never heard of the resident.
+    assert templates_of(firestore_client) == ["left"]
+
+
+def deliver_all(firestore_client, deployment, clock, tmp_path):
+    """Send every due mail through the file transport, as the delivery function would."""
+    from buurtwhatsapp.mail.delivery import deliver
+    from buurtwhatsapp.mail.transports import FileTransport
+    from tests.integration.test_mail_delivery import make_mailer
+
+    mailer = make_mailer(firestore_client, deployment, clock, FileTransport(tmp_path / "outbox"))
+    for mail_id in documents(firestore_client, MAIL):
+        deliver(mail_id, mailer)
+
+
+@pytest.mark.parametrize("alert_sent", [True, False])
+def test_a_coordinator_hears_of_a_removal_only_after_hearing_of_the_member(
+    alert_sent, store, deployment, clock, firestore_client, valid_signup, tmp_path
+):
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    if alert_sent:
+        deliver_all(firestore_client, deployment, clock, tmp_path)
+
+    assert leave(signup_id, deployment=deployment, store=store, clock=clock)
+    queued = [m for m in documents(firestore_client, MAIL).values() if m["status"] == "queued"]
+    expected = ["coordinator-remove", "left"] if alert_sent else ["left"]
+    assert sorted(mail["template"] for mail in queued) == expected
+
+
+def test_an_alert_claimed_while_the_erasure_decides_counts_as_told(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    from buurtwhatsapp.mail.outbox import Outbox
+    from buurtwhatsapp.membership import coordinator_told
+    from buurtwhatsapp.store import Conflict
+
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    signup, mails = store.get_signup(signup_id), store.mail_of_signup(signup_id)
+    assert not coordinator_told(signup, mails)
+    [alert_id] = [i for i, m in mails.items() if m["template"] == "coordinator-alert"]
+
+    assert Outbox(firestore_client).claim(alert_id, clock.now())  # a delivery starts sending
+    with pytest.raises(Conflict):  # so the erasure, which decided "not told", must decide again
+        store.erase_signup(signup_id, signup, mails, {"reason": "left"}, [], clock.now())
+    assert coordinator_told(signup, store.mail_of_signup(signup_id))
+
+
+def test_erasure_notices_expire_soon_whatever_happens_and_an_erasure_request_finds_them(
+    store, deployment, clock, firestore_client, valid_signup, tmp_path
+):
+    from buurtwhatsapp.mail.delivery import deliver
+    from buurtwhatsapp.membership import ERASURE_NOTICE_LIFETIME
+    from buurtwhatsapp.model import email_key, phone_key
+    from tests.integration.test_mail_delivery import FlakyTransport, make_mailer
+
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    deliver_all(firestore_client, deployment, clock, tmp_path)
+    left_at = clock.now()
+    assert leave(signup_id, deployment=deployment, store=store, clock=clock)
+
+    failing = make_mailer(
+        firestore_client, deployment, clock, FlakyTransport(tmp_path / "x", failures=99)
+    )
+    notices = {
+        i: m for i, m in documents(firestore_client, MAIL).items() if m["status"] == "queued"
+    }
+    assert len(notices) == 2
+    for _ in range(10):  # every attempt fails, until the notices stop at "failed"
+        for mail_id in notices:
+            deliver(mail_id, failing)
+        clock.current += timedelta(hours=6)
+    for mail_id in notices:
+        notice = documents(firestore_client, MAIL)[mail_id]
+        assert notice["status"] == "failed"
+        assert notice["expire_at"] == left_at + ERASURE_NOTICE_LIFETIME
+        assert notice.get("signup_id") is None
+        assert set(notice["subject_keys"]) == {
+            email_key("zoe@example.org"),
+            phone_key("+31612345678"),
+        }
+    assert store.erase_mail_about(phone_key("+31612345678")) == 2
+    assert [m for m in documents(firestore_client, MAIL).values() if m.get("to")] == []
 
 
 def test_expiry_spares_a_signup_confirmed_just_before(

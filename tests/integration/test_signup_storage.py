@@ -72,16 +72,17 @@ def test_a_repeated_signup_creates_nothing_within_the_hour(
     assert len(documents(firestore_client, MAIL)) == 1
 
 
-def test_a_repeated_signup_resends_the_confirmation_at_most_once_an_hour(
+def test_a_repeated_signup_resends_the_confirmation_at_most_once_a_day(
     submit, firestore_client, valid_signup, clock
 ):
-    submit(valid_signup)
-    clock.current += timedelta(hours=1)
+    submit(valid_signup)  # 09:00, the werkwijze
+    clock.current += timedelta(hours=2)
     submit({**valid_signup, "email": "ander@example.org"})
     submit(valid_signup)
-    clock.current += timedelta(minutes=30)
-    submit(valid_signup)
+    assert len(documents(firestore_client, MAIL)) == 1  # the address was mailed today
 
+    clock.current += timedelta(days=1)
+    submit(valid_signup)
     mails = documents(firestore_client, MAIL)
     assert len(mails) == 2
     # The re-sent confirmation goes to the address on file, never to a newly typed one.
@@ -89,9 +90,52 @@ def test_a_repeated_signup_resends_the_confirmation_at_most_once_an_hour(
     [signup] = documents(firestore_client, SIGNUPS).values()
     assert signup["confirmation_mails"] == 2
 
-    clock.current += timedelta(minutes=30)
+    clock.current += timedelta(hours=12)  # 23:00, still the same day
+    submit(valid_signup)
+    assert len(documents(firestore_client, MAIL)) == 2
+    clock.current += timedelta(minutes=70)  # 00:10: a new day
     submit(valid_signup)
     assert len(documents(firestore_client, MAIL)) == 3
+
+    clock.current += timedelta(days=1, hours=23, minutes=40)  # 23:50 the day after
+    submit(valid_signup)
+    assert len(documents(firestore_client, MAIL)) == 4
+    clock.current += timedelta(minutes=20)  # 00:10: a new day, but within the hour
+    submit(valid_signup)
+    assert len(documents(firestore_client, MAIL)) == 4
+    clock.current += timedelta(minutes=45)
+    submit(valid_signup)
+    assert len(documents(firestore_client, MAIL)) == 5
+
+
+def test_a_form_mails_an_address_at_most_once_a_day_whatever_is_posted(
+    submit, firestore_client, valid_signup, deployment, clock
+):
+    from buurtwhatsapp.coordinators import apply
+
+    application = {
+        **{key: valid_signup[key] for key in ("street", "house_number", "postcode", "privacy")},
+        "name": "Sem",
+        "email": "zoe@example.org",  # the same address as the sign-up below
+        "phone": "06-23456789",
+        "motivation": "https://ev.il/",
+    }
+    store = Store(firestore_client)
+    for _ in range(10):
+        apply(application, deployment=deployment, store=store, clock=clock)
+    submit(valid_signup)
+    for _ in range(10):
+        submit(valid_signup)
+
+    to_zoe = [m for m in documents(firestore_client, MAIL).values() if m["to"] == "zoe@example.org"]
+    assert sorted(mail["template"] for mail in to_zoe) == ["application-ack", "werkwijze"]
+    [werkwijze] = [mail for mail in to_zoe if mail["template"] == "werkwijze"]
+    # Put off to the next day rather than lost: the resident needs its confirm link.
+    tomorrow = (clock.current + timedelta(days=1)).replace(hour=0, minute=0)
+    assert werkwijze["not_before"] == tomorrow
+    assert len(documents(firestore_client, "applications")) == 1
+    alerts = [m for m in documents(firestore_client, MAIL).values() if m["to"] != "zoe@example.org"]
+    assert len(alerts) == len(deployment.regiegroep)
 
 
 def test_a_confirmed_member_signing_up_again_gets_no_new_mail(
@@ -116,7 +160,7 @@ def test_concurrent_identical_signups_store_one(submit, firestore_client, valid_
 
 def test_concurrent_repeats_resend_once(submit, firestore_client, valid_signup, clock):
     submit(valid_signup)
-    clock.current += timedelta(hours=2)
+    clock.current += timedelta(days=1)
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda _: submit(valid_signup), range(8)))
 

@@ -61,3 +61,13 @@ def test_urls_point_at_the_purpose_path_with_the_token(links):
     assert (url.scheme, url.netloc, url.path) == ("https", "buurt.example.org", "/confirm")
     [token] = parse_qs(url.query)["token"]
     assert links.verify(Purpose.CONFIRM, token) == "abc123"
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_a_token_dated_in_the_future_is_invalid_not_expired(links, clock, purpose):
+    clock.current += timedelta(days=1)
+    token = links.token(purpose, "abc123")  # signed with a date a day ahead
+    clock.current -= timedelta(days=1)
+    with pytest.raises(InvalidLink) as caught:
+        links.verify(purpose, token)
+    assert caught.value.expired is False

@@ -124,7 +124,7 @@ class Outbox:
                 "to": None,
                 "data": None,
                 "updated_at": now,
-                "expire_at": now + KEEP_SENT,
+                "expire_at": _expiry(claim.mail, now + KEEP_SENT),
             },
             now,
         )
@@ -143,7 +143,7 @@ class Outbox:
                     "failed_at": now,
                     "lease_until": None,
                     "updated_at": now,
-                    "expire_at": now + KEEP_FAILED,
+                    "expire_at": _expiry(claim.mail, now + KEEP_FAILED),
                 },
                 now,
             )
@@ -225,10 +225,17 @@ class Outbox:
                 "max_attempts": int(mail.get("attempts", 0)) + MAX_MAIL_ATTEMPTS,
                 "requeued_at": now,
                 "updated_at": now,
-                "expire_at": now + KEEP_FAILED,
+                "expire_at": _expiry(mail, now + KEEP_FAILED),
             }
         )
         return True
+
+
+def _expiry(mail: dict[str, object], wanted: datetime) -> datetime:
+    """When TTL deletes the mail: ``wanted``, but never after its ``keep_until`` (erasure
+    notices, which must not outlive the erasure by long, whatever happens to them)."""
+    keep_until = mail.get("keep_until")
+    return min(wanted, keep_until) if isinstance(keep_until, datetime) else wanted
 
 
 def _is_claimable(mail: dict[str, object], now: datetime) -> bool:

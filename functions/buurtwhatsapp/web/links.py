@@ -62,9 +62,11 @@ def _collaborators(runtime: Runtime) -> dict[str, object]:
     return {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
 
 
+# The confirm and leave pages quote nothing typed into the form: whoever opens them from the
+# mail may not be who typed it, and a name can hold a link.
 def _show_confirm(signup_id: str, runtime: Runtime) -> flask.Response:
-    signup = _signup(signup_id, runtime)
-    return page_response(runtime.templates, "pages/confirm.html", name=signup["name"])
+    _signup(signup_id, runtime)
+    return page_response(runtime.templates, "pages/confirm.html")
 
 
 def _confirm(signup_id: str, runtime: Runtime) -> flask.Response:
@@ -97,8 +99,8 @@ def _added(signup_id: str, runtime: Runtime) -> flask.Response:
 
 
 def _show_leave(signup_id: str, runtime: Runtime) -> flask.Response:
-    signup = _signup(signup_id, runtime)
-    return page_response(runtime.templates, "pages/leave.html", name=signup["name"])
+    _signup(signup_id, runtime)
+    return page_response(runtime.templates, "pages/leave.html")
 
 
 def _leave(signup_id: str, runtime: Runtime) -> flask.Response:
