@@ -59,6 +59,10 @@ TTL_COLLECTIONS = (
 )
 
 
+LOG_EXCLUSION = "buurtwhatsapp-link-tokens"
+LOG_EXCLUSION_FILTER = 'log_id("run.googleapis.com/requests") AND httpRequest.requestUrl:"token="'
+
+
 def stage(deployment_file: Path, build_dir: Path) -> Path:
     """The upload: the functions package, the templates and this initiative's configuration."""
     upload = build_dir / "functions"
@@ -144,6 +148,14 @@ def commands(
              f"--database={database}", f"--collection-group={collection}", "--enable-ttl",
              "--async"]
         )  # fmt: skip
+    # Cloud Run's request log keeps each request's full URL, query string included, so the
+    # signed tokens of the link pages (a leave token erases a member for two years) would sit
+    # in Cloud Logging for its retention (30 days in _Default). Keep those entries out.
+    steps.append(
+        ["gcloud", "logging", "sinks", "update", "_Default", *where,
+         f"--add-exclusion=name={LOG_EXCLUSION},description=Signed link tokens in request URLs,"
+         f"filter={LOG_EXCLUSION_FILTER}"]
+    )  # fmt: skip
     for spec in FUNCTIONS:
         steps.append(
             function_command(

@@ -123,3 +123,21 @@ def test_a_dry_run_prints_every_step_and_runs_none(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert printed.count("+ gcloud functions deploy") == len(FUNCTIONS)
+
+
+def test_request_log_entries_with_a_link_token_are_kept_out_of_cloud_logging(tmp_path):
+    steps = deploy.commands(
+        database="(default)",
+        project="p",
+        region="europe-west4",
+        source=tmp_path,
+        env_file=tmp_path / "env.yaml",
+        secrets={},
+        scheduler_account="s@p.iam.gserviceaccount.com",
+    )
+    [exclusion] = [step for step in steps if step[:4] == ["gcloud", "logging", "sinks", "update"]]
+    assert exclusion[4] == "_Default"
+    [flag] = [part for part in exclusion if part.startswith("--add-exclusion=")]
+    assert 'httpRequest.requestUrl:"token="' in flag
+    assert 'log_id("run.googleapis.com/requests")' in flag
+    assert "," not in flag.split("filter=", 1)[1]  # gcloud splits the flag's value on commas
