@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from google.cloud import firestore
-from werkzeug.serving import make_server
 
+from devstack.devserver import DevServer
 from devstack.emulator import preferred_kind, running
 from devstack.http_functions import EVENT_FUNCTIONS, HTTP_FUNCTIONS, create_local_app
 from devstack.relay import MailRelay
@@ -41,7 +41,7 @@ def local_stack(host: str, port: int, emulator_kind: str) -> Iterator[str]:
 def serving(host: str, port: int) -> Iterator[str]:
     """Every function on host:port, with the mail relay posting to the delivery function."""
     os.environ.setdefault("MAIL_TRANSPORT", "file")
-    server = make_server(host, port, create_local_app(), threaded=True)
+    server = dev_server(host, port)
     base_url = f"http://{'localhost' if host == '127.0.0.1' else host}:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
@@ -57,6 +57,16 @@ def serving(host: str, port: int) -> Iterator[str]:
         relay.stop()
         server.shutdown()
         thread.join()
+        server.server_close()
+
+
+def dev_server(host: str, port: int) -> DevServer:
+    """Every function on host:port (0: any free port), not yet serving.
+
+    Werkzeug's threaded server, with bounded request bodies and no tokens in its log
+    (devstack/devserver.py); the tests that need no emulator serve this one directly.
+    """
+    return DevServer(host, port, create_local_app())
 
 
 def main() -> None:

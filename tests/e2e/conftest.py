@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from buurtwhatsapp import bootstrap
 from devstack import emulator
-from devstack.http_functions import create_local_app
+from devstack.serve import dev_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless as root on a machine whose network reaches only loopback: no sandbox (root), no GPU,
@@ -77,7 +77,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(firestore_client, monkeypatch, tmp_path) -> Iterator[LiveServer]:
     """Every HTTP function on http://127.0.0.1:<free port>, on the test's emulator project."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, create_local_app(), threaded=True)
+    server: BaseWSGIServer = dev_server("127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.server_port}"
     outbox = tmp_path / "outbox"
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", firestore_client.project)
