@@ -4,13 +4,17 @@ checks and answers. No logic here.
 infra/functions.py lists them with their triggers; the dev server mounts each at its path.
 """
 
+import flask
 import functions_framework
+from functions_framework import errorhandler
+from werkzeug.exceptions import HTTPException
 
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.mail.delivery import deliver
 from buurtwhatsapp.web import links, scheduled
 from buurtwhatsapp.web.events import created_mail_id
 from buurtwhatsapp.web.forms import COORDINATOR, SIGNUP
+from buurtwhatsapp.web.http import framework_refusal
 from buurtwhatsapp.web.serve import serve
 
 
@@ -42,6 +46,15 @@ def added(request):
 def leave(request):
     """The leave link in every resident mail: GET a page with a button, POST erases."""
     return serve(request, {"GET": links.show_leave, "POST": links.leave})
+
+
+# functions-framework points ``errorhandler`` at the app it is building just before it runs
+# this module, so the name imported above registers on that app. Not an entry point.
+@errorhandler(HTTPException)
+def refused_by_the_framework(error: HTTPException) -> flask.Response:
+    """What functions-framework refuses before any function runs (deliver_mail's route answers
+    only POST) leaves with the same headers as every other answer."""
+    return framework_refusal(flask.request, error)
 
 
 @functions_framework.cloud_event

@@ -66,23 +66,26 @@ def deployment() -> Deployment:
     return load_deployment(EXAMPLE_DEPLOYMENT)
 
 
+# A sign-up as a browser posts it; every field valid, the address inside the area.
+VALID_SIGNUP: dict[str, str] = {
+    "name": "Zoë van 't Veld",
+    "email": "zoe@example.org",
+    "phone": "06-12345678",
+    "street": "Lisserweg",
+    "house_number": "12a",
+    "postcode": "2158 AB",
+    "adult": "on",
+    "whatsapp": "on",
+    "rules": "on",
+    "privacy": "on",
+    "remarks": "",
+    "website": "",
+}
+
+
 @pytest.fixture
 def valid_signup() -> dict[str, object]:
-    """A sign-up as a browser posts it; every field valid, the address inside the area."""
-    return {
-        "name": "Zoë van 't Veld",
-        "email": "zoe@example.org",
-        "phone": "06-12345678",
-        "street": "Lisserweg",
-        "house_number": "12a",
-        "postcode": "2158 AB",
-        "adult": "on",
-        "whatsapp": "on",
-        "rules": "on",
-        "privacy": "on",
-        "remarks": "",
-        "website": "",
-    }
+    return dict(VALID_SIGNUP)
 
 
 class MovableClock:

@@ -120,6 +120,18 @@ class Settings:
             else:
                 ses_tags.append((tag_name.strip(), tag_value.strip()))
 
+        allowed_origins = tuple(
+            origin.strip().rstrip("/")
+            for origin in env.get("ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        )
+        for origin in allowed_origins:
+            if not _is_web_origin(origin):
+                problems.append(
+                    "ALLOWED_ORIGINS must be comma-separated origins such as "
+                    f"https://www.example.org (got {origin!r})"
+                )
+
         raw_rate = env.get("RATE_LIMIT", "20/600")
         posts, _, window = raw_rate.partition("/")
         if not (posts.isdigit() and window.isdigit() and int(posts) > 0 and int(window) > 0):
@@ -142,11 +154,7 @@ class Settings:
                 _default_path(FUNCTIONS_DIR / "templates", REPOSITORY_DIR / "templates"),
             ),
             public_base_url=base_url,
-            allowed_origins=tuple(
-                origin.strip().rstrip("/")
-                for origin in env.get("ALLOWED_ORIGINS", "").split(",")
-                if origin.strip()
-            ),
+            allowed_origins=allowed_origins,
             signing_key=signing_key or "local-development-key-not-for-production",
             mail_transport=transport,
             mail_sender=sender,
@@ -163,3 +171,19 @@ class Settings:
             rate_limit_posts=int(posts),
             rate_limit_window_seconds=int(window),
         )
+
+
+def _is_web_origin(value: str) -> bool:
+    """``http(s)://host[:port]``: what a browser sends as Origin, and nothing more."""
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port != 0  # reading .port raises ValueError for a bad one
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and port_ok
+        and value.isascii()
+        and not (parts.path or parts.query or parts.fragment or "@" in parts.netloc)
+    )

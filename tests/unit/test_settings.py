@@ -25,10 +25,13 @@ def test_every_problem_is_named_at_once():
                 "MAX_BODY_BYTES": "lots",
                 "RATE_LIMIT": "20",
                 "SES_TAGS": "initiative",
+                "ALLOWED_ORIGINS": "https://www.example.org,http://[::1",
             }
         )
     message = str(caught.value)
+    assert "https://www.example.org'" not in message  # the good origin is not named
     for variable in (
+        "ALLOWED_ORIGINS",
         "MAIL_TRANSPORT",
         "PUBLIC_BASE_URL",
         "MAIL_SENDER",
@@ -58,3 +61,26 @@ def test_ses_settings_are_parsed():
     assert settings.public_base_url == "https://buurt.example.org"
     assert settings.ses_tags == (("initiative", "buitenkaag"), ("env", "prod"))
     assert settings.ses_configuration_set == "buurt"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://[::1",
+        "www.example.org",
+        "ftp://example.org",
+        "https://example.org/page",
+        "https://a@b.org",
+        "https://x.org:0",
+    ],
+)
+def test_an_allowed_origin_must_be_an_origin(origin):
+    with pytest.raises(SettingsError, match="ALLOWED_ORIGINS"):
+        Settings.from_env({"ALLOWED_ORIGINS": f"https://www.example.org, {origin}"})
+
+
+def test_allowed_origins_are_trimmed():
+    settings = Settings.from_env(
+        {"ALLOWED_ORIGINS": " https://www.example.org/ ,http://localhost:3000"}
+    )
+    assert settings.allowed_origins == ("https://www.example.org", "http://localhost:3000")

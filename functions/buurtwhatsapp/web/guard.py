@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import flask
 
@@ -18,9 +18,40 @@ CORS_METHODS = "GET, POST"
 CORS_HEADERS = "Content-Type, Accept"
 
 
+WEB_SCHEMES = ("http", "https")
+
+
 def _origin(url: str) -> str:
+    """An allowed origin from the settings, written as a maintainer may (a trailing path)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _browser_origin(header: str) -> SplitResult:
+    """The ``Origin`` header as a browser writes it: ``scheme://host[:port]`` in printable
+    ASCII (a browser sends an international name in punycode) and nothing more.
+
+    HttpProblem 400 for anything else: urlsplit raises on some of it (``http://[::1``), and
+    what it lets through (control characters, which it silently removes; a path; user info)
+    must not pass for one of our own or an allowed site.
+    """
+    value = header.strip(" \t")
+    try:
+        if not all(" " < character < "\x7f" for character in value):
+            raise ValueError("not printable ASCII")
+        parts = urlsplit(value)
+        # Reading .port raises ValueError for a port that is not a number from 1 to 65535.
+        if not (parts.scheme and parts.hostname) or parts.port == 0:
+            raise ValueError("no scheme, host or port")
+        if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError("more than an origin")
+    except ValueError as error:
+        raise HttpProblem(
+            400,
+            "De herkomst van dit verzoek (de Origin-kop) is onleesbaar. Open het formulier "
+            "opnieuw via de website van het initiatief.",
+        ) from error
+    return parts
 
 
 class OriginPolicy:
@@ -38,14 +69,20 @@ class OriginPolicy:
         self._allowed = frozenset(_origin(origin) for origin in allowed)
 
     def headers_for(self, request: flask.Request) -> dict[str, str]:
-        """The CORS headers for this request's answer; HttpProblem 403 for a foreign site."""
-        origin = request.headers.get("Origin")
-        if origin is None:
+        """The CORS headers for this request's answer; HttpProblem 403 for a foreign site, 400
+        for an Origin no browser would send."""
+        header = request.headers.get("Origin")
+        if header is None:
             return {}
-        if urlsplit(origin).netloc.lower() == request.host.lower():
-            return {}
-        if _origin(origin) in self._allowed:
-            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        if header != "null":
+            parts = _browser_origin(header)
+            # werkzeug gives an empty host for a Host header with invalid characters.
+            host = request.host.lower()
+            if parts.scheme.lower() in WEB_SCHEMES and host and parts.netloc.lower() == host:
+                return {}
+            origin = f"{parts.scheme}://{parts.netloc}".lower()
+            if origin in self._allowed:
+                return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         raise HttpProblem(
             403,
             "Dit formulier kan alleen via de website van het initiatief worden verstuurd.",

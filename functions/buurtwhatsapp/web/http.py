@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl
 
 import flask
 import jinja2
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
+# The forms take one flat object of scalars; a little nesting still gets a per-field answer
+# ("Vul hier tekst in."), deeper is refused before parsing, long before json's recursion limit.
+MAX_JSON_DEPTH = 20
+UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -26,6 +33,17 @@ SECURITY_HEADERS = {
     ),
     "Cache-Control": "no-store",
 }
+# On answers to HTTPS requests only (see is_https). Without includeSubDomains (and so without
+# preload): it would bind every name below the host that answered, and that host is a function
+# URL under a domain Google owns, or a name of the initiative's whose other subdomains (an old
+# HTTP-only site, say) are its owner's to decide on, not this backend's.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+METHOD_NOT_ALLOWED = "Deze methode wordt hier niet ondersteund."
+NOT_UTF8 = (
+    "De gegevens zijn niet als UTF-8 verstuurd. Verstuur het formulier opnieuw vanaf de "
+    "website van het initiatief."
+)
 
 
 class HttpProblem(Exception):
@@ -39,7 +57,13 @@ class HttpProblem(Exception):
 
 
 def read_submission(request: flask.Request, max_bytes: int) -> dict[str, object]:
-    """The submitted fields of a form or JSON body; HttpProblem for anything else."""
+    """The submitted fields of a form or JSON body; HttpProblem for anything else.
+
+    Everything a client can get wrong is refused here, with a Dutch sentence, before a single
+    value reaches validation or storage: text that is not UTF-8 or holds lone surrogates (which
+    Firestore cannot store and a page cannot show), nesting deep enough to exhaust the stack,
+    compression, a foreign charset, a body that stops early.
+    """
     if request.content_length is not None and request.content_length > max_bytes:
         raise _too_large(max_bytes)
     if request.mimetype not in (FORM_TYPE, JSON_TYPE):
@@ -48,23 +72,139 @@ def read_submission(request: flask.Request, max_bytes: int) -> dict[str, object]
             "Dit formulier accepteert alleen formuliergegevens of JSON "
             f"({FORM_TYPE} of {JSON_TYPE}).",
         )
-    # A body without Content-Length (chunked) is read only up to one byte past the limit.
-    body = request.stream.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise _too_large(max_bytes)
+    if request.headers.get("Content-Encoding", "").strip().lower() not in ("", "identity"):
+        raise HttpProblem(
+            415,
+            "Dit formulier accepteert geen gecomprimeerde gegevens. Verstuur ze zonder "
+            "compressie (Content-Encoding).",
+        )
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower() not in UTF8_CHARSETS:
+        raise HttpProblem(415, NOT_UTF8)
+    body = _read_body(request, max_bytes)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise HttpProblem(400, "De gegevens zijn niet als UTF-8 verstuurd.") from error
+        raise HttpProblem(400, NOT_UTF8) from error
     if request.mimetype == FORM_TYPE:
-        return dict(parse_qsl(text, keep_blank_values=True))
+        try:
+            # Strict: a percent-encoded byte that is not UTF-8 would otherwise become U+FFFD,
+            # and the resident's name would be stored as something they never typed.
+            return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+        except UnicodeDecodeError as error:
+            raise HttpProblem(400, NOT_UTF8) from error
+    if _nested_deeper_than(text, MAX_JSON_DEPTH):
+        raise HttpProblem(
+            400,
+            "De JSON-gegevens zijn te diep genest. Verstuur één JSON-object met per veld "
+            "tekst of true/false.",
+        )
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as error:
         raise HttpProblem(400, "De JSON-gegevens zijn niet leesbaar.") from error
     if not isinstance(document, dict):
         raise HttpProblem(400, "Verstuur de gegevens als één JSON-object met velden.")
+    if _holds_lone_surrogate(document):
+        raise HttpProblem(
+            400,
+            "De gegevens bevatten tekens die niet als tekst te lezen zijn. Controleer wat u "
+            "heeft ingevuld en verstuur het opnieuw.",
+        )
     return document
+
+
+def _read_body(request: flask.Request, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of the body; 413 beyond, 400 if it stops before its end."""
+    # A body without Content-Length (chunked) is read only up to one byte past the limit. One
+    # read may return less than asked for, so read until the limit or the end.
+    chunks: list[bytes] = []
+    wanted = max_bytes + 1
+    try:
+        while wanted > 0 and (chunk := request.stream.read(wanted)):
+            chunks.append(chunk)
+            wanted -= len(chunk)
+    except Exception as error:
+        # Cut off before its Content-Length (werkzeug: ClientDisconnected; gunicorn:
+        # NoMoreData, an OSError) or badly chunked (gunicorn: InvalidChunkSize and its kin,
+        # plain Exceptions): either way the client's bytes, not our failure.
+        raise HttpProblem(
+            400, "Het verzoek is niet volledig aangekomen. Probeer het opnieuw."
+        ) from error
+    body = b"".join(chunks)
+    if len(body) > max_bytes:
+        raise _too_large(max_bytes)
+    return body
+
+
+def _discard_unread_body(request: flask.Request) -> None:
+    """Read what is left of the body and throw it away, whatever state it is in.
+
+    functions-framework reads every body to its end after the answer, keeping all of it in
+    memory, and turns a body cut off before its end (which we already answered with 400) into
+    a 500. Here the rest is discarded as it comes, and an empty stream is left for it.
+    """
+    try:
+        while request.stream.read(64 * 1024):
+            pass
+    except Exception:
+        pass  # as in _read_body: the client is gone or its framing is broken
+    request.stream = io.BytesIO()
+
+
+# Outside strings only brackets count; inside them a backslash escapes the next character.
+_JSON_STRUCTURE = re.compile(r'[\[\]{}"\\]')
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON text opens more than ``limit`` arrays or objects inside each other.
+
+    A linear scan of the raw text, so that no parser recurses on a hostile document. Text that
+    is not JSON at all may be counted oddly; json.loads refuses it right after.
+    """
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_STRUCTURE.finditer(text):
+        position = match.start()
+        if position == escaped_at:
+            continue
+        token = match.group()
+        if in_string:
+            if token == "\\":
+                escaped_at = position + 1
+            elif token == '"':
+                in_string = False
+        elif token == '"':
+            in_string = True
+        elif token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def _holds_lone_surrogate(value: object) -> bool:
+    """Whether a parsed JSON value holds a lone surrogate (``"\\ud800"``) in any key or string.
+
+    json.loads turns an escaped surrogate pair into one character and a lone one into a
+    surrogate, which no UTF-8 encoder (Firestore's, the page's) can write.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
+
+
+def _refuse_constant(name: str) -> object:
+    # NaN and Infinity are Python's extension, not JSON.
+    raise ValueError(f"not JSON: {name}")
 
 
 def _too_large(max_bytes: int) -> HttpProblem:
@@ -110,6 +250,45 @@ def _secured(response: flask.Response) -> flask.Response:
     return response
 
 
+def secured(request: flask.Request, response: flask.Response) -> flask.Response:
+    """``response`` with every security header, and HSTS when the request came over HTTPS."""
+    if is_https(request):
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    return _secured(response)
+
+
+def is_https(request: flask.Request) -> bool:
+    """Whether the client reached us over HTTPS.
+
+    Cloud Run ends TLS in Google's front end and forwards plain HTTP, naming the client's scheme
+    in X-Forwarded-Proto; a proxy appends its entry, so the last one is the front end's. A client
+    that forges it only gets HSTS over HTTP, which browsers ignore (RFC 6797, section 8.1).
+    """
+    if request.scheme == "https":
+        return True
+    forwarded = request.headers.get("X-Forwarded-Proto", "")
+    return forwarded.rsplit(",", 1)[-1].strip().lower() == "https"
+
+
+def framework_refusal(request: flask.Request, error: HTTPException) -> flask.Response:
+    """functions-framework's own refusals (its CloudEvent route answering a GET with 405, a
+    404 for /robots.txt, a 400 for an unreadable event) answered as ours are.
+
+    Never the framework's description: for an unreadable event it quotes the request's headers,
+    its body and an exception back to the client.
+    """
+    status = error.code or 500
+    message = {404: "Niet gevonden.", 405: METHOD_NOT_ALLOWED}.get(
+        status, "Dit verzoek kan hier niet worden verwerkt."
+    )
+    allow = dict(error.get_headers()).get("Allow")
+    headers = {"Allow": allow} if allow else {}
+    if wants_json(request):
+        return secured(request, json_response({"error": message}, status, headers))
+    response = flask.Response(message, status=status, mimetype="text/plain", headers=headers)
+    return secured(request, response)
+
+
 Handler = Callable[[flask.Request], flask.Response]
 
 
@@ -121,23 +300,38 @@ def dispatch(
     """Route by method and turn every failure into a clear answer, never a stack trace.
 
     ``handlers`` maps methods to handlers (HEAD follows GET). ``templates`` is a callable so
-    that a broken deployment still gets a plain error answer.
+    that a broken deployment still gets a plain error answer. Every answer, a preflight's too,
+    leaves with the security headers.
     """
+    response = _dispatch(request, templates, handlers)
+    _discard_unread_body(request)
+    return secured(request, response)
+
+
+def _dispatch(
+    request: flask.Request,
+    templates: Callable[[], jinja2.Environment],
+    handlers: Mapping[str, Handler],
+) -> flask.Response:
     method = "GET" if request.method == "HEAD" else request.method
     try:
         handler = handlers.get(method)
         if handler is None:
             allowed = sorted({*handlers, "HEAD"} if "GET" in handlers else set(handlers))
             allowed = [m for m in allowed if m != "OPTIONS"]
-            raise HttpProblem(
-                405,
-                "Deze methode wordt hier niet ondersteund.",
-                {"Allow": ", ".join(allowed)},
-            )
+            raise HttpProblem(405, METHOD_NOT_ALLOWED, {"Allow": ", ".join(allowed)})
         return handler(request)
     except HttpProblem as problem:
         return problem_response(request, templates, problem)
-    except Exception:
+    except Exception as error:
+        if isinstance(error, HTTPException) and error.code and 400 <= error.code < 500:
+            # werkzeug refusing what the client sent (a malformed request, say): the client's
+            # doing, so answered like our own refusals, not as a failure of ours.
+            return problem_response(
+                request,
+                templates,
+                HttpProblem(error.code, "Dit verzoek kan hier niet worden verwerkt."),
+            )
         # The log gets the stack trace; the client gets a friendly sentence only.
         log.exception("request failed", extra={"path": request.path, "method": request.method})
         return problem_response(
