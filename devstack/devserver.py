@@ -25,6 +25,8 @@ from werkzeug.exceptions import BadRequest, ClientDisconnected
 from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wsgi import get_content_length
 
+from buurtwhatsapp.web.http import SECURITY_HEADERS
+
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
@@ -193,6 +195,18 @@ class DevRequestHandler(WSGIRequestHandler):
     def log(self, type: str, message: str, *args: t.Any) -> None:
         # The request line (and werkzeug's "Bad request syntax" errors) quote the query.
         super().log(type, "%s", redact_tokens(message % args if args else message))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (a request line it cannot parse) leave, like every other
+        # answer, with the security headers.
+        self._refusing = True
+        super().send_error(code, message, explain)
+
+    def end_headers(self) -> None:
+        if getattr(self, "_refusing", False):
+            for name, value in SECURITY_HEADERS.items():
+                self.send_header(name, value)
+        super().end_headers()
 
 
 class DevServer(ThreadedWSGIServer):

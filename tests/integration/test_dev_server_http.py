@@ -161,3 +161,12 @@ def test_the_dev_servers_own_404_has_the_security_headers(server, method, path):
     assert response.text == "Niet gevonden"
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value, name
+
+
+def test_the_dev_servers_refusal_of_a_malformed_request_has_the_security_headers(server):
+    with socket.create_connection(server, timeout=10) as client:
+        client.sendall(b"GET /signup junk HTTP/1.1\r\n\r\n")
+        head = client.makefile("rb").read().split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.split()[1] == "400"
+    for name, value in SECURITY_HEADERS.items():
+        assert f"\r\n{name}: {value}" in head, name
