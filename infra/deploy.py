@@ -1,66 +1,32 @@
-"""Deploy one initiative to Google Cloud with one command.
+"""Deploy one initiative to Google Cloud, check a project before, test it after, look after it.
 
-    make deploy PROJECT=my-project DEPLOYMENT=infra/deployments/buitenkaag.toml \
-                ENV_FILE=infra/env.example.yaml [REGION=europe-west4] [DRY_RUN=1]
+    python3 infra/deploy.py check    --project=P --env-file=F        what is missing, how to mend
+    python3 infra/deploy.py deploy   --project=P --env-file=F --deployment=D [--dry-run]
+    python3 infra/deploy.py smoke    --project=P --env-file=F        the deployed product answers
+    python3 infra/deploy.py status   --project=P --env-file=F        functions, jobs, failed mail
+    python3 infra/deploy.py teardown --project=P [--delete-database] [--delete-secrets]
 
-Steps: check the deployment file; stage the upload (functions/ + templates/ + the deployment
-file as deployment.toml); enable the APIs; create the Firestore indexes and TTL policies; deploy
-every function of infra/functions.py; schedule the sweep. Every step can run again safely.
-Secrets live in Secret Manager (see infra/env.example.yaml for the names), never in the env file.
+(``make deploy PROJECT=... DEPLOYMENT=... ENV_FILE=... [DRY_RUN=1]`` runs ``deploy``.) Only
+Python 3.11+ and gcloud are needed: the first run makes ``.venv-deploy`` with the functions'
+own requirements. Every step reads the project first and changes only what is missing or
+different, so running it again is safe and reports "unchanged"; ``--dry-run`` prints every
+command it would run, shell-quoted, and runs none.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-
-from infra.functions import FUNCTIONS, FunctionSpec, Trigger
+from typing import TextIO
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-RUNTIME = "python311"
-SERVICES = (
-    "cloudfunctions.googleapis.com",
-    "run.googleapis.com",
-    "cloudbuild.googleapis.com",
-    "artifactregistry.googleapis.com",
-    "eventarc.googleapis.com",
-    "firestore.googleapis.com",
-    "cloudscheduler.googleapis.com",
-    "secretmanager.googleapis.com",
-)
-# Secret Manager secret -> environment variable, mounted into every function.
-SECRETS = {"SIGNING_KEY": "buurtwhatsapp-signing-key"}
-OPTIONAL_SECRETS = {
-    "SMTP_PASSWORD": "buurtwhatsapp-smtp-password",
-    "AWS_ACCESS_KEY_ID": "buurtwhatsapp-aws-access-key-id",
-    "AWS_SECRET_ACCESS_KEY": "buurtwhatsapp-aws-secret-access-key",
-}
-# Composite indexes for the scheduled queries: mail that is due or whose lease has lapsed
-# (delivery sweep); sign-ups that wait for a reminder or for expiry (housekeeping).
-INDEXES = (
-    ("mail", ("status", "not_before")),
-    ("mail", ("status", "lease_until")),
-    ("signups", ("status", "confirm_reminder_sent", "created_at")),
-    ("signups", ("status", "coordinator_reminder_sent", "confirmed_at")),
-    ("signups", ("status", "created_at")),
-)
-# Firestore deletes these documents by itself once expire_at has passed.
-TTL_COLLECTIONS = (
-    "mail",
-    "mail_claims",
-    "signup_revisions",
-    "applications",
-    "application_keys",
-    "form_mail_quota",
-)
-
-
-LOG_EXCLUSION = "buurtwhatsapp-link-tokens"
-LOG_EXCLUSION_FILTER = 'log_id("run.googleapis.com/requests") AND httpRequest.requestUrl:"token="'
+DEPLOY_VENV = REPOSITORY / ".venv-deploy"
 
 
 def stage(deployment_file: Path, build_dir: Path) -> Path:
@@ -78,188 +44,216 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
     return upload
 
 
-def function_command(
-    spec: FunctionSpec,
-    *,
-    project: str,
-    region: str,
-    database: str,
-    source: Path,
-    env_file: Path,
-    secrets: dict[str, str],
-) -> list[str]:
-    command = [
-        "gcloud", "functions", "deploy", function_name(spec),
-        f"--project={project}", f"--region={region}", "--gen2", f"--runtime={RUNTIME}",
-        f"--source={source}", f"--entry-point={spec.entry_point}",
-        f"--env-vars-file={env_file}",
-        "--set-secrets=" + ",".join(f"{var}={name}:latest" for var, name in secrets.items()),
-        "--memory=256Mi", "--timeout=120s", "--max-instances=10",
-    ]  # fmt: skip
-    if spec.trigger is Trigger.MAIL_CREATED:
-        command += [
-            "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",
-            f"--trigger-event-filters=database={database}",
-            "--trigger-event-filters-path-pattern=document=mail/{mailId}",
-            f"--trigger-location={region}",
-            # Eventarc retries only if the function itself crashes; send failures are retried
-            # by the outbox with backoff, not by redelivering the event.
-            "--retry",
-        ]
-    else:
-        command.append("--trigger-http")
-        command.append("--allow-unauthenticated" if spec.public else "--no-allow-unauthenticated")
-    return command
+def deploy(args: argparse.Namespace, out: TextIO) -> int:
+    from buurtwhatsapp.config import ConfigError, load_deployment
+    from infra import deploy_settings, steps
+    from infra.gcloud import Gcloud, GcloudError
 
+    settings = _settings(args, out)
+    if settings is None:
+        return 2
+    try:
+        load_deployment(args.deployment)
+    except (ConfigError, OSError) as error:
+        print(f"deployment file refused: {args.deployment}\n{error}", file=out)
+        return 2
+    build_dir = args.build_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
+    source = stage(args.deployment, build_dir)
+    deploy_settings.write_env_file(settings.function_environment(), build_dir / "env.yaml")
+    gcloud = Gcloud(args.project, dry_run=args.dry_run, out=out, executable=args.gcloud)
+    ctx = steps.Context(
+        settings=settings, gcloud=gcloud, build_dir=build_dir, source=source, out=out
+    )
 
-def function_name(spec: FunctionSpec) -> str:
-    return spec.entry_point.replace("_", "-")
-
-
-def commands(
-    *,
-    project: str,
-    region: str,
-    database: str,
-    source: Path,
-    env_file: Path,
-    secrets: dict[str, str],
-    scheduler_account: str,
-) -> list[list[str]]:
-    where = [f"--project={project}"]
-    steps = [["gcloud", "services", "enable", *SERVICES, *where]]
-    account_name, _, account_domain = scheduler_account.partition("@")
-    if account_domain == f"{project}.iam.gserviceaccount.com":
-        steps.append(
-            ["gcloud", "iam", "service-accounts", "create", account_name, *where,
-             "--display-name=Buurt WhatsApp scheduler"]
-        )  # fmt: skip
-    for collection, fields in INDEXES:
-        steps.append(
-            ["gcloud", "firestore", "indexes", "composite", "create", *where,
-             f"--database={database}", f"--collection-group={collection}",
-             "--query-scope=COLLECTION",
-             *(f"--field-config=field-path={field},order=ascending" for field in fields),
-             "--async"]
-        )  # fmt: skip
-    for collection in TTL_COLLECTIONS:
-        steps.append(
-            ["gcloud", "firestore", "fields", "ttls", "update", "expire_at", *where,
-             f"--database={database}", f"--collection-group={collection}", "--enable-ttl",
-             "--async"]
-        )  # fmt: skip
-    # Cloud Run's request log keeps each request's full URL, query string included, so the
-    # signed tokens of the link pages (a leave token erases a member for two years) would sit
-    # in Cloud Logging for its retention (30 days in _Default). Keep those entries out.
-    steps.append(
-        ["gcloud", "logging", "sinks", "update", "_Default", *where,
-         f"--add-exclusion=name={LOG_EXCLUSION},description=Signed link tokens in request URLs,"
-         f"filter={LOG_EXCLUSION_FILTER}"]
-    )  # fmt: skip
-    for spec in FUNCTIONS:
-        steps.append(
-            function_command(
-                spec, project=project, region=region, database=database, source=source,
-                env_file=env_file, secrets=secrets,
-            )
-        )  # fmt: skip
-    for spec in FUNCTIONS:
-        if spec.trigger is not Trigger.SCHEDULE:
-            continue
-        name = function_name(spec)
-        url = f"https://{region}-{project}.cloudfunctions.net/{name}"
-        steps.append(
-            # Only the scheduler's account may call the scheduled functions.
-            ["gcloud", "functions", "add-invoker-policy-binding", name, *where,
-             f"--region={region}", f"--member=serviceAccount:{scheduler_account}"]
-        )  # fmt: skip
-        steps.append(
-            ["gcloud", "scheduler", "jobs", "create", "http", name, *where,
-             f"--location={region}", f"--schedule={spec.schedule}", f"--uri={url}",
-             "--http-method=POST", f"--oidc-service-account-email={scheduler_account}",
-             f"--oidc-token-audience={url}", "--attempt-deadline=180s"]
-        )  # fmt: skip
-    return steps
-
-
-def database_in(env_file: Path) -> str:
-    """FIRESTORE_DATABASE as the env file sets it for the functions, so that the trigger,
-    the indexes and the functions all use the same database."""
-    for line in env_file.read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "FIRESTORE_DATABASE" and value.strip():
-            return value.strip().strip("'\"")
-    return "(default)"
-
-
-# Steps that fail only because their object exists already; the deploy goes on.
-ALREADY_DONE = ("already exists", "ALREADY_EXISTS")
-
-
-def run(steps: Sequence[Sequence[str]], *, dry_run: bool) -> int:
-    for step in steps:
-        print("+ " + " ".join(step), flush=True)
-        if dry_run:
-            continue
-        result = subprocess.run(step, capture_output=True, text=True)
-        sys.stdout.write(result.stdout)
-        if result.returncode != 0:
-            if any(marker in result.stderr for marker in ALREADY_DONE):
-                print("  (exists already: left as it is)")
-                continue
-            sys.stderr.write(result.stderr)
-            print(
-                f"deploy stopped: step failed with exit code {result.returncode}", file=sys.stderr
-            )
-            return result.returncode
+    mode = "dry run: nothing is changed" if args.dry_run else "deploying"
+    print(f"Buurt WhatsApp to {args.project} ({args.region}), {mode}", file=out)
+    total = len(steps.STEPS)
+    for number, (title, step) in enumerate(steps.STEPS, start=1):
+        print(f"[{number}/{total}] {title}", file=out, flush=True)
+        started = time.monotonic()
+        try:
+            outcome = step(ctx)
+        except (GcloudError, steps.DeployError) as error:
+            _stopped(number, title, error, out)
+            return 1
+        took = time.monotonic() - started
+        planned = " (dry run: not done)" if args.dry_run and outcome != "unchanged" else ""
+        timing = f" in {took:.0f} s" if took >= 1 else ""
+        print(f"    -> {outcome}{planned}{timing}", file=out, flush=True)
+    _report(ctx, out)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--project", required=True)
-    parser.add_argument("--region", default="europe-west4")
-    parser.add_argument("--deployment", type=Path, required=True, help="the initiative's .toml")
-    parser.add_argument("--env-file", type=Path, required=True, help="non-secret settings, YAML")
-    parser.add_argument("--scheduler-account", help="service account that calls the sweep")
-    parser.add_argument(
-        "--with-secret",
-        action="append",
-        default=[],
-        choices=OPTIONAL_SECRETS,
-        help="also mount this optional secret (SMTP or SES credentials)",
-    )
-    parser.add_argument("--dry-run", action="store_true", help="print the steps, run nothing")
-    args = parser.parse_args(argv)
+def _stopped(number: int, title: str, error: Exception, out: TextIO) -> None:
+    from infra.gcloud import GcloudError
 
-    sys.path.insert(0, str(REPOSITORY / "functions"))
-    from buurtwhatsapp.config import ConfigError, load_deployment
+    print(f"\ndeploy stopped at step {number} ({title}).", file=out)
+    if isinstance(error, GcloudError):
+        print(f"gcloud said:\n{_indent(error.message)}", file=out)
+        print(
+            "What to do: mend what gcloud names (check shows what is missing: "
+            "python3 infra/deploy.py check ...), then run the deploy again; the steps that are "
+            "done stay done and report 'unchanged'.",
+            file=out,
+        )
+    else:
+        print(_indent(str(error)), file=out)
+
+
+def _report(ctx, out: TextIO) -> None:
+    from infra.functions import FUNCTIONS
+
+    settings = ctx.settings
+    print("\nThe functions:", file=out)
+    for spec in FUNCTIONS:
+        access = "public" if spec.public else "private"
+        print(f"  {spec.name:<13} {settings.functions_base_url}/{spec.name}  ({access})", file=out)
+    print(
+        f"\nThe form: {settings.public_base_url}/signup\n"
+        f"PUBLIC_BASE_URL (the links in every mail) is {settings.public_base_url}"
+        + (
+            ""
+            if "PUBLIC_BASE_URL" in settings.environment
+            else ": Google's own address for the functions, set by the deploy. To use a domain "
+            "of the initiative, map it to the functions (README, 'A domain of your own') and "
+            "set PUBLIC_BASE_URL in the env file."
+        ),
+        file=out,
+    )
+    if not ctx.dry_run:
+        print(
+            "Next: python3 infra/deploy.py smoke --project=... --env-file=... "
+            "(a form, a refused sign-up, and the mail sweep)",
+            file=out,
+        )
+
+
+def _settings(args: argparse.Namespace, out: TextIO):
+    from infra import deploy_settings
 
     try:
-        load_deployment(args.deployment)
-    except ConfigError as error:
-        print(f"deployment file refused:\n{error}", file=sys.stderr)
-        return 2
-    if not args.env_file.is_file():
-        print(f"env file not found: {args.env_file}", file=sys.stderr)
-        return 2
+        return deploy_settings.load(args.project, args.region, args.env_file)
+    except deploy_settings.DeploySettingsError as error:
+        print(f"settings refused:\n{_indent(str(error))}", file=out)
+        return None
 
-    source = stage(args.deployment, REPOSITORY / "build")
-    secrets = {**SECRETS, **{name: OPTIONAL_SECRETS[name] for name in args.with_secret}}
-    account = args.scheduler_account or (
-        f"buurtwhatsapp-scheduler@{args.project}.iam.gserviceaccount.com"
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in str(text).splitlines())
+
+
+def check(args: argparse.Namespace, out: TextIO) -> int:
+    from infra import operate
+
+    settings = _settings(args, out)
+    if settings is None:
+        return 2
+    return operate.preflight(settings, executable=args.gcloud, out=out)
+
+
+def smoke(args: argparse.Namespace, out: TextIO) -> int:
+    from infra import operate
+
+    settings = _settings(args, out)
+    if settings is None:
+        return 2
+    return operate.smoke(settings, executable=args.gcloud, out=out, base_url=args.base_url)
+
+
+def status(args: argparse.Namespace, out: TextIO) -> int:
+    from infra import operate
+
+    settings = _settings(args, out)
+    if settings is None:
+        return 2
+    return operate.status(settings, executable=args.gcloud, out=out)
+
+
+def teardown(args: argparse.Namespace, out: TextIO) -> int:
+    from infra import operate
+
+    return operate.teardown(
+        args.project,
+        args.region,
+        executable=args.gcloud,
+        out=out,
+        confirmed=args.confirm,
+        delete_database=args.delete_database,
+        delete_secrets=args.delete_secrets,
+        database=args.database,
     )
-    steps = commands(
-        database=database_in(args.env_file),
-        project=args.project,
-        region=args.region,
-        source=source,
-        env_file=args.env_file,
-        secrets=secrets,
-        scheduler_account=account,
+
+
+def parser() -> argparse.ArgumentParser:
+    from infra.deploy_settings import DEFAULT_DATABASE, DEFAULT_REGION
+
+    top = argparse.ArgumentParser(prog="infra/deploy.py", description=__doc__.split("\n\n")[0])
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def command(name: str, run, text: str, *, env_file: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.set_defaults(run=run)
+        sub.add_argument("--project", required=True, help="the Google Cloud project id")
+        sub.add_argument("--region", default=DEFAULT_REGION, help="where the functions run")
+        sub.add_argument("--gcloud", default="gcloud", help=argparse.SUPPRESS)
+        if env_file:
+            sub.add_argument(
+                "--env-file", type=Path, required=True, help="the functions' settings (YAML)"
+            )
+        return sub
+
+    run = command("deploy", deploy, "deploy everything, or with --dry-run print the plan")
+    run.add_argument("--deployment", type=Path, required=True, help="the initiative's .toml")
+    run.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    run.add_argument("--build-dir", type=Path, default=REPOSITORY / "build", help=argparse.SUPPRESS)
+    command("check", check, "say what is missing before a deploy, and how to mend it")
+    command("smoke", smoke, "check the deployed product answers").add_argument(
+        "--base-url", help="where the functions are (default: PUBLIC_BASE_URL)"
     )
-    return run(steps, dry_run=args.dry_run)
+    command("status", status, "the functions, the scheduler jobs and the failed mail")
+    down = command(
+        "teardown", teardown, "remove the functions, jobs, triggers and accounts", env_file=False
+    )
+    down.add_argument("--confirm", help="the project id again, to confirm without a prompt")
+    down.add_argument("--delete-database", action="store_true", help="also the Firestore data")
+    down.add_argument("--delete-secrets", action="store_true", help="also the secrets")
+    down.add_argument("--database", default=DEFAULT_DATABASE, help="the database to delete")
+    return top
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args, out)
+
+
+def _ensure_requirements() -> None:
+    """Run inside .venv-deploy (made once, with the functions' own requirements) unless this
+    Python has them already: the deploy checks the deployment file with the functions' code."""
+    try:
+        import email_validator  # noqa: F401
+        import phonenumbers  # noqa: F401
+    except ImportError:
+        if os.environ.get("BUURTWHATSAPP_DEPLOY_VENV"):
+            raise SystemExit(
+                f"{DEPLOY_VENV} lacks the functions' requirements; remove it and run again"
+            ) from None
+        python = DEPLOY_VENV / "bin" / "python"
+        if not python.exists():
+            print(f"making {DEPLOY_VENV} (once) ...", file=sys.stderr, flush=True)
+            subprocess.run([sys.executable, "-m", "venv", str(DEPLOY_VENV)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r",
+                 str(REPOSITORY / "functions" / "requirements.txt")],
+                check=True,
+            )  # fmt: skip
+        os.environ["BUURTWHATSAPP_DEPLOY_VENV"] = "1"
+        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
 if __name__ == "__main__":
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by whatever python3 a maintainer has
+        raise SystemExit("infra/deploy.py needs Python 3.11 or newer")
+    _ensure_requirements()
+    sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "functions")]
     raise SystemExit(main())

@@ -24,6 +24,11 @@ class FunctionSpec:
     schedule: str | None = None  # cron, for Trigger.SCHEDULE
 
     @property
+    def name(self) -> str:
+        """The function's name in Google Cloud (and so its URL path): the entry point, dashed."""
+        return self.entry_point.replace("_", "-")
+
+    @property
     def public(self) -> bool:
         return self.trigger is Trigger.HTTP
 

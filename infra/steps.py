@@ -1,0 +1,749 @@
+"""The deploy, step by step: each step reads what is there, then creates what is missing, updates
+what differs, and leaves alone what is right ("unchanged"). Never by matching gcloud's error text:
+a step decides from what a list, describe or get-iam-policy answers.
+
+Order matters, and each step may use what earlier ones learned (``Context.facts``): the database
+location decides the trigger's, the secret versions are pinned in the functions, a function's
+URL goes into its scheduler job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from getpass import getpass
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra.deploy_settings import GENERATED_SECRETS, DeploySettings, read_secrets_file
+from infra.functions import FUNCTIONS, FunctionSpec, Trigger
+from infra.gcloud import Gcloud, GcloudError, Unreadable
+
+RUNTIME = "python311"
+SERVICES = (
+    "artifactregistry.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "eventarc.googleapis.com",
+    "eventarcpublishing.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A service account the deploy creates, and the project roles it needs (least privilege;
+    per-resource grants, such as a secret or a function's invoker, come with their resource)."""
+
+    name: str
+    display_name: str
+    project_roles: tuple[str, ...]
+
+    def email(self, project: str) -> str:
+        return f"{self.name}@{project}.iam.gserviceaccount.com"
+
+
+RUNTIME_ACCOUNT = Account(
+    "buurtwhatsapp-runtime", "Buurt WhatsApp functions", ("roles/datastore.user",)
+)
+BUILD_ACCOUNT = Account(
+    "buurtwhatsapp-build", "Buurt WhatsApp build", ("roles/cloudbuild.builds.builder",)
+)
+TRIGGER_ACCOUNT = Account(
+    "buurtwhatsapp-trigger", "Buurt WhatsApp mail trigger", ("roles/eventarc.eventReceiver",)
+)
+SCHEDULER_ACCOUNT = Account("buurtwhatsapp-scheduler", "Buurt WhatsApp scheduler", ())
+ACCOUNTS = (RUNTIME_ACCOUNT, BUILD_ACCOUNT, TRIGGER_ACCOUNT, SCHEDULER_ACCOUNT)
+EVENTARC_AGENT_ROLE = "roles/eventarc.serviceAgent"
+
+# Composite indexes for the scheduled queries: mail that is due or whose lease has lapsed
+# (delivery sweep); sign-ups that wait for a reminder or for expiry (housekeeping).
+INDEXES = (
+    ("mail", ("status", "not_before")),
+    ("mail", ("status", "lease_until")),
+    ("signups", ("status", "confirm_reminder_sent", "created_at")),
+    ("signups", ("status", "coordinator_reminder_sent", "confirmed_at")),
+    ("signups", ("status", "created_at")),
+)
+# Firestore deletes these documents by itself once expire_at has passed.
+TTL_COLLECTIONS = (
+    "mail",
+    "mail_claims",
+    "signup_revisions",
+    "applications",
+    "application_keys",
+    "form_mail_quota",
+)
+LOG_EXCLUSION = "buurtwhatsapp-link-tokens"
+LOG_EXCLUSION_FILTER = 'log_id("run.googleapis.com/requests") AND httpRequest.requestUrl:"token="'
+# Gen2 functions keep their images in this Artifact Registry repository of their region.
+IMAGES_REPOSITORY = "gcf-artifacts"
+# Old images carry the deployment file (coordinators' names and numbers): keep the last two
+# builds of each function, delete the rest after a week.
+CLEANUP_POLICIES = [
+    {"name": "keep-latest", "action": {"type": "Keep"}, "mostRecentVersions": {"keepCount": 2}},
+    {
+        "name": "delete-old",
+        "action": {"type": "Delete"},
+        "condition": {"tagState": "any", "olderThan": "7d"},
+    },
+]
+# Earlier uploads of the source (noncurrent object versions) go after a week; the current one
+# stays, as the function is rebuilt from it.
+SOURCE_LIFECYCLE = {
+    "rule": [{"action": {"type": "Delete"}, "condition": {"isLive": False, "age": 7}}]
+}
+SCHEDULE_TIME_ZONE = "Europe/Amsterdam"
+SCHEDULER_DEADLINE = "180s"
+FINGERPRINT_LABEL = "buurtwhatsapp-fingerprint"
+# A fresh project's first event trigger often fails while the Eventarc service agent's
+# permissions propagate ("Permission denied while using the Eventarc Service Agent").
+EVENTARC_RETRIES = 6
+EVENTARC_RETRY_SECONDS = 60
+
+
+class DeployError(Exception):
+    """A step cannot go on; the message says what is wrong and what to do."""
+
+
+@dataclass
+class Context:
+    settings: DeploySettings
+    gcloud: Gcloud
+    build_dir: Path
+    source: Path
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    ask: Callable[[str], str] = getpass
+    sleep: Callable[[float], None] = time.sleep
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.gcloud.dry_run
+
+    @property
+    def project(self) -> str:
+        return self.settings.project
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    def read(self, *args: str, missing: Any = None) -> Any:
+        """A read; in a dry run that cannot read the project, ``missing`` (as on a new one)."""
+        try:
+            return self.gcloud.read(*args)
+        except Unreadable:
+            return missing
+
+    def say(self, text: str) -> None:
+        print(f"    {text}", file=self.out, flush=True)
+
+    def account(self, account: Account) -> str:
+        return account.email(self.project)
+
+    @property
+    def project_number(self) -> str:
+        if "project_number" not in self.facts:
+            project = self.read("projects", "describe", self.project, missing={})
+            self.facts["project_number"] = str(project.get("projectNumber") or "PROJECT_NUMBER")
+        return self.facts["project_number"]
+
+
+Outcome = str
+StepFunction = Callable[[Context], Outcome]
+
+
+def changed(verb: str, what: Iterable[str] = ()) -> Outcome:
+    items = list(what)
+    return f"{verb} {', '.join(items)}" if items else verb
+
+
+# ---- the steps ----------------------------------------------------------------------------------
+
+
+def apis(ctx: Context) -> Outcome:
+    enabled = {s["config"]["name"] for s in ctx.read("services", "list", "--enabled", missing=[])}
+    missing = [service for service in SERVICES if service not in enabled]
+    if not missing:
+        return "unchanged"
+    # gcloud waits for the enabling to finish (no --async); the check after it makes sure.
+    ctx.gcloud.change("services", "enable", *missing)
+    if not ctx.dry_run:
+        _wait_until(
+            ctx,
+            lambda: (
+                set(missing)
+                <= {s["config"]["name"] for s in ctx.read("services", "list", "--enabled")}
+            ),
+            what="the APIs to show as enabled",
+        )
+    return changed("enabled", missing)
+
+
+def database(ctx: Context) -> Outcome:
+    settings = ctx.settings
+    wanted_name = f"projects/{ctx.project}/databases/{settings.database}"
+    found = [
+        d
+        for d in ctx.read("firestore", "databases", "list", missing=[])
+        if d.get("name") == wanted_name
+    ]
+    if found:
+        [existing] = found
+        if existing.get("type") != "FIRESTORE_NATIVE":
+            raise DeployError(
+                f"Firestore database {settings.database} is in {existing.get('type')} mode; this "
+                "product needs Native mode. Use another database (FIRESTORE_DATABASE in the env "
+                "file) or another project."
+            )
+        location = existing["locationId"]
+        if settings.database_location_given and location != settings.database_location:
+            raise DeployError(
+                f"Firestore database {settings.database} exists in {location}, not in "
+                f"{settings.database_location} (DEPLOY_DATABASE_LOCATION); a database cannot move. "
+                f'Set DEPLOY_DATABASE_LOCATION: "{location}" or remove it.'
+            )
+        ctx.facts["database_location"] = location
+        return f"unchanged (in {location})"
+    location = settings.database_location
+    ctx.gcloud.change(
+        "firestore", "databases", "create", f"--database={settings.database}",
+        f"--location={location}", "--type=firestore-native", "--delete-protection",
+    )  # fmt: skip
+    ctx.facts["database_location"] = location
+    return f"created in {location}"
+
+
+def service_accounts(ctx: Context) -> Outcome:
+    existing = {a["email"] for a in ctx.read("iam", "service-accounts", "list", missing=[])}
+    created = []
+    for account in ACCOUNTS:
+        if ctx.account(account) in existing:
+            continue
+        ctx.gcloud.change(
+            "iam", "service-accounts", "create", account.name,
+            f"--display-name={account.display_name}",
+        )  # fmt: skip
+        created.append(account.name)
+    return changed("created", created) if created else "unchanged"
+
+
+def project_roles(ctx: Context) -> Outcome:
+    """The accounts' project roles, and the Eventarc service agent's role (its absence is the
+    usual cause of a failing first trigger on a fresh project)."""
+    policy = ctx.read("projects", "get-iam-policy", ctx.project, missing={})
+    have = {(b["role"], m) for b in policy.get("bindings", []) for m in b.get("members", [])}
+    wanted = [
+        (role, f"serviceAccount:{ctx.account(account)}")
+        for account in ACCOUNTS
+        for role in account.project_roles
+    ]
+    agent = f"serviceAccount:service-{ctx.project_number}@gcp-sa-eventarc.iam.gserviceaccount.com"
+    if (EVENTARC_AGENT_ROLE, agent) not in have:
+        # Creates the agent if Eventarc has not yet; says who it is if it has.
+        ctx.gcloud.change(
+            "beta", "services", "identity", "create", "--service=eventarc.googleapis.com"
+        )
+        wanted.append((EVENTARC_AGENT_ROLE, agent))
+    granted = []
+    for role, member in wanted:
+        if (role, member) in have:
+            continue
+        _retrying(
+            ctx,
+            lambda role=role, member=member: ctx.gcloud.change(
+                "projects",
+                "add-iam-policy-binding",
+                ctx.project,
+                f"--member={member}",
+                f"--role={role}",
+                "--condition=None",
+            ),
+            # A service account created a moment ago may not be visible to IAM yet.
+            why="a new service account can take a minute to be known to IAM",
+        )
+        granted.append(role.removeprefix("roles/"))
+    return changed("granted", granted) if granted else "unchanged"
+
+
+def secret_values(ctx: Context) -> Outcome:
+    """Each secret the functions need exists, has an enabled version (pinned in the functions),
+    and is readable by the runtime account, and by nobody else through this deploy."""
+    settings = ctx.settings
+    existing = {s["name"].rsplit("/", 1)[-1] for s in ctx.read("secrets", "list", missing=[])}
+    runtime_member = f"serviceAccount:{ctx.account(RUNTIME_ACCOUNT)}"
+    done: list[str] = []
+    versions: dict[str, str] = {}
+    for variable, secret in settings.secret_names.items():
+        version = None
+        if secret in existing:
+            latest = ctx.read(
+                "secrets", "versions", "list", secret, "--filter=state:ENABLED",
+                "--sort-by=~createTime", "--limit=1", missing=[],
+            )  # fmt: skip
+            version = latest[0]["name"].rsplit("/", 1)[-1] if latest else None
+        else:
+            ctx.gcloud.change(
+                "secrets", "create", secret, "--replication-policy=user-managed",
+                f"--locations={ctx.region}",
+            )  # fmt: skip
+            done.append(f"created {secret}")
+        if version is None:
+            value, label = _secret_value(ctx, variable, secret)
+            answer = ctx.gcloud.change(
+                "secrets", "versions", "add", secret, "--data-file=-", "--format=json",
+                stdin=value, stdin_label=label,
+            )  # fmt: skip
+            version = json.loads(answer)["name"].rsplit("/", 1)[-1] if answer else "1"
+            done.append(f"new version of {secret}")
+        versions[variable] = version
+        policy = (
+            ctx.read("secrets", "get-iam-policy", secret, missing={}) if secret in existing else {}
+        )
+        members = {
+            m
+            for b in policy.get("bindings", [])
+            if b["role"] == "roles/secretmanager.secretAccessor"
+            for m in b.get("members", [])
+        }
+        if runtime_member not in members:
+            _retrying(
+                ctx,
+                lambda secret=secret: ctx.gcloud.change(
+                    "secrets",
+                    "add-iam-policy-binding",
+                    secret,
+                    f"--member={runtime_member}",
+                    "--role=roles/secretmanager.secretAccessor",
+                ),
+                why="a new service account can take a minute to be known to IAM",
+            )
+            done.append(f"access to {secret}")
+    ctx.facts["secret_versions"] = versions
+    pinned = ", ".join(f"{settings.secret_names[v]}:{n}" for v, n in versions.items())
+    return (changed("", done).strip() + f" (pinned {pinned})") if done else f"unchanged ({pinned})"
+
+
+def _secret_value(ctx: Context, variable: str, secret: str) -> tuple[str, str]:
+    """A new secret's value: generated (the signing key), from the secrets file, or asked for.
+    Never from or onto a command line."""
+    if variable in GENERATED_SECRETS:
+        return secrets.token_urlsafe(48), "generated, 64 random characters"
+    if ctx.settings.secrets_file is not None:
+        value = read_secrets_file(ctx.settings.secrets_file).get(variable)
+        if value:
+            return value, f"{variable} from {ctx.settings.secrets_file}"
+    if ctx.dry_run:
+        return "", f"{variable}, asked for when the deploy runs"
+    if not sys.stdin.isatty():
+        raise DeployError(
+            f"secret {secret} ({variable}) has no value yet. Put {variable}=... in the file "
+            "that DEPLOY_SECRETS_FILE names in the env file, or run the deploy in a terminal to "
+            "be asked for it."
+        )
+    value = ctx.ask(f"    {variable} (for secret {secret}; not shown): ").strip()
+    if not value:
+        raise DeployError(f"no value given for {variable}; nothing was stored")
+    return value, f"{variable} as typed"
+
+
+def indexes(ctx: Context) -> Outcome:
+    database = f"--database={ctx.settings.database}"
+    listed = ctx.read("firestore", "indexes", "composite", "list", database, missing=[])
+    have = {
+        (
+            index["name"].split("/collectionGroups/")[1].split("/")[0],
+            tuple(f["fieldPath"] for f in index.get("fields", []) if f["fieldPath"] != "__name__"),
+        )
+        for index in listed
+    }
+    created = []
+    for collection, fields in INDEXES:
+        if (collection, fields) in have:
+            continue
+        # --async: built in the background within minutes; only the scheduled queries use them.
+        ctx.gcloud.change(
+            "firestore", "indexes", "composite", "create", database,
+            f"--collection-group={collection}", "--query-scope=COLLECTION",
+            *(f"--field-config=field-path={field},order=ascending" for field in fields),
+            "--async",
+        )  # fmt: skip
+        created.append(f"{collection}({', '.join(fields)})")
+    return changed("created", created) if created else "unchanged"
+
+
+def ttl_policies(ctx: Context) -> Outcome:
+    database = f"--database={ctx.settings.database}"
+    listed = ctx.read("firestore", "fields", "ttls", "list", database, missing=[])
+    have = {
+        field["name"].split("/collectionGroups/")[1].split("/")[0]
+        for field in listed
+        if field["name"].endswith("/fields/expire_at")
+        and field.get("ttlConfig", {}).get("state") in ("ACTIVE", "CREATING")
+    }
+    enabled = []
+    for collection in TTL_COLLECTIONS:
+        if collection in have:
+            continue
+        ctx.gcloud.change(
+            "firestore", "fields", "ttls", "update", "expire_at", database,
+            f"--collection-group={collection}", "--enable-ttl", "--async",
+        )  # fmt: skip
+        enabled.append(collection)
+    return changed("enabled on", enabled) if enabled else "unchanged"
+
+
+def log_exclusion(ctx: Context) -> Outcome:
+    """Cloud Run's request log keeps each URL with its query: the link tokens (a leave token
+    erases a member) must not be stored in Cloud Logging."""
+    sink = ctx.read("logging", "sinks", "describe", "_Default", missing={})
+    current = {e["name"]: e for e in sink.get("exclusions", [])}
+    spec = (
+        f"name={LOG_EXCLUSION},description=Signed link tokens in request URLs,"
+        f"filter={LOG_EXCLUSION_FILTER}"
+    )
+    existing = current.get(LOG_EXCLUSION)
+    if existing is None:
+        ctx.gcloud.change("logging", "sinks", "update", "_Default", f"--add-exclusion={spec}")
+        return "added"
+    if existing.get("filter") != LOG_EXCLUSION_FILTER or existing.get("disabled"):
+        ctx.gcloud.change("logging", "sinks", "update", "_Default", f"--update-exclusion={spec}")
+        return "updated"
+    return "unchanged"
+
+
+def functions(ctx: Context) -> Outcome:
+    listed = ctx.read("functions", "list", "--v2", f"--regions={ctx.region}", missing=[])
+    found = {f["name"].rsplit("/", 1)[-1]: f for f in listed}
+    source_hash = tree_hash(ctx.source)
+    env_file = ctx.build_dir / "env.yaml"
+    deployed = []
+    for spec in FUNCTIONS:
+        existing = found.get(spec.name)
+        if existing is not None and existing.get("environment") == "GEN_1":
+            raise DeployError(
+                f"a 1st gen function {spec.name} exists in {ctx.region}; this deploy makes 2nd gen "
+                f"functions and cannot change a function's generation. Delete it first: "
+                f"gcloud functions delete {spec.name} --region={ctx.region} --project={ctx.project}"
+            )
+        args = function_args(ctx, spec, env_file)
+        fingerprint = function_fingerprint(args, source_hash, env_file)
+        labels = (existing or {}).get("labels", {})
+        if (
+            existing is not None
+            and existing.get("state") == "ACTIVE"
+            and labels.get(FINGERPRINT_LABEL) == fingerprint
+        ):
+            continue
+        command = (
+            "functions",
+            "deploy",
+            spec.name,
+            *args,
+            f"--update-labels={FINGERPRINT_LABEL}={fingerprint}",
+        )
+        if spec.trigger is Trigger.MAIL_CREATED:
+            _retrying(
+                ctx,
+                lambda command=command: ctx.gcloud.change(*command),
+                why="the Eventarc service agent of a new project needs a few minutes",
+                attempts=EVENTARC_RETRIES,
+                seconds=EVENTARC_RETRY_SECONDS,
+                only_if="Eventarc Service Agent",
+            )
+        else:
+            ctx.gcloud.change(*command)
+        deployed.append(spec.name)
+    if deployed and not ctx.dry_run:
+        listed = ctx.read("functions", "list", "--v2", f"--regions={ctx.region}")
+        found = {f["name"].rsplit("/", 1)[-1]: f for f in listed}
+    ctx.facts["functions"] = found
+    return changed("deployed", deployed) if deployed else "unchanged"
+
+
+def function_args(ctx: Context, spec: FunctionSpec, env_file: Path) -> list[str]:
+    versions = ctx.facts.get("secret_versions", {})
+    secret_flags = ",".join(
+        f"{variable}={secret}:{versions.get(variable, 'latest')}"
+        for variable, secret in ctx.settings.secret_names.items()
+    )
+    args = [
+        "--gen2", f"--region={ctx.region}", f"--runtime={RUNTIME}", f"--source={ctx.source}",
+        f"--entry-point={spec.entry_point}", f"--env-vars-file={env_file}",
+        f"--set-secrets={secret_flags}",
+        f"--service-account={ctx.account(RUNTIME_ACCOUNT)}",
+        f"--build-service-account=projects/{ctx.project}/serviceAccounts/{ctx.account(BUILD_ACCOUNT)}",
+        "--memory=256Mi", "--timeout=120s", "--max-instances=10",
+    ]  # fmt: skip
+    if spec.trigger is Trigger.MAIL_CREATED:
+        trigger_location = ctx.facts.get("database_location", ctx.settings.database_location)
+        args += [
+            "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",
+            f"--trigger-event-filters=database={ctx.settings.database}",
+            "--trigger-event-filters-path-pattern=document=mail/{mailId}",
+            # The database's own location (eur3, nam5 or a region), as Eventarc requires; the
+            # function itself runs in the deploy's region.
+            f"--trigger-location={trigger_location}",
+            f"--trigger-service-account={ctx.account(TRIGGER_ACCOUNT)}",
+            # Eventarc redelivers only when the function itself fails; a failed send is retried
+            # by the outbox with backoff.
+            "--retry",
+            "--no-allow-unauthenticated",
+        ]
+    else:
+        args += [
+            "--trigger-http",
+            "--allow-unauthenticated" if spec.public else "--no-allow-unauthenticated",
+        ]
+    return args
+
+
+def function_fingerprint(args: list[str], source_hash: str, env_file: Path) -> str:
+    """What a deployed function was made from: the source, its environment and every flag. Kept
+    as a label on the function, so that a second deploy leaves an unchanged function alone."""
+    parts = [
+        f"--env-vars-file={_file_hash(env_file)}" if a.startswith("--env-vars-file=") else a
+        for a in args
+        if not a.startswith("--source=")
+    ]
+    digest = hashlib.sha256("\n".join([source_hash, *parts]).encode()).hexdigest()
+    return digest[:40]
+
+
+def tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "none"
+
+
+def invokers(ctx: Context) -> Outcome:
+    """Who may call the private functions: the scheduler its two, the trigger the mail one."""
+    wanted = [
+        (spec, SCHEDULER_ACCOUNT if spec.trigger is Trigger.SCHEDULE else TRIGGER_ACCOUNT)
+        for spec in FUNCTIONS
+        if not spec.public
+    ]
+    granted = []
+    deployed = ctx.facts.get("functions", {})
+    for spec, account in wanted:
+        member = f"serviceAccount:{ctx.account(account)}"
+        # A function not deployed yet (only in a dry run) has no service, so no policy to read.
+        policy = (
+            ctx.read(
+                "run", "services", "get-iam-policy", spec.name, f"--region={ctx.region}",
+                missing={},
+            )
+            if spec.name in deployed
+            else {}
+        )  # fmt: skip
+        members = {
+            m
+            for b in policy.get("bindings", [])
+            if b["role"] == "roles/run.invoker"
+            for m in b.get("members", [])
+        }
+        if member in members:
+            continue
+        ctx.gcloud.change(
+            "functions", "add-invoker-policy-binding", spec.name, f"--region={ctx.region}",
+            f"--member={member}",
+        )  # fmt: skip
+        granted.append(spec.name)
+    return changed("granted on", granted) if granted else "unchanged"
+
+
+def scheduler_jobs(ctx: Context) -> Outcome:
+    listed = ctx.read("scheduler", "jobs", "list", f"--location={ctx.region}", missing=[])
+    jobs = {job["name"].rsplit("/", 1)[-1]: job for job in listed}
+    account = ctx.account(SCHEDULER_ACCOUNT)
+    done = []
+    for spec in FUNCTIONS:
+        if spec.trigger is not Trigger.SCHEDULE:
+            continue
+        url = function_uri(ctx, spec)
+        wanted = {
+            "schedule": spec.schedule,
+            "timeZone": SCHEDULE_TIME_ZONE,
+            "uri": url,
+            "httpMethod": "POST",
+            "serviceAccountEmail": account,
+            "audience": url,
+            "attemptDeadline": SCHEDULER_DEADLINE,
+        }
+        flags = [
+            f"--location={ctx.region}", f"--schedule={spec.schedule}",
+            f"--time-zone={SCHEDULE_TIME_ZONE}", f"--uri={url}", "--http-method=POST",
+            f"--oidc-service-account-email={account}", f"--oidc-token-audience={url}",
+            f"--attempt-deadline={SCHEDULER_DEADLINE}",
+        ]  # fmt: skip
+        job = jobs.get(spec.name)
+        if job is None:
+            ctx.gcloud.change("scheduler", "jobs", "create", "http", spec.name, *flags)
+            done.append(f"created {spec.name}")
+        elif _job_settings(job) != wanted:
+            ctx.gcloud.change("scheduler", "jobs", "update", "http", spec.name, *flags)
+            done.append(f"updated {spec.name}")
+    return changed("", done).strip() if done else "unchanged"
+
+
+def function_uri(ctx: Context, spec: FunctionSpec) -> str:
+    """The function's own run.app address (Cloud Run's, which its OIDC tokens are checked
+    against); before the first deploy, the address it will get."""
+    function = ctx.facts.get("functions", {}).get(spec.name, {})
+    uri = function.get("serviceConfig", {}).get("uri")
+    return uri or f"https://{spec.name}-{ctx.project_number}.{ctx.region}.run.app"
+
+
+def _job_settings(job: dict[str, Any]) -> dict[str, Any]:
+    target = job.get("httpTarget", {})
+    token = target.get("oidcToken", {})
+    return {
+        "schedule": job.get("schedule"),
+        "timeZone": job.get("timeZone"),
+        "uri": target.get("uri"),
+        "httpMethod": target.get("httpMethod"),
+        "serviceAccountEmail": token.get("serviceAccountEmail"),
+        "audience": token.get("audience"),
+        "attemptDeadline": job.get("attemptDeadline"),
+    }
+
+
+def cleanup_policies(ctx: Context) -> Outcome:
+    """Old images and sources hold the deployment file, with coordinators' names and numbers:
+    they must not stay for ever."""
+    done = []
+    repositories = ctx.read(
+        "artifacts", "repositories", "list", f"--location={ctx.region}", missing=[]
+    )
+    images = next((r for r in repositories if r["name"].endswith(f"/{IMAGES_REPOSITORY}")), None)
+    if images is None or _policies(images) != _policies({"cleanupPolicies": _policy_map()}):
+        policy_file = ctx.build_dir / "cleanup-policies.json"
+        policy_file.write_text(json.dumps(CLEANUP_POLICIES, indent=2) + "\n")
+        ctx.gcloud.change(
+            "artifacts", "repositories", "set-cleanup-policies", IMAGES_REPOSITORY,
+            f"--location={ctx.region}", f"--policy={policy_file}", "--no-dry-run",
+        )  # fmt: skip
+        done.append(f"images ({IMAGES_REPOSITORY})")
+    buckets = {
+        f.get("buildConfig", {}).get("source", {}).get("storageSource", {}).get("bucket")
+        for f in ctx.facts.get("functions", {}).values()
+    } - {None}
+    for bucket in sorted(buckets):
+        described = ctx.read("storage", "buckets", "describe", f"gs://{bucket}", missing={})
+        if described.get("lifecycle_config") == SOURCE_LIFECYCLE:
+            continue
+        lifecycle_file = ctx.build_dir / "source-lifecycle.json"
+        lifecycle_file.write_text(json.dumps(SOURCE_LIFECYCLE, indent=2) + "\n")
+        ctx.gcloud.change(
+            "storage", "buckets", "update", f"gs://{bucket}", f"--lifecycle-file={lifecycle_file}"
+        )
+        done.append(f"sources (gs://{bucket})")
+    if not buckets:
+        ctx.say("(the sources bucket exists once a function is deployed; the next run sets it)")
+    return changed("set on", done) if done else "unchanged"
+
+
+def _policy_map() -> dict[str, Any]:
+    return {
+        policy["name"]: {k: v for k, v in policy.items() if k != "name"}
+        for policy in CLEANUP_POLICIES
+    }
+
+
+def _policies(repository: dict[str, Any]) -> str:
+    """A repository's cleanup policies in a form that compares equal when they mean the same:
+    the API answers a map by name, with the action type and durations spelt its way."""
+    policies = repository.get("cleanupPolicies") or {}
+    normal = {}
+    for name, policy in policies.items():
+        condition = dict(policy.get("condition") or {})
+        if "olderThan" in condition:
+            condition["olderThan"] = _seconds(condition["olderThan"])
+        action = policy.get("action")
+        normal[name] = {
+            "action": str(action.get("type") if isinstance(action, dict) else action).upper(),
+            "condition": {k: str(v).upper() for k, v in condition.items()},
+            "mostRecentVersions": {
+                k: int(v) for k, v in (policy.get("mostRecentVersions") or {}).items()
+            },
+        }
+    return json.dumps(normal, sort_keys=True)
+
+
+def _seconds(duration: str) -> str:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = str(duration).strip().lower()
+    return str(int(float(text[:-1]) * units[text[-1]])) if text and text[-1] in units else text
+
+
+STEPS: tuple[tuple[str, StepFunction], ...] = (
+    ("APIs", apis),
+    ("Firestore database", database),
+    ("Service accounts", service_accounts),
+    ("Project roles", project_roles),
+    ("Secrets", secret_values),
+    ("Firestore indexes", indexes),
+    ("Firestore TTL policies", ttl_policies),
+    ("Link tokens kept out of the request log", log_exclusion),
+    ("Functions", functions),
+    ("Who may call the private functions", invokers),
+    ("Scheduler jobs", scheduler_jobs),
+    ("Cleanup of old images and sources", cleanup_policies),
+)
+
+
+# ---- retries ----------------------------------------------------------------------------------
+
+
+def _retrying(
+    ctx: Context,
+    action: Callable[[], object],
+    *,
+    why: str,
+    attempts: int = 5,
+    seconds: float = 20,
+    only_if: str | None = None,
+) -> None:
+    """Run ``action``; after a failure, wait and try again, a bounded number of times.
+
+    For what a fresh project is known to need time for (IAM propagation, the Eventarc service
+    agent). ``only_if``: retry only when gcloud's message says so; any other failure stops at
+    once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            action()
+            return
+        except GcloudError as error:
+            if attempt == attempts or (only_if is not None and only_if not in error.message):
+                raise
+            ctx.say(f"failed ({why}); trying again in {seconds:.0f} s ({attempt}/{attempts - 1})")
+            ctx.sleep(seconds)
+
+
+def _wait_until(ctx: Context, done: Callable[[], bool], *, what: str, minutes: float = 5) -> None:
+    deadline = time.monotonic() + minutes * 60
+    while not done():
+        if time.monotonic() > deadline:
+            raise DeployError(f"gave up waiting for {what} after {minutes:.0f} minutes")
+        ctx.say(f"waiting for {what} ...")
+        ctx.sleep(10)
