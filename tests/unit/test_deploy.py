@@ -6,8 +6,10 @@ import ast
 import subprocess
 import sys
 
-from infra import deploy
-from infra.functions import FUNCTIONS, Trigger
+import pytest
+
+from infra import deploy, deploy_settings, steps
+from infra.functions import FUNCTIONS
 from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
 
 
@@ -54,90 +56,167 @@ def test_the_settings_find_the_staged_files(tmp_path):
     assert out == [str(upload / "deployment.toml"), str(upload / "templates")]
 
 
-def test_every_function_is_deployed_with_its_trigger_and_access(tmp_path):
-    steps = deploy.commands(
-        database="buurt",
-        project="p",
-        region="europe-west4",
-        source=tmp_path,
-        env_file=tmp_path / "env.yaml",
-        secrets=deploy.SECRETS,
-        scheduler_account="sched@p.iam.gserviceaccount.com",
-    )
-    deployed = {step[3]: step for step in steps if step[:3] == ["gcloud", "functions", "deploy"]}
-    assert set(deployed) == {spec.entry_point.replace("_", "-") for spec in FUNCTIONS}
-    for spec in FUNCTIONS:
-        step = deployed[spec.entry_point.replace("_", "-")]
-        assert f"--entry-point={spec.entry_point}" in step
-        assert "--set-secrets=SIGNING_KEY=buurtwhatsapp-signing-key:latest" in step
-        if spec.trigger is Trigger.MAIL_CREATED:
-            assert "--trigger-event-filters=type=google.cloud.firestore.document.v1.created" in step
-            assert "--trigger-event-filters=database=buurt" in step
-            assert "--trigger-event-filters-path-pattern=document=mail/{mailId}" in step
-        else:
-            assert ("--allow-unauthenticated" in step) is spec.public
-            assert ("--no-allow-unauthenticated" in step) is not spec.public
-    schedules = [step for step in steps if step[:3] == ["gcloud", "scheduler", "jobs"]]
-    assert [step[5] for step in schedules] == ["sweep-mail", "housekeeping"]
-    assert "--http-method=POST" in schedules[0]
-    # The scheduler's account exists and may call exactly the scheduled functions.
-    assert steps[1][:5] == ["gcloud", "iam", "service-accounts", "create", "sched"]
-    invokers = [step[3] for step in steps if step[2] == "add-invoker-policy-binding"]
-    assert invokers == ["sweep-mail", "housekeeping"]
-    for step in steps:
-        if step[1] == "firestore":
-            assert "--database=buurt" in step
+def test_function_names_are_the_paths_the_links_use():
+    # PUBLIC_BASE_URL/<name> is each function's URL under cloudfunctions.net.
+    names = {spec.entry_point: spec.name for spec in FUNCTIONS}
+    assert names["confirm"] == "confirm" and names["added"] == "added"
+    assert names["leave"] == "leave" and names["deliver_mail"] == "deliver-mail"
 
 
-def test_the_database_comes_from_the_env_file(tmp_path):
+# ---- the env file ----------------------------------------------------------------------------
+
+
+def write(tmp_path, text: str):
     env_file = tmp_path / "env.yaml"
-    env_file.write_text('MAIL_TRANSPORT: "ses"\nFIRESTORE_DATABASE: "buurt"\n')
-    assert deploy.database_in(env_file) == "buurt"
-    env_file.write_text("MAIL_TRANSPORT: ses\n")
-    assert deploy.database_in(env_file) == "(default)"
+    env_file.write_text(text, encoding="utf-8")
+    return env_file
 
 
-def test_a_broken_deployment_file_stops_the_deploy_before_anything_runs(tmp_path, capsys):
-    broken = tmp_path / "broken.toml"
-    broken.write_text("[initiative]\nname = 'x'\n")
+SES = 'MAIL_TRANSPORT: "ses"\nMAIL_SENDER: "Buurt <buurt@example.org>"\n'
+
+
+def test_the_env_file_gives_the_functions_settings_and_the_deploy_its_own(tmp_path):
+    (tmp_path / "secrets.env").write_text("AWS_ACCESS_KEY_ID=AKIA\n")
+    env_file = write(
+        tmp_path,
+        SES
+        + "# a comment\n"
+        + "SES_REGION: eu-west-1  # plain words may go unquoted\n"
+        + "FIRESTORE_DATABASE: 'buurt'\n"
+        + 'DEPLOY_DATABASE_LOCATION: "europe-west4"\n'
+        + 'DEPLOY_SECRETS_FILE: "secrets.env"\n'
+        + 'DEPLOY_SECRET_SIGNING_KEY: "my-signing-key"\n',
+    )
+    settings = deploy_settings.load("my-project", "europe-west4", env_file)
+
+    assert settings.database == "buurt"
+    assert (settings.database_location, settings.database_location_given) == ("europe-west4", True)
+    assert settings.secrets_file == tmp_path / "secrets.env"
+    assert settings.secret_names == {
+        "SIGNING_KEY": "my-signing-key",
+        "AWS_ACCESS_KEY_ID": "buurtwhatsapp-aws-access-key-id",
+        "AWS_SECRET_ACCESS_KEY": "buurtwhatsapp-aws-secret-access-key",
+    }
+    environment = settings.function_environment()
+    assert not any(key.startswith("DEPLOY_") for key in environment)
+    assert environment["GOOGLE_CLOUD_PROJECT"] == "my-project"
+    assert environment["SES_REGION"] == "eu-west-1"
+    # Without a domain of its own, the links point at Google's address of the functions.
+    assert environment["PUBLIC_BASE_URL"] == "https://europe-west4-my-project.cloudfunctions.net"
+
+
+def test_what_the_functions_get_reads_back_exactly(tmp_path):
+    settings = deploy_settings.load(
+        "my-project", "europe-west4", write(tmp_path, SES + "SES_TAGS: 'a=b,c=d'\n")
+    )
+    written = deploy_settings.write_env_file(settings.function_environment(), tmp_path / "out.yaml")
+    assert deploy_settings.read_env_file(written) == settings.function_environment()
+
+
+@pytest.mark.parametrize(
+    ("transport", "secrets"),
+    [
+        ('MAIL_TRANSPORT: "file"\n', ["SIGNING_KEY"]),
+        (SES, ["SIGNING_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
+        ('MAIL_TRANSPORT: "smtp"\nSMTP_HOST: "smtp.example.org"\n', ["SIGNING_KEY"]),
+        (
+            'MAIL_TRANSPORT: "smtp"\nSMTP_HOST: "smtp.example.org"\nSMTP_USERNAME: "buurt"\n',
+            ["SIGNING_KEY", "SMTP_PASSWORD"],
+        ),
+    ],
+)
+def test_the_mail_transport_decides_which_secrets_the_functions_need(tmp_path, transport, secrets):
+    settings = deploy_settings.load("my-project", "europe-west4", write(tmp_path, transport))
+    assert list(settings.secret_names) == secrets
+
+
+def test_every_problem_of_the_settings_is_named_at_once(tmp_path):
+    env_file = write(
+        tmp_path,
+        'MAIL_TRANSPORT: "pigeon"\n'
+        "SIGNING_KEY: 'in the env file'\n"
+        'DEPLOY_SECRET_SIGNING_KEY: "has spaces"\n'
+        'DEPLOY_COLOUR: "blue"\n'
+        'PUBLIC_BASE_URL: "http://buurt.example.org"\n',
+    )
+    with pytest.raises(deploy_settings.DeploySettingsError) as caught:
+        deploy_settings.load("P", "west", env_file)
+    message = str(caught.value)
+    for expected in (
+        "PROJECT must be a Google Cloud project id",
+        "REGION must be a Google Cloud region",
+        "SIGNING_KEY is set by the deploy",
+        "DEPLOY_SECRET_SIGNING_KEY must be a secret name",
+        "unknown deploy setting DEPLOY_COLOUR",
+        "MAIL_TRANSPORT",
+        "PUBLIC_BASE_URL must be an https:// address",
+    ):
+        assert expected in message
+    assert "in the env file" not in message  # a secret's value is never repeated
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "MAIL_TRANSPORT:\n  - ses",
+        "  MAIL_TRANSPORT: ses",
+        "MAIL_TRANSPORT: [ses]",
+        "MAIL_TRANSPORT: {a: b}",
+        'MAIL_TRANSPORT: "ses',
+        "MAIL_TRANSPORT: |",
+        "mail-transport: ses",
+        "MAIL_TRANSPORT ses",
+    ],
+)
+def test_an_env_file_line_gcloud_would_misread_is_refused_with_its_number(tmp_path, line):
+    env_file = write(tmp_path, f"# settings\n{line}\n")
+    with pytest.raises(deploy_settings.DeploySettingsError, match=r"env.yaml:2: "):
+        deploy_settings.read_env_file(env_file)
+
+
+def test_a_key_set_twice_is_refused(tmp_path):
+    with pytest.raises(deploy_settings.DeploySettingsError, match="set twice"):
+        deploy_settings.read_env_file(write(tmp_path, "A: 'x'\nA: 'y'\n"))
+
+
+# ---- what a deployed function is made from ------------------------------------------------------
+
+
+def test_a_functions_fingerprint_follows_its_source_environment_and_flags(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "main.py").write_text("x = 1\n")
     env_file = tmp_path / "env.yaml"
-    env_file.write_text("MAIL_TRANSPORT: file\n")
-    code = deploy.main(
-        ["--project=p", f"--deployment={broken}", f"--env-file={env_file}", "--dry-run"]
-    )
-    assert code == 2
-    assert "deployment file refused" in capsys.readouterr().err
+    env_file.write_text("A: 'b'\n")
+    args = ["--gen2", f"--source={source}", f"--env-vars-file={env_file}", "--memory=256Mi"]
+    first = steps.function_fingerprint(args, steps.tree_hash(source), env_file)
+
+    moved = [a.replace(str(tmp_path), "/elsewhere") for a in args]
+    assert steps.function_fingerprint(moved, steps.tree_hash(source), env_file) == first
+    env_file.write_text("A: 'c'\n")
+    assert steps.function_fingerprint(args, steps.tree_hash(source), env_file) != first
+    env_file.write_text("A: 'b'\n")
+    (source / "main.py").write_text("x = 2\n")
+    assert steps.function_fingerprint(args, steps.tree_hash(source), env_file) != first
+    assert len(first) <= 63  # a label value
 
 
-def test_a_dry_run_prints_every_step_and_runs_none(tmp_path, capsys):
-    env_file = tmp_path / "env.yaml"
-    env_file.write_text("MAIL_TRANSPORT: file\n")
-    code = deploy.main(
-        [
-            "--project=p",
-            f"--deployment={EXAMPLE_DEPLOYMENT}",
-            f"--env-file={env_file}",
-            "--dry-run",
-        ]
-    )
-    assert code == 0
-    printed = capsys.readouterr().out
-    assert printed.count("+ gcloud functions deploy") == len(FUNCTIONS)
-
-
-def test_request_log_entries_with_a_link_token_are_kept_out_of_cloud_logging(tmp_path):
-    steps = deploy.commands(
-        database="(default)",
-        project="p",
-        region="europe-west4",
-        source=tmp_path,
-        env_file=tmp_path / "env.yaml",
-        secrets={},
-        scheduler_account="s@p.iam.gserviceaccount.com",
-    )
-    [exclusion] = [step for step in steps if step[:4] == ["gcloud", "logging", "sinks", "update"]]
-    assert exclusion[4] == "_Default"
-    [flag] = [part for part in exclusion if part.startswith("--add-exclusion=")]
-    assert 'httpRequest.requestUrl:"token="' in flag
-    assert 'log_id("run.googleapis.com/requests")' in flag
-    assert "," not in flag.split("filter=", 1)[1]  # gcloud splits the flag's value on commas
+def test_cleanup_policies_as_the_api_answers_them_equal_ours():
+    answered = {
+        "cleanupPolicies": {
+            "keep-latest": {
+                "id": "keep-latest",
+                "action": "KEEP",
+                "mostRecentVersions": {"keepCount": 2},
+            },
+            "delete-old": {
+                "id": "delete-old",
+                "action": "DELETE",
+                "condition": {"tagState": "ANY", "olderThan": "604800s"},
+            },
+        }
+    }
+    ours = {"cleanupPolicies": steps._policy_map()}
+    assert steps._policies(answered) == steps._policies(ours)
+    answered["cleanupPolicies"]["delete-old"]["condition"]["olderThan"] = "86400s"
+    assert steps._policies(answered) != steps._policies(ours)

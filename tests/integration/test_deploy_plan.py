@@ -1,0 +1,378 @@
+"""The deploy against a scripted project (tests/fake_gcloud.py): the exact plan for a fresh
+project, nothing but "unchanged" on a second run, only the one change where one thing differs,
+and clear stops where it cannot go on."""
+
+from __future__ import annotations
+
+import io
+import shlex
+from pathlib import Path
+
+import pytest
+
+from infra import deploy, steps
+from infra.functions import FUNCTIONS
+from tests.integration.fake_project import AWS_SECRET, ENV_FILE, PROJECT, Run
+
+
+def normalised(command: str, build_dir: Path) -> str:
+    """A printed command with what varies per machine and per source replaced."""
+    command = command.replace(str(build_dir), "BUILD")
+    command = "gcloud " + command.split(" ", 1)[1]
+    command = command.replace(f" --project={PROJECT}", "")
+    words = shlex.split(command)
+    words = [
+        f"--update-labels={steps.FINGERPRINT_LABEL}=FINGERPRINT"
+        if w.startswith("--update-labels=")
+        else w
+        for w in words
+    ]
+    return shlex.join(words)
+
+
+ACCOUNT = "{}@buurt-test.iam.gserviceaccount.com"
+EVENTARC_AGENT = "service-123456789012@gcp-sa-eventarc.iam.gserviceaccount.com"
+SECRETS = (
+    "SIGNING_KEY=buurtwhatsapp-signing-key:1,"
+    "AWS_ACCESS_KEY_ID=buurtwhatsapp-aws-access-key-id:1,"
+    "AWS_SECRET_ACCESS_KEY=buurtwhatsapp-aws-secret-access-key:1"
+)
+
+
+def function_deploy(name: str, entry_point: str, *trigger: str) -> str:
+    return shlex.join(
+        [
+            "gcloud", "functions", "deploy", name, "--gen2", "--region=europe-west4",
+            "--runtime=python311", "--source=BUILD/functions", f"--entry-point={entry_point}",
+            "--env-vars-file=BUILD/env.yaml", f"--set-secrets={SECRETS}",
+            f"--service-account={ACCOUNT.format('buurtwhatsapp-runtime')}",
+            "--build-service-account=projects/buurt-test/serviceAccounts/"
+            + ACCOUNT.format("buurtwhatsapp-build"),
+            "--memory=256Mi", "--timeout=120s", "--max-instances=10", *trigger,
+            f"--update-labels={steps.FINGERPRINT_LABEL}=FINGERPRINT",
+        ]
+    )  # fmt: skip
+
+
+def job(name: str, schedule: str) -> str:
+    url = f"https://{name}-123456789012.europe-west4.run.app"
+    return shlex.join(
+        [
+            "gcloud", "scheduler", "jobs", "create", "http", name, "--location=europe-west4",
+            f"--schedule={schedule}", "--time-zone=Europe/Amsterdam", f"--uri={url}",
+            "--http-method=POST",
+            f"--oidc-service-account-email={ACCOUNT.format('buurtwhatsapp-scheduler')}",
+            f"--oidc-token-audience={url}", "--attempt-deadline=180s",
+        ]
+    )  # fmt: skip
+
+
+def index(collection: str, *fields: str) -> str:
+    configs = " ".join(f"--field-config=field-path={f},order=ascending" for f in fields)
+    return (
+        f"gcloud firestore indexes composite create '--database=(default)' "
+        f"--collection-group={collection} --query-scope=COLLECTION {configs} --async"
+    )
+
+
+FRESH_PLAN = [
+    "gcloud services enable " + " ".join(steps.SERVICES),
+    "gcloud firestore databases create '--database=(default)' --location=eur3 "
+    "--type=firestore-native --delete-protection",
+    *(
+        f"gcloud iam service-accounts create {a.name} '--display-name={a.display_name}'"
+        for a in steps.ACCOUNTS
+    ),
+    "gcloud beta services identity create --service=eventarc.googleapis.com",
+    *(
+        f"gcloud projects add-iam-policy-binding buurt-test "
+        f"--member=serviceAccount:{member} --role={role} --condition=None"
+        for member, role in [
+            (ACCOUNT.format("buurtwhatsapp-runtime"), "roles/datastore.user"),
+            (ACCOUNT.format("buurtwhatsapp-build"), "roles/cloudbuild.builds.builder"),
+            (ACCOUNT.format("buurtwhatsapp-trigger"), "roles/eventarc.eventReceiver"),
+            (EVENTARC_AGENT, "roles/eventarc.serviceAgent"),
+        ]
+    ),
+    *(
+        line
+        for secret in (
+            "buurtwhatsapp-signing-key",
+            "buurtwhatsapp-aws-access-key-id",
+            "buurtwhatsapp-aws-secret-access-key",
+        )
+        for line in (
+            f"gcloud secrets create {secret} --replication-policy=user-managed "
+            "--locations=europe-west4",
+            f"gcloud secrets versions add {secret} --data-file=- --format=json",
+            f"gcloud secrets add-iam-policy-binding {secret} "
+            f"--member=serviceAccount:{ACCOUNT.format('buurtwhatsapp-runtime')} "
+            "--role=roles/secretmanager.secretAccessor",
+        )
+    ),
+    index("mail", "status", "not_before"),
+    index("mail", "status", "lease_until"),
+    index("signups", "status", "confirm_reminder_sent", "created_at"),
+    index("signups", "status", "coordinator_reminder_sent", "confirmed_at"),
+    index("signups", "status", "created_at"),
+    *(
+        f"gcloud firestore fields ttls update expire_at '--database=(default)' "
+        f"--collection-group={collection} --enable-ttl --async"
+        for collection in steps.TTL_COLLECTIONS
+    ),
+    "gcloud logging sinks update _Default " + shlex.quote(
+        "--add-exclusion=name=buurtwhatsapp-link-tokens,description=Signed link tokens in "
+        "request URLs,filter=" + steps.LOG_EXCLUSION_FILTER
+    ),
+    *(function_deploy(n, n, "--trigger-http", "--allow-unauthenticated")
+      for n in ("signup", "coordinator", "confirm", "added", "leave")),
+    function_deploy(
+        "deliver-mail", "deliver_mail",
+        "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",
+        "--trigger-event-filters=database=(default)",
+        "--trigger-event-filters-path-pattern=document=mail/{mailId}",
+        "--trigger-location=eur3",
+        f"--trigger-service-account={ACCOUNT.format('buurtwhatsapp-trigger')}",
+        "--retry", "--no-allow-unauthenticated",
+    ),
+    function_deploy("sweep-mail", "sweep_mail", "--trigger-http", "--no-allow-unauthenticated"),
+    function_deploy("housekeeping", "housekeeping", "--trigger-http", "--no-allow-unauthenticated"),
+    *(
+        f"gcloud functions add-invoker-policy-binding {name} --region=europe-west4 "
+        f"--member=serviceAccount:{ACCOUNT.format(account)}"
+        for name, account in [
+            ("deliver-mail", "buurtwhatsapp-trigger"),
+            ("sweep-mail", "buurtwhatsapp-scheduler"),
+            ("housekeeping", "buurtwhatsapp-scheduler"),
+        ]
+    ),
+    job("sweep-mail", "*/5 * * * *"),
+    job("housekeeping", "17 * * * *"),
+    "gcloud artifacts repositories set-cleanup-policies gcf-artifacts --location=europe-west4 "
+    "--policy=BUILD/cleanup-policies.json --no-dry-run",
+]  # fmt: skip
+
+
+def plan_of(run: Run, build_dir: Path) -> list[str]:
+    return [normalised(command.split("  # stdin:")[0], build_dir) for command in run.changes]
+
+
+def test_a_dry_run_on_a_fresh_project_plans_every_step_and_changes_nothing(project):
+    before = project.state
+    run = project.run("--dry-run")
+
+    assert run.code == 0, run.output
+    assert plan_of(run, project.build_dir) == FRESH_PLAN
+    assert project.state == before
+    reads = {" ".join(call[:3]) for call in run.calls}
+    assert all(
+        any(verb in call for verb in ("list", "describe", "get-iam-policy")) for call in run.calls
+    ), reads
+    # Every secret's value goes on stdin, never on the command line: the plan says from where.
+    assert "# stdin: generated, 64 random characters" in run.output
+    assert f"# stdin: AWS_SECRET_ACCESS_KEY from {project.env_file.parent}" in run.output
+    assert AWS_SECRET not in run.output
+    assert all(outcome.endswith("(dry run: not done)") for outcome in run.outcomes()[:-1])
+
+
+def test_the_plan_can_be_pasted_into_a_shell_as_printed(project):
+    run = project.run()
+    assert run.code == 0, run.output
+    executed = [call for call in run.calls if call not in _reads(run.calls)]
+    printed = [shlex.split(command.split("  # stdin:")[0]) for command in run.changes]
+    assert [[w for w in p[1:] if w != f"--project={PROJECT}"] for p in printed] == executed
+
+
+def _reads(calls: list[list[str]]) -> list[list[str]]:
+    return [c for c in calls if "--format=json" in c and c[:3] != ["secrets", "versions", "add"]]
+
+
+def test_a_deploy_then_a_second_deploy_changes_nothing(project):
+    first = project.run()
+    assert first.code == 0, first.output
+    # Once the functions exist, their sources bucket gets its lifecycle too.
+    assert plan_of(first, project.build_dir) == [
+        *FRESH_PLAN,
+        "gcloud storage buckets update gs://gcf-v2-sources-123456789012-europe-west4 "
+        "--lifecycle-file=BUILD/source-lifecycle.json",
+    ]
+    state = project.state
+    assert set(state["functions"]) == {spec.name for spec in FUNCTIONS}
+    assert state["databases"][0]["locationId"] == "eur3"
+    assert state["functions"]["deliver-mail"]["eventTrigger"]["triggerRegion"] == "eur3"
+
+    second = project.run()
+    assert second.code == 0, second.output
+    assert second.changes == []
+    assert len(second.outcomes()) == len(steps.STEPS)
+    assert all(outcome.startswith("unchanged") for outcome in second.outcomes()), second.outcomes()
+    assert project.state == state
+
+
+def test_secret_values_never_appear_on_a_command_line(project):
+    run = project.run()
+    assert run.code == 0
+    assert [call[:3] for call in run.stdin_calls] == [["secrets", "versions", "add"]] * 3
+    for call in run.calls:
+        assert not any(AWS_SECRET in word or "AKIAEXAMPLE" in word for word in call)
+
+
+@pytest.mark.parametrize(
+    ("difference", "expected"),
+    [
+        pytest.param(
+            lambda s: s["jobs"]["sweep-mail"].update(schedule="0 * * * *"),
+            ["gcloud scheduler jobs update http sweep-mail"],
+            id="a schedule changed by hand",
+        ),
+        pytest.param(
+            lambda s: s["functions"]["confirm"].update(state="FAILED"),
+            ["gcloud functions deploy confirm"],
+            id="a function left failed",
+        ),
+        pytest.param(
+            lambda s: s["sink"]["exclusions"][0].update(disabled="true"),
+            ["gcloud logging sinks update _Default"],
+            id="the log exclusion disabled",
+        ),
+        pytest.param(
+            lambda s: s["secrets"]["buurtwhatsapp-signing-key"]["policy"].update(bindings=[]),
+            ["gcloud secrets add-iam-policy-binding buurtwhatsapp-signing-key"],
+            id="a secret's access removed",
+        ),
+        pytest.param(
+            lambda s: s["projectPolicy"]["bindings"].pop(0),
+            ["gcloud projects add-iam-policy-binding buurt-test"],
+            id="a project role removed",
+        ),
+        pytest.param(
+            lambda s: s["secrets"]["buurtwhatsapp-aws-access-key-id"]["versions"][0].update(
+                state="DISABLED"
+            ),
+            ["gcloud secrets versions add buurtwhatsapp-aws-access-key-id"]
+            + [f"gcloud functions deploy {spec.name}" for spec in FUNCTIONS],
+            id="a secret's version disabled: a new one, pinned in every function",
+        ),
+    ],
+)
+def test_where_one_thing_differs_only_that_is_changed(project, difference, expected):
+    project.deployed()
+    project.edit(difference)
+
+    run = project.run()
+    assert run.code == 0, run.output
+    changed = [
+        normalised(command.split("  # stdin:")[0], project.build_dir) for command in run.changes
+    ]
+    assert len(changed) == len(expected), changed
+    for command, start in zip(changed, expected, strict=True):
+        assert command.startswith(start), (command, start)
+    assert project.run().changes == []
+
+
+def test_an_existing_database_elsewhere_is_used_unless_another_location_is_asked_for(project):
+    project.edit(
+        lambda s: s["databases"].append(
+            {
+                "name": "projects/buurt-test/databases/(default)",
+                "locationId": "europe-west1",
+                "type": "FIRESTORE_NATIVE",
+            }
+        )
+    )
+    run = project.run("--dry-run")
+    assert run.code == 0
+    assert "--trigger-location=europe-west1" in run.output
+    assert "firestore databases create" not in run.output
+
+    project.env_file.write_text(ENV_FILE + 'DEPLOY_DATABASE_LOCATION: "eur3"\n')
+    run = project.run()
+    assert run.code == 1
+    assert "deploy stopped at step 2 (Firestore database)" in run.output
+    assert 'Set DEPLOY_DATABASE_LOCATION: "europe-west1" or remove it.' in run.output
+    assert project.state["functions"] == {}
+
+
+def test_a_first_gen_function_of_the_same_name_stops_the_deploy_with_what_to_do(project):
+    project.edit(
+        lambda s: s["functions"].update(
+            leave={
+                "name": "projects/buurt-test/locations/europe-west4/functions/leave",
+                "environment": "GEN_1",
+                "state": "ACTIVE",
+            }
+        )
+    )
+    run = project.run()
+    assert run.code == 1
+    assert "a 1st gen function leave exists in europe-west4" in run.output
+    assert "gcloud functions delete leave --region=europe-west4 --project=buurt-test" in run.output
+
+
+def test_the_first_trigger_waits_for_the_eventarc_service_agent(project):
+    message = (
+        'ERROR: (gcloud.functions.deploy) Invalid resource state for "": Permission denied '
+        "while using the Eventarc Service Agent. If you recently started to use Eventarc, it "
+        "may take a few minutes before all necessary permissions are propagated to the Service "
+        "Agent. Otherwise, verify that it has Eventarc Service Agent role."
+    )
+    project.edit(
+        lambda s: s["fail"].update(
+            {"functions deploy deliver-mail": {"times": 2, "stderr": message}}
+        )
+    )
+    run = project.run()
+    assert run.code == 0, run.output
+    assert run.output.count("the Eventarc service agent of a new project needs a few minutes") == 2
+    assert "deliver-mail" in project.state["functions"]
+
+
+def test_any_other_failure_stops_at_once_with_the_step_and_what_gcloud_said(project):
+    message = "ERROR: (gcloud.functions.deploy) OperationError: code=3, message=Build failed"
+    project.edit(
+        lambda s: s["fail"].update({"functions deploy confirm": {"times": 1, "stderr": message}})
+    )
+    run = project.run()
+    assert run.code == 1
+    assert "deploy stopped at step 9 (Functions)." in run.output
+    assert "Build failed" in run.output
+    assert "run the deploy again" in run.output
+    assert "scheduler jobs create" not in run.output
+    # The next run takes it from there: what is done stays done.
+    again = project.run()
+    assert again.code == 0
+    assert not any("services enable" in command for command in again.changes)
+
+
+def test_a_secret_without_a_value_stops_with_where_to_put_it(project):
+    project.env_file.write_text(ENV_FILE.replace('DEPLOY_SECRETS_FILE: "secrets.env"\n', ""))
+    run = project.run()
+    assert run.code == 1
+    assert (
+        "secret buurtwhatsapp-aws-access-key-id (AWS_ACCESS_KEY_ID) has no value yet" in run.output
+    )
+    assert "DEPLOY_SECRETS_FILE" in run.output
+
+
+def test_settings_problems_stop_the_deploy_before_gcloud_runs(project):
+    project.env_file.write_text('MAIL_TRANSPORT: "pigeon"\nDEPLOY_COLOUR: "blue"\n')
+    run = project.run()
+    assert run.code == 2
+    assert "settings refused" in run.output and "DEPLOY_COLOUR" in run.output
+    assert run.calls == []
+
+
+def test_a_broken_deployment_file_stops_the_deploy_before_gcloud_runs(
+    project, tmp_path, fake_gcloud
+):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[initiative]\nname = 'x'\n")
+    out = io.StringIO()
+    code = deploy.main(
+        ["deploy", f"--project={PROJECT}", f"--gcloud={fake_gcloud}",
+         f"--env-file={project.env_file}", f"--deployment={broken}", "--dry-run"],
+        out=out,
+    )  # fmt: skip
+    assert code == 2
+    assert "deployment file refused" in out.getvalue()
+    assert not project.log_file.exists()

@@ -1,0 +1,116 @@
+"""Every gcloud command the deploy, the check, the smoke test, the status and the teardown run
+passes gcloud's own argument parser (Google Cloud SDK on this machine, empty configuration, no
+account): the expected end of each is "You do not currently have an active account selected"."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import REPOSITORY
+
+PARSER = REPOSITORY / "tests" / "gcloud_parser.py"
+NOT_LOGGED_IN = "You do not currently have an active account selected"
+# Some command groups report the same end by the exception's name.
+NOT_LOGGED_IN_MARKS = (NOT_LOGGED_IN, "NoActiveAccountException")
+
+
+def parsed(result: dict) -> bool:
+    """It parsed: it ran (version, auth list need no account) or stopped at the account."""
+    return result["code"] == 0 or (
+        result["code"] == 1 and any(mark in result["stderr"] for mark in NOT_LOGGED_IN_MARKS)
+    )
+
+
+GCLOUD = shutil.which("gcloud")
+pytestmark = pytest.mark.skipif(
+    GCLOUD is None,
+    reason="gcloud is not installed: the deploy's commands were NOT checked against its parser",
+)
+
+
+@pytest.fixture(scope="module")
+def empty_config(tmp_path_factory) -> dict[str, str]:
+    return {**os.environ, "CLOUDSDK_CONFIG": str(tmp_path_factory.mktemp("gcloud-config"))}
+
+
+@pytest.fixture(scope="module")
+def parse(empty_config):
+    """Run command lines through gcloud's parser; the result of each, in order."""
+    assert GCLOUD is not None
+    sdk_root, python = subprocess.run(
+        [GCLOUD, "info", "--format=value(installation.sdk_root,basic.python_location)"],
+        capture_output=True, text=True, check=True, env=empty_config,
+    ).stdout.split()  # fmt: skip
+
+    def run(commands: list[list[str]]) -> list[dict]:
+        result = subprocess.run(
+            [os.environ.get("CLOUDSDK_PYTHON") or python, str(PARSER), sdk_root],
+            input=json.dumps(commands), capture_output=True, text=True, env=empty_config,
+            timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout)
+
+    return run
+
+
+def gcloud_calls(project) -> list[list[str]]:
+    """Every call the fake answered, as real gcloud command lines, each once."""
+    seen: dict[str, list[str]] = {}
+    for line in project.log_file.read_text().splitlines():
+        argv = ["gcloud", *json.loads(line)["argv"]]
+        seen.setdefault(json.dumps(argv), argv)
+    return list(seen.values())
+
+
+def test_every_command_of_every_operation_parses(project, parse, tmp_path):
+    # A fresh project: the whole plan, dry and for real; then what an update, the check, the
+    # smoke test, the status and a full teardown run.
+    assert project.run("--dry-run").code == 0
+    assert project.run().code == 0
+    project.edit(lambda s: s["jobs"]["sweep-mail"].update(schedule="0 * * * *"))
+    project.edit(lambda s: s["sink"]["exclusions"][0].update(disabled="true"))
+    assert project.run().code == 0
+    assert project.run(command="check").code == 0
+    project.run("--base-url=http://127.0.0.1:9", command="smoke")
+    assert project.run(command="status").code == 0
+    teardown = project.run(
+        "--confirm=buurt-test", "--delete-database", "--delete-secrets", command="teardown"
+    )
+    assert teardown.code == 0, teardown.output
+
+    commands = gcloud_calls(project)
+    verbs = {" ".join(c[1:4]) for c in commands}
+    assert {"functions deploy signup", "scheduler jobs update", "logging sinks update"} <= verbs
+    assert len(commands) > 60
+
+    results = parse(commands)
+    refused = [
+        f"{' '.join(r['command'])}\n    -> exit {r['code']}: {r['stderr'].strip()[:400]}"
+        for r in results
+        if not parsed(r)
+    ]
+    assert sum(r["code"] == 1 for r in results) > 60  # nearly all needed an account
+    assert not refused, "gcloud's parser refused:\n" + "\n".join(refused)
+
+
+def test_the_parser_check_refuses_what_gcloud_refuses(parse, empty_config):
+    """The check is not a rubber stamp: a wrong flag fails it, and gcloud itself agrees."""
+    good = ["gcloud", "scheduler", "jobs", "update", "http", "j", "--location=europe-west4",
+            "--update-headers=a=b", "--project=p"]  # fmt: skip
+    bad = [*good[:6], "--location=europe-west4", "--headers=a=b", "--project=p"]
+    wrong_choice = ["gcloud", "firestore", "databases", "create", "--location=eur3",
+                    "--type=native", "--project=p"]  # fmt: skip
+    results = parse([good, bad, wrong_choice])
+    assert [r["code"] for r in results] == [1, 2, 2]
+    assert NOT_LOGGED_IN in results[0]["stderr"]
+    assert "unrecognized arguments: --headers=a=b" in results[1]["stderr"]
+    assert "Invalid choice: 'native'" in results[2]["stderr"]
+    for command, code in ((good, 1), (bad, 2)):
+        itself = subprocess.run(command, capture_output=True, text=True, env=empty_config)
+        assert itself.returncode == code, itself.stderr
