@@ -15,8 +15,16 @@ PYTEST_ARGS ?=
 VENV_STAMP := $(VENV)/.stamp-requirements-dev
 NPM_STAMP := $(NPM_DIR)/node_modules/.stamp-npm-ci
 # Debian's Chromium, driven by Playwright in the end-to-end tests (Playwright's own browser
-# download does not work on our machines). The file itself is the stamp.
+# download does not work on our machines), and shellcheck for the shell scripts. The files
+# themselves are the stamps.
 CHROMIUM := /usr/bin/chromium
+SHELLCHECK := /usr/bin/shellcheck
+# A Python 3.11 or newer, for the venv and for the deploy (which needs nothing else).
+FIND_PYTHON := py="$$(command -v python3.11 || true)"; \
+	if [ -z "$$py" ] && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+	  py="$$(command -v python3)"; \
+	fi; \
+	if [ -z "$$py" ]; then echo "error: need python3.11 (or a python3 >= 3.11) on PATH" >&2; exit 1; fi
 
 .PHONY: help setup test lint format clean dev outbox bench deploy
 
@@ -28,17 +36,14 @@ help:
 	@echo "make dev     serve every function on http://localhost:8080"
 	@echo "make outbox  the newest mail make dev delivered, with its links"
 	@echo "make clean   remove .venv, node_modules, .local and caches"
+	@echo "make deploy  PROJECT=... DEPLOYMENT=... ENV_FILE=... [DRY_RUN=1]: see README, Deploy"
 
 # ---- set-up ----------------------------------------------------------------
 
-setup: $(VENV_STAMP) $(NPM_STAMP) $(CHROMIUM)
+setup: $(VENV_STAMP) $(NPM_STAMP) $(CHROMIUM) $(SHELLCHECK)
 
 $(PY):
-	@py="$$(command -v python3.11 || true)"; \
-	if [ -z "$$py" ] && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
-	  py="$$(command -v python3)"; \
-	fi; \
-	if [ -z "$$py" ]; then echo "error: need python3.11 (or a python3 >= 3.11) on PATH" >&2; exit 1; fi; \
+	@$(FIND_PYTHON); \
 	echo "creating $(VENV) with $$py"; \
 	"$$py" -m venv $(VENV)
 
@@ -59,23 +64,31 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 
 # Installed with apt only when missing (a file target: nothing runs once it exists). As root
 # directly, otherwise through sudo; without either the set-up stops with what to run by hand.
-$(CHROMIUM):
+# $(call apt_install,PACKAGE,FILE,WHY)
+define apt_install
 	@if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null; then sudo="sudo"; \
 	else \
-	  echo "error: $(CHROMIUM) is missing (the end-to-end tests drive it) and installing it needs" \
-	    "root or sudo; as root run: apt-get update && apt-get install -y --no-install-recommends chromium" >&2; \
+	  echo "error: $(2) is missing ($(3)) and installing it needs root or sudo;" \
+	    "as root run: apt-get update && apt-get install -y --no-install-recommends $(1)" >&2; \
 	  exit 1; \
 	fi; \
 	if ! command -v apt-get >/dev/null; then \
-	  echo "error: $(CHROMIUM) is missing and there is no apt-get here to install Debian's chromium;" \
-	    "install Chromium so that $(CHROMIUM) runs it" >&2; \
+	  echo "error: $(2) is missing ($(3)) and there is no apt-get here to install Debian's $(1);" \
+	    "install $(1) so that $(2) runs it" >&2; \
 	  exit 1; \
 	fi; \
-	echo "installing Debian's chromium for the end-to-end tests$${sudo:+ (with sudo)}"; \
+	echo "installing Debian's $(1) ($(3))$${sudo:+ (with sudo)}"; \
 	$$sudo apt-get update -q; \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
-	if [ ! -x $(CHROMIUM) ]; then echo "error: chromium installed, but $(CHROMIUM) is missing" >&2; exit 1; fi
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1); \
+	if [ ! -x $(2) ]; then echo "error: $(1) installed, but $(2) is missing" >&2; exit 1; fi
+endef
+
+$(CHROMIUM):
+	$(call apt_install,chromium,$(CHROMIUM),the end-to-end tests drive it)
+
+$(SHELLCHECK):
+	$(call apt_install,shellcheck,$(SHELLCHECK),the tests check every shell script with it)
 
 # ---- checks ----------------------------------------------------------------
 
@@ -91,7 +104,7 @@ format: setup
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 clean:
-	rm -rf $(VENV) $(NPM_DIR)/node_modules .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-deploy build $(NPM_DIR)/node_modules .local .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # ---- local run ---------------------------------------------------------------
@@ -108,8 +121,13 @@ bench: setup
 	PYTHONPATH=functions:. $(PY) -m bench.mail_latency $(BENCH_ARGS)
 
 # ---- deploy ------------------------------------------------------------------
+# No dev set-up: only Python 3.11+ and gcloud (infra/deploy.py makes .venv-deploy itself).
 
 REGION ?= europe-west4
-deploy: setup
-	PYTHONPATH=. $(PY) -m infra.deploy --project="$(PROJECT)" --region="$(REGION)" \
+deploy:
+	@if [ -z "$(PROJECT)" ] || [ -z "$(DEPLOYMENT)" ] || [ -z "$(ENV_FILE)" ]; then \
+	  echo "usage: make deploy PROJECT=my-project DEPLOYMENT=infra/deployments/NAME.toml" \
+	    "ENV_FILE=my-env.yaml [REGION=europe-west4] [DRY_RUN=1]" >&2; exit 2; fi
+	@$(FIND_PYTHON); \
+	"$$py" infra/deploy.py deploy --project="$(PROJECT)" --region="$(REGION)" \
 	  --deployment="$(DEPLOYMENT)" --env-file="$(ENV_FILE)" $(if $(DRY_RUN),--dry-run,)

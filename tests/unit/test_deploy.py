@@ -220,3 +220,12 @@ def test_cleanup_policies_as_the_api_answers_them_equal_ours():
     assert steps._policies(answered) == steps._policies(ours)
     answered["cleanupPolicies"]["delete-old"]["condition"]["olderThan"] = "86400s"
     assert steps._policies(answered) != steps._policies(ours)
+
+
+def test_the_pinned_requirements_name_nothing_of_the_machine_that_locked_them():
+    for name in ("functions/requirements.txt", "requirements-dev.txt"):
+        text = (REPOSITORY / name).read_text()
+        for mark in ("--extra-index-url", "--index-url", "--find-links", "file://", "/opt/"):
+            assert mark not in text, (name, mark)
+    lock = (REPOSITORY / "devstack" / "lock-requirements.sh").read_text()
+    assert "--no-emit-index-url" in lock and "--no-emit-find-links" in lock

@@ -1,0 +1,172 @@
+"""Before and after a deploy, against a scripted project: the preflight check, the smoke test (its
+HTTP half against the real functions), the status (failed mail counted in a real emulator) and
+the teardown."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from google.cloud import firestore
+
+from devstack.serve import serving
+from tests.integration.fake_project import ENV_FILE
+
+
+def lines(output: str, mark: str) -> list[str]:
+    return [line[4:] for line in output.splitlines() if line.startswith(mark)]
+
+
+# ---- check ------------------------------------------------------------------------------------
+
+
+def test_the_check_of_a_fresh_project_says_what_the_deploy_will_make(project):
+    run = project.run(command="check")
+    assert run.code == 0, run.output
+    assert "ready to deploy" in run.output
+    said = "\n".join(lines(run.output, "ok "))
+    assert "logged in as maintainer@example.org" in said
+    assert "billing enabled" in said
+    assert "14 API(s) not enabled yet" in said
+    assert "Firestore database (default): the deploy creates it in eur3" in said
+    assert "secret buurtwhatsapp-signing-key (SIGNING_KEY): the deploy generates it" in said
+    assert (
+        "buurtwhatsapp-aws-secret-access-key (AWS_SECRET_ACCESS_KEY): the deploy stores it" in said
+    )
+    assert run.changes == []  # a check changes nothing
+
+
+@pytest.mark.parametrize(
+    ("state", "env", "refusal", "mend"),
+    [
+        (
+            {"billingEnabled": False},
+            ENV_FILE,
+            "billing is not enabled on buurt-test",
+            "gcloud billing projects link buurt-test --billing-account=ACCOUNT_ID",
+        ),
+        ({"account": ""}, ENV_FILE, "gcloud is not logged in", "gcloud auth login"),
+        (
+            {},
+            ENV_FILE.replace('"ses"', '"file"'),
+            "MAIL_TRANSPORT is file",
+            'set MAIL_TRANSPORT: "ses"',
+        ),
+        (
+            {
+                "services": ["firestore.googleapis.com"],
+                "databases": [
+                    {
+                        "name": "projects/buurt-test/databases/(default)",
+                        "locationId": "nam5",
+                        "type": "DATASTORE_MODE",
+                    }
+                ],
+            },
+            ENV_FILE,
+            "Firestore database (default) is in DATASTORE_MODE mode",
+            "use another database (FIRESTORE_DATABASE in the env file) or another project",
+        ),
+    ],
+    ids=["no billing", "not logged in", "mail to files", "datastore mode"],
+)
+def test_the_check_names_what_blocks_a_deploy_and_how_to_mend_it(
+    project, state, env, refusal, mend
+):
+    project.edit(lambda s: s.update(state))
+    project.env_file.write_text(env)
+    run = project.run(command="check")
+    assert run.code == 1
+    output = run.output
+    assert refusal in "\n".join(lines(output, "NO "))
+    assert mend in output
+    assert "thing(s) to mend first" in output
+
+
+def test_the_check_of_a_deployed_project_finds_nothing_missing(project):
+    project.deployed()
+    run = project.run(command="check")
+    assert run.code == 0
+    assert "all APIs enabled" in run.output
+    assert "Firestore database (default) in eur3 (Native mode)" in run.output
+    assert "secret buurtwhatsapp-signing-key (SIGNING_KEY) exists" in run.output
+
+
+# ---- smoke ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def functions_here(firestore_client, monkeypatch, tmp_path):
+    """Every function on a local port, as the smoke test would find them in Google Cloud."""
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.delenv("DEPLOYMENT_FILE", raising=False)
+    with serving("127.0.0.1", 0) as base_url:
+        yield base_url
+
+
+def test_the_smoke_test_passes_against_working_functions(project, functions_here, firestore_client):
+    project.deployed()
+    run = project.run(f"--base-url={functions_here}", command="smoke")
+    assert run.code == 0, run.output
+    passed = lines(run.output, "ok ")
+    assert len(passed) == 3, run.output
+    assert "answers 200 with the form" in passed[0]
+    assert "refused: 422" in passed[1]
+    assert "the scheduler ran sweep-mail by hand: it answered OK" in passed[2]
+    # It wrote nothing personal: the refused sign-up stored nothing.
+    assert list(firestore_client.collection("signups").stream()) == []
+
+
+def test_the_smoke_test_says_what_failed(project):
+    project.deployed()
+    project.edit(lambda s: s.update(jobRunStatus={"code": 13}))
+    run = project.run("--base-url=http://127.0.0.1:9", command="smoke")
+    assert run.code == 1
+    failed = lines(run.output, "NO ")
+    assert len(failed) == 3
+    assert "answered with error code 13" in failed[2]
+    assert "3 check(s) failed" in run.output
+
+
+# ---- status -----------------------------------------------------------------------------------
+
+
+def test_status_shows_the_functions_the_jobs_and_the_failed_mail(
+    project, firestore_emulator, monkeypatch
+):
+    project.deployed()
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+    client = firestore.Client(project="buurt-test")
+    failed = f"failed-{uuid.uuid4().hex}"
+    client.collection("mail").document(failed).set({"status": "failed"})
+    try:
+        run = project.run(command="status")
+    finally:
+        client.collection("mail").document(failed).delete()
+    assert run.code == 0, run.output
+    assert "signup        ACTIVE" in run.output
+    assert "https://europe-west4-buurt-test.cloudfunctions.net/signup" in run.output
+    assert "sweep-mail    ENABLED  last run never" in run.output
+    assert "Failed mail: 1  (infra/maintain mail failed)" in run.output
+
+
+# ---- teardown ---------------------------------------------------------------------------------
+
+
+def test_teardown_needs_the_project_id_and_removes_only_what_it_says(project):
+    project.deployed()
+    refused = project.run(command="teardown")
+    assert refused.code == 2 and "nothing removed" in refused.output
+    assert project.state["functions"]
+
+    run = project.run("--confirm=buurt-test", command="teardown")
+    assert run.code == 0, run.output
+    state = project.state
+    assert state["functions"] == {} and state["jobs"] == {}
+    assert state["serviceAccounts"] == []
+    assert state["databases"] and state["secrets"]  # kept unless asked for
+    again = project.run("--confirm=buurt-test", "--delete-database", command="teardown")
+    assert "removed: database (default)" in again.output
+    assert project.run("--confirm=buurt-test", command="teardown").output.endswith(
+        "removed: nothing (it was gone already)\n"
+    )
