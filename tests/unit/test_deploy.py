@@ -229,3 +229,17 @@ def test_the_pinned_requirements_name_nothing_of_the_machine_that_locked_them():
             assert mark not in text, (name, mark)
     lock = (REPOSITORY / "devstack" / "lock-requirements.sh").read_text()
     assert "--no-emit-index-url" in lock and "--no-emit-find-links" in lock
+
+
+def test_the_example_env_file_is_valid_as_shipped(tmp_path):
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text((REPOSITORY / "infra" / "env.example.yaml").read_text())
+    (tmp_path / "secrets.env").write_text(
+        (REPOSITORY / "infra" / "secrets.example.env").read_text()
+    )
+    settings = deploy_settings.load("my-project", "europe-west4", env_file)
+    assert settings.environment["MAIL_TRANSPORT"] == "ses"
+    assert set(deploy_settings.read_secrets_file(settings.secrets_file)) == {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    }
