@@ -174,16 +174,72 @@ def _sender_findings(settings: DeploySettings):
             'set MAIL_TRANSPORT: "ses" (or "smtp") in the env file',
         )
     elif transport == "ses":
-        domain = sender.rsplit("@", 1)[-1].strip(" >")
-        yield Finding(
-            True,
-            f"mail through Amazon SES ({settings.environment.get('SES_REGION', 'eu-west-1')}) "
-            f"from {domain}",
-            "make sure the domain is verified with DKIM and the account is out of the SES "
-            "sandbox (README, 'Mail: Amazon SES'); the smoke test cannot see this",
-        )
+        yield from _ses_findings(settings, sender.rsplit("@", 1)[-1].strip(" >").lower())
     else:
         yield Finding(True, f"mail through SMTP at {settings.environment.get('SMTP_HOST')}")
+
+
+def _ses_findings(settings: DeploySettings, domain: str):
+    """The sender's domain verified in SES, with DKIM, and the account out of the sandbox; read
+    with the access key from the secrets file (nothing is read from Secret Manager)."""
+    region = settings.environment.get("SES_REGION", "eu-west-1")
+    where = f"Amazon SES ({region})"
+    keys = read_secrets_file(settings.secrets_file) if settings.secrets_file else {}
+    if not (keys.get("AWS_ACCESS_KEY_ID") and keys.get("AWS_SECRET_ACCESS_KEY")):
+        yield Finding(
+            True,
+            f"mail through {where} from {domain}: not checked (no AWS key in DEPLOY_SECRETS_FILE)",
+            "make sure the domain is verified with DKIM and the account is out of the sandbox "
+            "(README, Deploy, 2)",
+        )
+        return
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client(
+        "sesv2",
+        region_name=region,
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+    )
+    try:
+        identity = client.get_email_identity(EmailIdentity=domain)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "NotFoundException":
+            yield Finding(
+                False,
+                f"{domain} is not an identity in {where}",
+                f"create it with Easy DKIM (README, Deploy, 2), in region {region}",
+            )
+        else:
+            yield Finding(False, f"{where} refused the access key: {code}", "check the key")
+        return
+    except BotoCoreError as error:
+        yield Finding(False, f"{where} could not be reached: {type(error).__name__}", "")
+        return
+    dkim = identity.get("DkimAttributes", {}).get("Status", "NOT_STARTED")
+    if identity.get("VerifiedForSendingStatus") and dkim == "SUCCESS":
+        yield Finding(True, f"{domain} is verified for sending in {where}, with DKIM")
+    else:
+        yield Finding(
+            False,
+            f"{domain} is not verified for sending in {where} (DKIM: {dkim})",
+            "publish the DKIM CNAME records SES shows for the domain, then wait for SES",
+        )
+    try:
+        account = client.get_account()
+    except (ClientError, BotoCoreError, NotImplementedError) as error:
+        yield Finding(
+            True, f"could not read whether {where} left the sandbox ({type(error).__name__})"
+        )
+        return
+    if not account.get("ProductionAccessEnabled"):
+        yield Finding(
+            False,
+            f"the {where} account is in the sandbox: it mails only verified addresses",
+            "request production access (SES, Account dashboard)",
+        )
 
 
 def _quiet(gcloud: Gcloud, *args: str, raw: bool = False) -> Any:

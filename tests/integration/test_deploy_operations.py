@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import uuid
 
+import boto3
 import pytest
 from google.cloud import firestore
 
 from devstack.serve import serving
-from tests.integration.fake_project import ENV_FILE
+from tests.integration.fake_project import AWS_SECRET, ENV_FILE
 
 
 def lines(output: str, mark: str) -> list[str]:
@@ -20,7 +21,11 @@ def lines(output: str, mark: str) -> list[str]:
 # ---- check ------------------------------------------------------------------------------------
 
 
+NO_KEYS_AT_HAND = ENV_FILE.replace('DEPLOY_SECRETS_FILE: "secrets.env"\n', "")
+
+
 def test_the_check_of_a_fresh_project_says_what_the_deploy_will_make(project):
+    project.env_file.write_text(NO_KEYS_AT_HAND)
     run = project.run(command="check")
     assert run.code == 0, run.output
     assert "ready to deploy" in run.output
@@ -30,9 +35,7 @@ def test_the_check_of_a_fresh_project_says_what_the_deploy_will_make(project):
     assert "14 API(s) not enabled yet" in said
     assert "Firestore database (default): the deploy creates it in eur3" in said
     assert "secret buurtwhatsapp-signing-key (SIGNING_KEY): the deploy generates it" in said
-    assert (
-        "buurtwhatsapp-aws-secret-access-key (AWS_SECRET_ACCESS_KEY): the deploy stores it" in said
-    )
+    assert "(AWS_ACCESS_KEY_ID) does not exist yet: the deploy asks for it" in said
     assert run.changes == []  # a check changes nothing
 
 
@@ -83,8 +86,32 @@ def test_the_check_names_what_blocks_a_deploy_and_how_to_mend_it(
     assert "thing(s) to mend first" in output
 
 
+def test_the_check_asks_amazon_ses_about_the_sender(project):
+    run = project.run(command="check")  # no identity for the sender's domain yet
+    assert run.code == 1
+    assert "example.org is not an identity in Amazon SES (eu-west-1)" in run.output
+    assert "create it with Easy DKIM" in run.output
+    assert "(AWS_SECRET_ACCESS_KEY): the deploy stores it from the file" in run.output
+
+    ses = boto3.client(
+        "sesv2", region_name="eu-west-1", aws_access_key_id="AKIAEXAMPLE",
+        aws_secret_access_key=AWS_SECRET,
+    )  # fmt: skip
+    ses.create_email_identity(EmailIdentity="example.org")
+    run = project.run(command="check")
+    assert "example.org is not verified for sending in Amazon SES (eu-west-1)" in run.output
+    assert "publish the DKIM CNAME records" in run.output
+
+
+def test_without_an_aws_key_at_hand_the_sender_is_not_checked_but_named(project):
+    project.env_file.write_text(NO_KEYS_AT_HAND)
+    run = project.run(command="check")
+    assert "not checked (no AWS key in DEPLOY_SECRETS_FILE)" in run.output
+
+
 def test_the_check_of_a_deployed_project_finds_nothing_missing(project):
     project.deployed()
+    project.env_file.write_text(NO_KEYS_AT_HAND)
     run = project.run(command="check")
     assert run.code == 0
     assert "all APIs enabled" in run.output
