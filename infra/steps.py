@@ -126,7 +126,8 @@ class Context:
     build_dir: Path
     source: Path
     out: TextIO = field(default_factory=lambda: sys.stdout)
-    ask: Callable[[str], str] = getpass
+    # Looked up when called, so that a test can stand in for the terminal.
+    ask: Callable[[str], str] = field(default=lambda prompt: getpass(prompt))
     sleep: Callable[[float], None] = time.sleep
     facts: dict[str, Any] = field(default_factory=dict)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -376,3 +377,25 @@ def test_a_broken_deployment_file_stops_the_deploy_before_gcloud_runs(
     assert code == 2
     assert "deployment file refused" in out.getvalue()
     assert not project.log_file.exists()
+
+
+def test_in_a_terminal_a_missing_credential_is_asked_for_and_goes_on_stdin(project, monkeypatch):
+    project.env_file.write_text(ENV_FILE.replace('DEPLOY_SECRETS_FILE: "secrets.env"\n', ""))
+    asked: list[str] = []
+
+    def typed(prompt: str) -> str:
+        asked.append(prompt)
+        return f"typed-{len(asked)}-{AWS_SECRET}"
+
+    monkeypatch.setattr(steps, "getpass", typed)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    run = project.run()
+
+    assert run.code == 0, run.output
+    assert [prompt.split(" (")[0].strip() for prompt in asked] == [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ]
+    assert "# stdin: AWS_SECRET_ACCESS_KEY as typed" in run.output
+    assert AWS_SECRET not in run.output
+    assert not any(AWS_SECRET in word for call in run.calls for word in call)
