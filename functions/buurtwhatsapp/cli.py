@@ -22,9 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-import phonenumbers
-
-from . import bootstrap
+from . import bootstrap, contacts
 from .coordinators import erase_application
 from .mail.outbox import Outbox
 from .membership import erase
@@ -146,15 +144,17 @@ def _signups_export(args, out: TextIO) -> int:
 
 def _signups_erase(args, out: TextIO) -> int:
     runtime = bootstrap.runtime()
-    if args.email:
-        key = email_key(args.email.strip())
-    else:
-        try:
-            number = phonenumbers.parse(args.phone, "NL")
-        except phonenumbers.NumberParseException:
-            print("not a phone number", file=out)
-            return 2
-        key = phone_key(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    try:
+        # Normalised as the form did, so that the key is the one the sign-up was stored under.
+        if args.email:
+            key = email_key(contacts.normalise_email(args.email))
+        else:
+            key = phone_key(contacts.normalise_phone(args.phone))
+    except contacts.ContactError as error:
+        print(
+            f"not a valid {'e-mail address' if args.email else 'phone number'}: {error}", file=out
+        )
+        return 2
     # Notices about a resident who already left are still being sent (or failing); they are
     # found by the same key. First, so that the notices of this erasure stay.
     notices = runtime.store.erase_mail_about(key)

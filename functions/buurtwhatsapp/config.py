@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from . import contacts
 
 __all__ = [
     "MAX_GROUP_CAPACITY",
@@ -780,9 +779,11 @@ class _Checker:
         if value is None:
             return None
         try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as error:
-            self.report(_join(place, key), f"invalid e-mail address {_quote(value)}: {error}")
+            return contacts.normalise_email(value)
+        except contacts.ContactError as error:
+            self.report(
+                _join(place, key), f"invalid e-mail address {_quote(value)}: {error.detail}"
+            )
             return None
 
     def phone(self, table: dict, key: str, place: str) -> str | None:
@@ -790,13 +791,10 @@ class _Checker:
         if value is None:
             return None
         try:
-            number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+            return contacts.normalise_phone(value, region=DEFAULT_PHONE_REGION)
+        except contacts.ContactError:
             self.report(_join(place, key), f"invalid phone number {_quote(value)}")
             return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _join(place: str, key: str) -> str:

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import MAX_REGIEGROEP, Deployment
+from .contacts import phone_display
 from .form_mail_quota import free_day
 from .mail.catalogue import MailTemplate
-from .model import CoordinatorApplication, identity_keys, mail_document, phone_display
+from .model import CoordinatorApplication, identity_keys, mail_document
 from .store import IdentityTaken, Store
 from .validation import honeypot_filled, validate_application
 

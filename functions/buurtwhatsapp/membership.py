@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import Deployment, Group, Person, parse_house_number
+from .contacts import phone_display, wa_me_url
 from .mail.catalogue import MailTemplate
 from .model import (
     MailStatus,
     SignupStatus,
     identity_keys,
     mail_document,
-    phone_display,
     signup_mail_id,
 )
 from .store import Conflict, SignupGone, Store
@@ -290,7 +290,7 @@ def coordinator_mails(
             "member_count": store.count_seats(group.id) if group else None,
             "capacity": group.capacity if group else None,
             "fallback": group is None,
-            "wa_me_url": f"https://wa.me/{phone.lstrip('+')}",
+            "wa_me_url": wa_me_url(phone),
             **(extra or {}),
         }
         mail = mail_document(

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-import phonenumbers
-
 SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
 MAIL = "mail"
@@ -207,14 +205,3 @@ def mail_document(
         document["keep_until"] = keep_until
         document["expire_at"] = keep_until
     return document
-
-
-def phone_display(e164: str) -> str:
-    """+31612345678 -> 06 12345678 for Dutch numbers; international format otherwise."""
-    number = phonenumbers.parse(e164)
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 31
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, style)

@@ -8,9 +8,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
+from . import contacts
 from .config import Deployment, normalise_postcode, parse_house_number
 from .model import Address, CoordinatorApplication, SignupRequest
 
@@ -53,9 +51,15 @@ APPLICATION_CONDITIONS = {
     ),
 }
 
-MOBILE_TYPES = frozenset(
-    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
+PHONE_MESSAGES = {
+    contacts.Reason.PHONE_INVALID: (
+        "Dit telefoonnummer klopt niet. Vul uw mobiele nummer in, bijvoorbeeld 06-12345678."
+    ),
+    contacts.Reason.PHONE_NOT_MOBILE: (
+        "Vul een mobiel nummer in: WhatsApp werkt alleen met een mobiel nummer, "
+        "niet met een vast nummer."
+    ),
+}
 
 
 class InvalidInput(ValueError):
@@ -120,11 +124,8 @@ class _Fields:
         if not value:
             return ""
         try:
-            # Without SMTPUTF8 (which SES lacks) a non-ASCII local part could never be delivered.
-            return validate_email(
-                value, check_deliverability=False, allow_smtputf8=False
-            ).normalized
-        except EmailNotValidError:
+            return contacts.normalise_email(value)
+        except contacts.ContactError:
             self.errors["email"] = (
                 "Dit e-mailadres klopt niet. Controleer het, bijvoorbeeld naam@voorbeeld.nl."
             )
@@ -135,21 +136,10 @@ class _Fields:
         if not value:
             return ""
         try:
-            number = phonenumbers.parse(value, "NL")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            self.errors["phone"] = (
-                "Dit telefoonnummer klopt niet. Vul uw mobiele nummer in, bijvoorbeeld 06-12345678."
-            )
+            return contacts.normalise_phone(value, mobile=True)
+        except contacts.ContactError as error:
+            self.errors["phone"] = PHONE_MESSAGES[error.reason]
             return ""
-        if phonenumbers.number_type(number) not in MOBILE_TYPES:
-            self.errors["phone"] = (
-                "Vul een mobiel nummer in: WhatsApp werkt alleen met een mobiel nummer, "
-                "niet met een vast nummer."
-            )
-            return ""
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def postcode(self) -> str:
         value = self.text("postcode")
