@@ -133,8 +133,9 @@ def _signups_export(args, out: TextIO) -> int:
     target = args.output or out
     writer = csv.writer(target)
     writer.writerow(("id", *EXPORT_FIELDS))
-    for signup_id, signup in sorted(rows, key=lambda row: str(row[1].get("created_at"))):
-        values = (signup_id, *(signup.get(field) for field in EXPORT_FIELDS))
+    for signup in sorted(rows, key=lambda row: row.created_at):
+        document = signup.to_document()
+        values = (signup.id, *(document.get(field) for field in EXPORT_FIELDS))
         writer.writerow([neutralise(value) for value in values])
     if args.output:
         args.output.close()
@@ -164,7 +165,7 @@ def _signups_erase(args, out: TextIO) -> int:
     if found is None:
         print("no sign-up with that address or number", file=out)
         return 0 if notices else 1
-    signup_id, _ = found
+    signup_id = found.id
     erase(
         signup_id,
         reason="request",

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from .clock import Clock
 from .config import MAX_REGIEGROEP, Deployment
-from .contacts import phone_display
 from .form_mail_quota import free_day
 from .mail.catalogue import MailTemplate
-from .model import CoordinatorApplication, identity_keys, mail_document
+from .model import (
+    applicant_card,
+    application_document,
+    application_mail_ids,
+    identity_keys,
+    mail_document,
+)
 from .store import IdentityTaken, Store
 from .validation import honeypot_filled, validate_application
 
@@ -39,8 +44,21 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
     now = clock.now()
     application_id = secrets.token_hex(12)
     keys = identity_keys(application.email, application.phone)
-    document = _application_document(application, now)
-    alerts = _alerts(application_id, application, deployment, now)
+    document = application_document(application, now=now, keep_for=APPLICATION_RETENTION)
+    ack_id, *alert_ids = application_mail_ids(application_id, MAX_REGIEGROEP)
+    applicant = applicant_card(application)
+    alerts = [
+        (
+            alert_id,
+            mail_document(
+                template=MailTemplate.APPLICATION_ALERT,
+                to=person.email,
+                data={"recipient_name": person.name, "applicant": applicant},
+                now=now,
+            ),
+        )
+        for alert_id, person in zip(alert_ids, deployment.regiegroep, strict=False)
+    ]
     for _round in range(ROUNDS):
         quota = free_day(store, application.email, now)
         mails = list(alerts)
@@ -48,7 +66,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
             ack = mail_document(
                 template=MailTemplate.APPLICATION_ACK, to=application.email, data={}, now=now
             )
-            mails.insert(0, (application_mail_ids(application_id)[0], ack))
+            mails.insert(0, (ack_id, ack))
         try:
             store.create_application(application_id, document, keys, mails, quota)
         except IdentityTaken:
@@ -61,64 +79,10 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
     raise RuntimeError("application keys or quota stayed taken without a holder")
 
 
-def _application_document(application: CoordinatorApplication, now: datetime) -> dict[str, object]:
-    address = application.address
-    return {
-        "status": "new",
-        "name": application.name,
-        "email": application.email,
-        "phone": application.phone,
-        "street": address.street,
-        "house_number": address.house_number,
-        "postcode": address.postcode,
-        "area": application.area_id,
-        "motivation": application.motivation,
-        "created_at": now,
-        "expire_at": now + APPLICATION_RETENTION,
-    }
-
-
-def _alerts(
-    application_id: str,
-    application: CoordinatorApplication,
-    deployment: Deployment,
-    now: datetime,
-) -> list[tuple[str, dict[str, object]]]:
-    """One alert to each regiegroep member, with what they need to call the applicant."""
-    address = application.address
-    applicant = {
-        "name": application.name,
-        "email": application.email,
-        "phone_display": phone_display(application.phone),
-        "street": address.street,
-        "house_number": address.house_number,
-        "postcode_display": address.postcode_display,
-        "motivation": application.motivation,
-    }
-    mail_ids = application_mail_ids(application_id)
-    return [
-        (
-            mail_ids[number + 1],
-            mail_document(
-                template=MailTemplate.APPLICATION_ALERT,
-                to=person.email,
-                data={"recipient_name": person.name, "applicant": applicant},
-                now=now,
-            ),
-        )
-        for number, person in enumerate(deployment.regiegroep)
-    ]
-
-
-def application_mail_ids(application_id: str) -> tuple[str, ...]:
-    """The acknowledgement, then one alert per possible regiegroep member."""
-    alerts = (f"application-{application_id}-alert-{n}" for n in range(MAX_REGIEGROEP))
-    return (f"application-{application_id}-ack", *alerts)
-
-
 def erase_application(application_id: str, *, store: Store) -> bool:
-    """An applicant's erasure request: the application and its unsent mail."""
-    erased = store.erase_application(application_id, application_mail_ids(application_id))
+    """An applicant's erasure request: the application, its keys and its unsent mail."""
+    mail_ids = application_mail_ids(application_id, MAX_REGIEGROEP)
+    erased = store.erase_application(application_id, mail_ids)
     if erased:
         log.info("application erased", extra={"application_id": application_id})
     return erased

@@ -8,13 +8,13 @@ Each reminder happens at most once whatever the schedule: its mail has a fixed i
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import Deployment
 from .mail.catalogue import MailTemplate
 from .membership import coordinator_mails, erase, placement_of
-from .model import SignupStatus, mail_document, signup_mail_id
+from .model import Signup, SignupStatus, mail_document, signup_mail_id
 from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def run_housekeeping(
     now = clock.now()
     counts = {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0, "orphan_seats": 0}
 
-    for signup_id, signup in store.signups_waiting(
+    for signup in store.signups_waiting(
         SignupStatus.PENDING,
         "created_at",
         now - REMIND_UNCONFIRMED_AFTER,
@@ -42,28 +42,27 @@ def run_housekeeping(
     ):
         mail = mail_document(
             template=MailTemplate.CONFIRM_REMINDER,
-            to=str(signup["email"]),
+            to=signup.email,
             # Nothing typed: the address is still unconfirmed (see signups._confirmation_mail).
             data={"retention_days": deployment.initiative.privacy_retention_days},
-            signup_id=signup_id,
+            signup_id=signup.id,
             now=now,
         )
         fields = {"confirm_reminder_sent": True, "updated_at": now}
-        reminder = [(signup_mail_id(signup_id, MailTemplate.CONFIRM_REMINDER), mail)]
-        if _once(store, signup_id, signup, fields, reminder, now):
+        reminder = [(signup_mail_id(signup.id, MailTemplate.CONFIRM_REMINDER), mail)]
+        if _once(store, signup, fields, reminder, now):
             counts["confirm_reminders"] += 1
 
-    for signup_id, signup in store.signups_waiting(
+    for signup in store.signups_waiting(
         SignupStatus.CONFIRMED,
         "confirmed_at",
         now - REMIND_COORDINATOR_AFTER,
         limit,
         unflagged="coordinator_reminder_sent",
     ):
-        waiting = now - signup["confirmed_at"]  # type: ignore[operator]
+        waiting = now - (signup.confirmed_at or now)
         mails = coordinator_mails(
             MailTemplate.COORDINATOR_REMINDER,
-            signup_id,
             signup,
             placement_of(signup, deployment),
             deployment,
@@ -72,15 +71,13 @@ def run_housekeeping(
             extra={"days_waiting": waiting.days},
         )
         fields = {"coordinator_reminder_sent": True, "updated_at": now}
-        if _once(store, signup_id, signup, fields, mails, now):
+        if _once(store, signup, fields, mails, now):
             counts["coordinator_reminders"] += 1
 
     retention = timedelta(days=deployment.initiative.privacy_retention_days)
-    for signup_id, _ in store.signups_waiting(
-        SignupStatus.PENDING, "created_at", now - retention, limit
-    ):
+    for signup in store.signups_waiting(SignupStatus.PENDING, "created_at", now - retention, limit):
         if erase(
-            signup_id,
+            signup.id,
             reason="expired",
             deployment=deployment,
             store=store,
@@ -94,11 +91,17 @@ def run_housekeeping(
     return counts
 
 
-def _once(store: Store, signup_id: str, signup, fields, mails, now) -> bool:
+def _once(
+    store: Store,
+    signup: Signup,
+    fields: dict[str, object],
+    mails: list[tuple[str, dict[str, object]]],
+    now: datetime,
+) -> bool:
     """Record a reminder against the sign-up as read; a sign-up that changed meanwhile is
     skipped (the next run sees it as it is now)."""
     try:
-        store.advance_signup(signup_id, signup, fields, mails, now)
+        store.advance_signup(signup, fields, mails, now)
     except (Conflict, SignupGone):
         return False
     return True

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import Deployment, Group, Person, parse_house_number
-from .contacts import phone_display, wa_me_url
+from .contacts import wa_me_url
 from .mail.catalogue import MailTemplate
 from .model import (
     MailStatus,
+    Signup,
     SignupStatus,
-    identity_keys,
+    erasure_notice_id,
     mail_document,
     signup_mail_id,
 )
-from .store import Conflict, SignupGone, Store
+from .store import Conflict, Seat, SignupGone, Store
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class NotConfirmed(Exception):
 @dataclass(frozen=True, slots=True)
 class Placement:
     group: Group | None  # None: no group could take the resident; the regiegroep decides
-    seat: str | None
+    seat: Seat | None = None  # the place taken now (None when recorded earlier)
 
     def recipients(self, deployment: Deployment) -> tuple[Person, ...]:
         return (self.group.coordinator,) if self.group else deployment.regiegroep
@@ -57,34 +58,34 @@ def confirm(signup_id: str, *, deployment: Deployment, store: Store, clock: Cloc
     """pending -> confirmed: place the resident in a group and alert its coordinator."""
     for _round in range(ROUNDS):
         signup = existing_signup(store, signup_id)
-        status = SignupStatus(str(signup["status"]))
-        if not status.can_become(SignupStatus.CONFIRMED):
+        if not signup.status.can_become(SignupStatus.CONFIRMED):
             return _result(signup, deployment, already=True)
         now = clock.now()
-        placement = _place(signup_id, signup, deployment, store, now)
-        fields = {
-            "status": SignupStatus.CONFIRMED.value,
-            "group": placement.group.id if placement.group else None,
-            "seat": placement.seat,
-            "confirmed_at": now,
-            "updated_at": now,
-        }
+        placement = _place(signup, deployment, store, now)
+        confirmed = replace(
+            signup,
+            status=SignupStatus.CONFIRMED,
+            group=placement.group.id if placement.group else None,
+            seat=placement.seat.id if placement.seat else None,
+            confirmed_at=now,
+            updated_at=now,
+        )
         mails = coordinator_mails(
-            MailTemplate.COORDINATOR_ALERT, signup_id, signup, placement, deployment, store, now
+            MailTemplate.COORDINATOR_ALERT, signup, placement, deployment, store, now
         )
         try:
-            store.advance_signup(signup_id, signup, fields, mails, now)
+            store.advance_signup(signup, _changes(signup, confirmed), mails, now)
         except (Conflict, SignupGone):
             # Changed meanwhile (confirmed by another click, erased, a mail re-sent): give the
             # place back and decide again on what is there now.
             if placement.seat:
-                store.release_seat(placement.seat)
+                store.release_seat(placement.seat.id)
             continue
         log.info(
             "sign-up confirmed",
-            extra={"signup_id": signup_id, "group": fields["group"] or "regiegroep"},
+            extra={"signup_id": signup_id, "group": confirmed.group or "regiegroep"},
         )
-        return _result({**signup, **fields}, deployment, already=False)
+        return _result(confirmed, deployment, already=False)
     raise Conflict(signup_id)
 
 
@@ -92,33 +93,27 @@ def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: C
     """confirmed -> active: the coordinator added the resident; tell the resident."""
     for _round in range(ROUNDS):
         signup = existing_signup(store, signup_id)
-        status = SignupStatus(str(signup["status"]))
-        if status is SignupStatus.ACTIVE:
+        if signup.status is SignupStatus.ACTIVE:
             return _result(signup, deployment, already=True)
-        if not status.can_become(SignupStatus.ACTIVE):
+        if not signup.status.can_become(SignupStatus.ACTIVE):
             raise NotConfirmed(signup_id)
         now = clock.now()
-        group = deployment.group_of(signup)
+        group = group_of(signup, deployment)
         mail = mail_document(
             template=MailTemplate.ADDED,
-            to=str(signup["email"]),
-            data={"name": signup["name"], "group_name": group.name if group else None},
+            to=signup.email,
+            data={"name": signup.name, "group_name": group.name if group else None},
             signup_id=signup_id,
             now=now,
         )
-        fields = {"status": SignupStatus.ACTIVE.value, "added_at": now, "updated_at": now}
+        active = replace(signup, status=SignupStatus.ACTIVE, added_at=now, updated_at=now)
+        mails = [(signup_mail_id(signup_id, MailTemplate.ADDED), mail)]
         try:
-            store.advance_signup(
-                signup_id,
-                signup,
-                fields,
-                [(signup_mail_id(signup_id, MailTemplate.ADDED), mail)],
-                now,
-            )
+            store.advance_signup(signup, _changes(signup, active), mails, now)
         except Conflict:
             continue
         log.info("member added", extra={"signup_id": signup_id})
-        return _result({**signup, **fields}, deployment, already=False)
+        return _result(active, deployment, already=False)
     raise Conflict(signup_id)
 
 
@@ -145,24 +140,24 @@ def erase(
     """
     for _round in range(ROUNDS):
         signup = store.get_signup(signup_id)
-        if signup is None or (only_if is not None and signup.get("status") != only_if):
+        if signup is None or (only_if is not None and signup.status is not only_if):
             return False
         mails = store.mail_of_signup(signup_id)
         now = clock.now()
         erasure = {
             "reason": reason,
-            "status": signup.get("status"),
-            "group": signup.get("group"),
-            "signed_up_at": signup.get("created_at"),
+            "status": signup.status.value,
+            "group": signup.group,
+            "signed_up_at": signup.created_at,
             "erased_at": now,
         }
         notices = (
-            _erasure_notices(signup_id, signup, coordinator_told(signup, mails), deployment, now)
+            _erasure_notices(signup, coordinator_told(signup, mails), deployment, now)
             if notify
             else []
         )
         try:
-            store.erase_signup(signup_id, signup, mails, erasure, notices, now)
+            store.erase_signup(signup, mails, erasure, notices, now)
         except Conflict:
             continue
         log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})
@@ -178,9 +173,7 @@ ERASURE_NOTICE_LIFETIME = timedelta(days=3)
 _TOLD_COORDINATOR = (MailTemplate.COORDINATOR_ALERT, MailTemplate.COORDINATOR_REMINDER)
 
 
-def coordinator_told(
-    signup: Mapping[str, object], mails: Mapping[str, Mapping[str, object]]
-) -> bool:
+def coordinator_told(signup: Signup, mails: Mapping[str, Mapping[str, object]]) -> bool:
     """Whether whoever adds the resident to a group (coordinator or regiegroep) has heard of
     them, so that a removal notice makes sense to them.
 
@@ -188,10 +181,9 @@ def coordinator_told(
     see Store.erase_signup): its recipient never hears of the resident. An alert that is gone
     was sent (or given up on) long enough ago for Firestore's TTL to remove it.
     """
-    status = signup.get("status")
-    if status == SignupStatus.ACTIVE:
+    if signup.status is SignupStatus.ACTIVE:
         return True
-    if status != SignupStatus.CONFIRMED:
+    if signup.status is not SignupStatus.CONFIRMED:
         return False
     alerts = [mail for mail in mails.values() if mail.get("template") in _TOLD_COORDINATOR]
     if not alerts:
@@ -200,11 +192,7 @@ def coordinator_told(
 
 
 def _erasure_notices(
-    signup_id: str,
-    signup: dict[str, object],
-    coordinator_knows: bool,
-    deployment: Deployment,
-    now: datetime,
+    signup: Signup, coordinator_knows: bool, deployment: Deployment, now: datetime
 ) -> list[tuple[str, dict[str, object]]]:
     """The goodbye to the resident and, if a coordinator knows them, the request to remove.
 
@@ -212,19 +200,11 @@ def _erasure_notices(
     so that an erasure request finds them, and they expire soon whatever their state. The
     goodbye quotes nothing typed: the address may never have been confirmed.
     """
-    keys = identity_keys(str(signup["email"]), str(signup["phone"]))
-    keep_until = now + ERASURE_NOTICE_LIFETIME
+    about = {"subject_keys": signup.identity_keys, "keep_until": now + ERASURE_NOTICE_LIFETIME}
     notices = [
         (
-            f"erasure-{signup_id}-{MailTemplate.LEFT}",
-            mail_document(
-                template=MailTemplate.LEFT,
-                to=str(signup["email"]),
-                data={},
-                now=now,
-                subject_keys=keys,
-                keep_until=keep_until,
-            ),
+            erasure_notice_id(signup.id, MailTemplate.LEFT),
+            mail_document(template=MailTemplate.LEFT, to=signup.email, data={}, now=now, **about),
         )
     ]
     if not coordinator_knows:
@@ -234,24 +214,15 @@ def _erasure_notices(
     for number, person in enumerate(placement.recipients(deployment)):
         data = {
             "recipient_name": person.name,
-            "member": {
-                "name": signup["name"],
-                "phone_display": phone_display(str(signup["phone"])),
-            },
+            "member": signup.removal_card(),
             "group_name": group.name if group else None,
-            "was_added": signup.get("status") == SignupStatus.ACTIVE,
+            "was_added": signup.status is SignupStatus.ACTIVE,
         }
+        template = MailTemplate.COORDINATOR_REMOVE
         notices.append(
             (
-                f"erasure-{signup_id}-{MailTemplate.COORDINATOR_REMOVE}-{number}",
-                mail_document(
-                    template=MailTemplate.COORDINATOR_REMOVE,
-                    to=person.email,
-                    data=data,
-                    now=now,
-                    subject_keys=keys,
-                    keep_until=keep_until,
-                ),
+                erasure_notice_id(signup.id, template, number),
+                mail_document(template=template, to=person.email, data=data, now=now, **about),
             )
         )
     return notices
@@ -259,8 +230,7 @@ def _erasure_notices(
 
 def coordinator_mails(
     template: str,
-    signup_id: str,
-    signup: dict[str, object],
+    signup: Signup,
     placement: Placement,
     deployment: Deployment,
     store: Store,
@@ -269,72 +239,70 @@ def coordinator_mails(
 ) -> list[tuple[str, dict[str, object]]]:
     """What a coordinator needs to add the resident, to each person who should add them."""
     group = placement.group
-    phone = str(signup["phone"])
-    postcode = str(signup["postcode"])
-    member = {
-        "name": signup["name"],
-        "street": signup["street"],
-        "house_number": signup["house_number"],
-        "postcode_display": f"{postcode[:4]} {postcode[4:]}",
-        "phone": phone,
-        "phone_display": phone_display(phone),
-        "email": signup["email"],
-        "remarks": signup.get("remarks") or "",
-    }
+    if group is None:
+        member_count = None
+    elif placement.seat is not None:
+        member_count = placement.seat.taken
+    else:
+        member_count = store.count_seats(group.id)
     mails = []
     for number, person in enumerate(placement.recipients(deployment)):
         data = {
             "recipient_name": person.name,
-            "member": member,
+            "member": signup.member_card(),
             "group_name": group.name if group else None,
-            "member_count": store.count_seats(group.id) if group else None,
+            "member_count": member_count,
             "capacity": group.capacity if group else None,
             "fallback": group is None,
-            "wa_me_url": wa_me_url(phone),
+            "wa_me_url": wa_me_url(signup.phone),
             **(extra or {}),
         }
         mail = mail_document(
-            template=template, to=person.email, data=data, signup_id=signup_id, now=now
+            template=template, to=person.email, data=data, signup_id=signup.id, now=now
         )
-        mails.append((signup_mail_id(signup_id, template, number), mail))
+        mails.append((signup_mail_id(signup.id, template, number), mail))
     return mails
 
 
-def placement_of(signup: dict[str, object], deployment: Deployment) -> Placement:
+def placement_of(signup: Signup, deployment: Deployment) -> Placement:
     """Where a confirmed sign-up was placed, as recorded on it."""
-    return Placement(group=deployment.group_of(signup), seat=None)
+    return Placement(group=group_of(signup, deployment))
 
 
-def _place(
-    signup_id: str, signup: dict[str, object], deployment: Deployment, store: Store, now: datetime
-) -> Placement:
+def group_of(signup: Signup, deployment: Deployment) -> Group | None:
+    """The group the sign-up was placed in; None if none (or no longer configured)."""
+    return deployment.group(signup.group) if signup.group else None
+
+
+def _place(signup: Signup, deployment: Deployment, store: Store, now: datetime) -> Placement:
     """The first group of the resident's area with a free place; else the regiegroep.
 
     The area is worked out again from the address, so that a changed configuration applies to
     sign-ups confirmed after the change.
     """
-    parsed = parse_house_number(str(signup["house_number"]))
-    area = (
-        deployment.area_for(str(signup["postcode"]), str(signup["street"]), parsed[0])
-        if parsed
-        else None
-    )
+    address = signup.address
+    parsed = parse_house_number(address.house_number)
+    area = deployment.area_for(address.postcode, address.street, parsed[0]) if parsed else None
     for group in deployment.groups_in(area.id) if area else ():
-        seat = store.claim_seat(group.id, group.capacity, signup_id, now)
+        seat = store.claim_seat(group.id, group.capacity, signup.id, now)
         if seat is not None:
             return Placement(group=group, seat=seat)
-    return Placement(group=None, seat=None)
+    return Placement(group=None)
 
 
-def existing_signup(store: Store, signup_id: str) -> dict[str, object]:
+def _changes(before: Signup, after: Signup) -> dict[str, object]:
+    """The fields of the stored document that a step changed."""
+    old, new = before.to_document(), after.to_document()
+    return {name: value for name, value in new.items() if old.get(name) != value}
+
+
+def existing_signup(store: Store, signup_id: str) -> Signup:
     signup = store.get_signup(signup_id)
     if signup is None:
         raise SignupGone(signup_id)
     return signup
 
 
-def _result(signup: dict[str, object], deployment: Deployment, *, already: bool) -> StepResult:
-    group = deployment.group_of(signup)
-    return StepResult(
-        name=str(signup["name"]), group_name=group.name if group else None, already=already
-    )
+def _result(signup: Signup, deployment: Deployment, *, already: bool) -> StepResult:
+    group = group_of(signup, deployment)
+    return StepResult(name=signup.name, group_name=group.name if group else None, already=already)

@@ -8,9 +8,13 @@ shows, not a silent overwrite.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
+
+from .contacts import phone_display
 
 SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
@@ -139,33 +143,201 @@ def signup_mail_id(signup_id: str, event: str, recipient: int = 0) -> str:
     return f"signup-{signup_id}-{event}-{recipient}"
 
 
-def signup_document(
-    request: SignupRequest,
-    *,
-    rules_version: str,
-    privacy_version: str,
-    now: datetime,
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """The versions of the group rules and the privacy statement a resident accepted, and when."""
+
+    rules: str
+    privacy: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Signup:
+    """A stored sign-up, typed: what a service reads and what the store writes.
+
+    A new form field is added here (with ``new``, ``from_document`` and ``to_document``), in
+    validation and in the template; nowhere else unless a mail shows it (``member_card``).
+    """
+
+    id: str
+    status: SignupStatus
+    name: str
+    email: str
+    phone: str  # E.164
+    address: Address
+    area: str
+    remarks: str
+    accepted: Acceptance
+    created_at: datetime
+    updated_at: datetime
+    # Every change after creation is fenced by a new revision (see store.py).
+    revision: int = 0
+    confirmation_mails: int = 1
+    last_confirmation_mail_at: datetime | None = None
+    # Housekeeping finds what still needs a reminder by these flags (see housekeeping.py).
+    confirm_reminder_sent: bool = False
+    coordinator_reminder_sent: bool = False
+    group: str | None = None  # set on confirm; None: the regiegroep decides
+    seat: str | None = None  # the group_seats document holding its place
+    confirmed_at: datetime | None = None
+    added_at: datetime | None = None
+
+    @classmethod
+    def new(
+        cls,
+        signup_id: str,
+        request: SignupRequest,
+        *,
+        rules_version: str,
+        privacy_version: str,
+        now: datetime,
+    ) -> Signup:
+        return cls(
+            id=signup_id,
+            status=SignupStatus.PENDING,
+            name=request.name,
+            email=request.email,
+            phone=request.phone,
+            address=request.address,
+            area=request.area_id,
+            remarks=request.remarks,
+            accepted=Acceptance(rules=rules_version, privacy=privacy_version, at=now),
+            created_at=now,
+            updated_at=now,
+            last_confirmation_mail_at=now,
+        )
+
+    @classmethod
+    def from_document(cls, signup_id: str, document: Mapping[str, Any]) -> Signup:
+        accepted = document.get("accepted") or {}
+        return cls(
+            id=signup_id,
+            status=SignupStatus(document["status"]),
+            name=document["name"],
+            email=document["email"],
+            phone=document["phone"],
+            address=Address(
+                street=document["street"],
+                house_number=document["house_number"],
+                postcode=document["postcode"],
+            ),
+            area=document.get("area") or "",
+            remarks=document.get("remarks") or "",
+            accepted=Acceptance(
+                rules=accepted.get("rules", ""),
+                privacy=accepted.get("privacy", ""),
+                at=accepted.get("at") or document["created_at"],
+            ),
+            created_at=document["created_at"],
+            updated_at=document.get("updated_at") or document["created_at"],
+            revision=int(document.get("revision", 0)),
+            confirmation_mails=int(document.get("confirmation_mails", 1)),
+            last_confirmation_mail_at=document.get("last_confirmation_mail_at"),
+            confirm_reminder_sent=bool(document.get("confirm_reminder_sent", False)),
+            coordinator_reminder_sent=bool(document.get("coordinator_reminder_sent", False)),
+            group=document.get("group"),
+            seat=document.get("seat"),
+            confirmed_at=document.get("confirmed_at"),
+            added_at=document.get("added_at"),
+        )
+
+    def to_document(self) -> dict[str, object]:
+        return {
+            "status": self.status.value,
+            "revision": self.revision,
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "street": self.address.street,
+            "house_number": self.address.house_number,
+            "postcode": self.address.postcode,
+            "area": self.area,
+            "remarks": self.remarks,
+            "accepted": {
+                "rules": self.accepted.rules,
+                "privacy": self.accepted.privacy,
+                "at": self.accepted.at,
+            },
+            "confirmation_mails": self.confirmation_mails,
+            "last_confirmation_mail_at": self.last_confirmation_mail_at,
+            "confirm_reminder_sent": self.confirm_reminder_sent,
+            "coordinator_reminder_sent": self.coordinator_reminder_sent,
+            "group": self.group,
+            "seat": self.seat,
+            "confirmed_at": self.confirmed_at,
+            "added_at": self.added_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+    @property
+    def identity_keys(self) -> tuple[str, str]:
+        return identity_keys(self.email, self.phone)
+
+    def member_card(self) -> dict[str, object]:
+        """What whoever adds the resident to a group needs, in their mails."""
+        return {
+            "name": self.name,
+            "street": self.address.street,
+            "house_number": self.address.house_number,
+            "postcode_display": self.address.postcode_display,
+            "phone": self.phone,
+            "phone_display": phone_display(self.phone),
+            "email": self.email,
+            "remarks": self.remarks,
+        }
+
+    def removal_card(self) -> dict[str, object]:
+        """What a coordinator needs to take the resident out of a group, and no more."""
+        return {"name": self.name, "phone_display": phone_display(self.phone)}
+
+
+def application_document(
+    application: CoordinatorApplication, *, now: datetime, keep_for: timedelta
 ) -> dict[str, object]:
+    address = application.address
     return {
-        "status": SignupStatus.PENDING.value,
-        "revision": 0,
-        "name": request.name,
-        "email": request.email,
-        "phone": request.phone,
-        "street": request.address.street,
-        "house_number": request.address.house_number,
-        "postcode": request.address.postcode,
-        "area": request.area_id,
-        "remarks": request.remarks,
-        "accepted": {"rules": rules_version, "privacy": privacy_version, "at": now},
-        "confirmation_mails": 1,
-        "last_confirmation_mail_at": now,
-        # Housekeeping finds what still needs a reminder by these flags (see housekeeping.py).
-        "confirm_reminder_sent": False,
-        "coordinator_reminder_sent": False,
+        "status": "new",
+        "name": application.name,
+        "email": application.email,
+        "phone": application.phone,
+        "street": address.street,
+        "house_number": address.house_number,
+        "postcode": address.postcode,
+        "area": application.area_id,
+        "motivation": application.motivation,
         "created_at": now,
-        "updated_at": now,
+        "expire_at": now + keep_for,
     }
+
+
+def applicant_card(application: CoordinatorApplication) -> dict[str, object]:
+    """What the regiegroep needs to call an applicant back."""
+    address = application.address
+    return {
+        "name": application.name,
+        "email": application.email,
+        "phone_display": phone_display(application.phone),
+        "street": address.street,
+        "house_number": address.house_number,
+        "postcode_display": address.postcode_display,
+        "motivation": application.motivation,
+    }
+
+
+# ---- mail ids: each mail that may be queued twice has a fixed id, so the second create fails --
+
+
+def application_mail_ids(application_id: str, regiegroep_size: int) -> tuple[str, ...]:
+    """The acknowledgement, then one alert per regiegroep member."""
+    alerts = (f"application-{application_id}-alert-{n}" for n in range(regiegroep_size))
+    return (f"application-{application_id}-ack", *alerts)
+
+
+def erasure_notice_id(signup_id: str, template: str, recipient: int | None = None) -> str:
+    suffix = "" if recipient is None else f"-{recipient}"
+    return f"erasure-{signup_id}-{template}{suffix}"
 
 
 def mail_document(

@@ -11,13 +11,7 @@ from .clock import Clock
 from .config import Deployment
 from .form_mail_quota import LOOK_AHEAD_DAYS, free_day
 from .mail.catalogue import MailTemplate
-from .model import (
-    SignupStatus,
-    confirmation_mail_id,
-    identity_keys,
-    mail_document,
-    signup_document,
-)
+from .model import Signup, SignupStatus, confirmation_mail_id, mail_document
 from .store import IdentityTaken, Store
 from .validation import honeypot_filled, validate_signup
 
@@ -50,9 +44,8 @@ def sign_up(
         return
     request = validate_signup(raw, deployment)
     now = clock.now()
-    signup_id = new_id()
-    keys = identity_keys(request.email, request.phone)
-    document = signup_document(
+    signup = Signup.new(
+        new_id(),
         request,
         rules_version=deployment.initiative.rules_version,
         privacy_version=deployment.initiative.privacy_version,
@@ -66,69 +59,64 @@ def sign_up(
         quota = free_day(store, request.email, now, days=LOOK_AHEAD_DAYS)
         mail = None
         if quota is not None:
-            mail = _confirmation_mail(signup_id, request.email, now, quota.send_from)
+            mail = _confirmation_mail(signup, now, quota.send_from)
         else:
             log.warning("sign-up stored without werkwijze: form mail quota used up")
         try:
-            store.create_signup(
-                signup_id, document, keys, confirmation_mail_id(signup_id, 1), mail, quota
-            )
+            store.create_signup(signup, confirmation_mail_id(signup.id, 1), mail, quota)
         except IdentityTaken:
-            holder = store.find_signup_by_identity(keys)
+            holder = store.find_signup_by_identity(signup.identity_keys)
             if holder is not None:
-                _repeat_signup(*holder, store, now)
+                _repeat_signup(holder, store, now)
                 return
             continue
-        log.info("sign-up stored", extra={"signup_id": signup_id})
+        log.info("sign-up stored", extra={"signup_id": signup.id})
         return
     raise RuntimeError("sign-up keys or quota stayed taken without a holder")
 
 
-def _repeat_signup(signup_id: str, signup: dict[str, object], store: Store, now: datetime) -> None:
+def _repeat_signup(signup: Signup, store: Store, now: datetime) -> None:
     """A second sign-up for a known phone or address: at most one new confirmation an hour,
     and only when no form has mailed the address today.
 
     The mail goes to the address already on file, never to a newly typed one, so a stranger
     cannot use the form to learn or redirect someone else's sign-up.
     """
-    if signup.get("status") != SignupStatus.PENDING:
-        log.info("repeated sign-up for a confirmed member", extra={"signup_id": signup_id})
+    about = {"signup_id": signup.id}
+    if signup.status is not SignupStatus.PENDING:
+        log.info("repeated sign-up for a confirmed member", extra=about)
         return
-    last = signup.get("last_confirmation_mail_at")
-    if isinstance(last, datetime) and now - last < CONFIRMATION_RESEND_INTERVAL:
-        log.info("repeated sign-up: confirmation sent recently", extra={"signup_id": signup_id})
+    last = signup.last_confirmation_mail_at
+    if last is not None and now - last < CONFIRMATION_RESEND_INTERVAL:
+        log.info("repeated sign-up: confirmation sent recently", extra=about)
         return
-    email = str(signup["email"])
-    quota = free_day(store, email, now)
+    quota = free_day(store, signup.email, now)
     if quota is None:
-        log.info("repeated sign-up: address mailed today", extra={"signup_id": signup_id})
+        log.info("repeated sign-up: address mailed today", extra=about)
         return
-    sequence = int(signup.get("confirmation_mails", 1)) + 1
+    sequence = signup.confirmation_mails + 1
     queued = store.queue_confirmation_resend(
-        signup_id,
         signup,
         sequence,
-        confirmation_mail_id(signup_id, sequence),
-        _confirmation_mail(signup_id, email, now, now),
+        confirmation_mail_id(signup.id, sequence),
+        _confirmation_mail(signup, now, now),
         quota,
         now,
     )
     log.info(
         "repeated sign-up: confirmation re-sent" if queued else "repeated sign-up: lost race",
-        extra={"signup_id": signup_id},
+        extra=about,
     )
 
 
-def _confirmation_mail(
-    signup_id: str, email: str, now: datetime, send_from: datetime
-) -> dict[str, object]:
+def _confirmation_mail(signup: Signup, now: datetime, send_from: datetime) -> dict[str, object]:
     # No name or other typed text: the address is not confirmed, and whoever filled in the
     # form may not own it (a name can hold a link).
     return mail_document(
         template=MailTemplate.WERKWIJZE,
-        to=email,
+        to=signup.email,
         data={},
-        signup_id=signup_id,
+        signup_id=signup.id,
         now=now,
         not_before=send_from,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
@@ -37,10 +38,21 @@ from .model import (
     SIGNUP_REVISIONS,
     SIGNUPS,
     MailStatus,
+    Signup,
     identity_keys,
 )
 
 Mails = Sequence[tuple[str, dict[str, object]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    id: str
+    taken: int  # places taken in the group with this one, as counted when it was claimed
+
+
+def _signups(query: firestore.Query) -> list[Signup]:
+    return [Signup.from_document(s.id, s.to_dict() or {}) for s in query.stream()]
 
 
 class IdentityTaken(Exception):
@@ -65,9 +77,7 @@ class Store:
 
     def create_signup(
         self,
-        signup_id: str,
-        signup: dict[str, object],
-        identity_keys: Sequence[str],
+        signup: Signup,
         mail_id: str,
         mail: dict[str, object] | None,
         quota: QuotaDay | None,
@@ -80,16 +90,16 @@ class Store:
         fail. IdentityTaken then means a key *or* the quota was taken: the caller reads both.
         """
         batch = self._db.batch()
-        for key in identity_keys:
+        for key in signup.identity_keys:
             batch.create(
                 self._db.collection(SIGNUP_KEYS).document(key),
-                {"signup_id": signup_id, "created_at": signup["created_at"]},
+                {"signup_id": signup.id, "created_at": signup.created_at},
             )
         if quota is not None:
             batch.create(
                 self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
             )
-        batch.create(self._db.collection(SIGNUPS).document(signup_id), signup)
+        batch.create(self._db.collection(SIGNUPS).document(signup.id), signup.to_document())
         if mail is not None:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         try:
@@ -102,9 +112,7 @@ class Store:
         refs = [self._db.collection(FORM_MAIL_QUOTA).document(i) for i in document_ids]
         return {snapshot.id for snapshot in self._db.get_all(refs) if snapshot.exists}
 
-    def find_signup_by_identity(
-        self, identity_keys: Sequence[str]
-    ) -> tuple[str, dict[str, object]] | None:
+    def find_signup_by_identity(self, identity_keys: Sequence[str]) -> Signup | None:
         """The sign-up that holds any of these keys, with its data; None if there is none.
 
         Keys are created and deleted in the same batch as their sign-up, so a key without one
@@ -120,7 +128,7 @@ class Store:
             signup_id = key_snapshot.get("signup_id")
             signup = self._db.collection(SIGNUPS).document(signup_id).get()
             if signup.exists:
-                return signup_id, signup.to_dict() or {}
+                return Signup.from_document(signup_id, signup.to_dict() or {})
             with contextlib.suppress(FailedPrecondition, NotFound):
                 key_snapshot.reference.delete(
                     option=self._db.write_option(last_update_time=key_snapshot.update_time)
@@ -129,8 +137,7 @@ class Store:
 
     def queue_confirmation_resend(
         self,
-        signup_id: str,
-        signup: dict[str, object],
+        signup: Signup,
         sequence: int,
         mail_id: str,
         mail: dict[str, object],
@@ -141,13 +148,13 @@ class Store:
         the day's form-mail quota was taken, or the sign-up changed meanwhile (erased,
         confirmed)."""
         batch = self._db.batch()
-        fence = self._fence(batch, signup_id, signup, now)
+        fence = self._fence(batch, signup, now)
         batch.create(
             self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
         )
         batch.create(self._db.collection(MAIL).document(mail_id), mail)
         batch.update(
-            self._signup(signup_id),
+            self._signup(signup.id),
             {
                 **fence,
                 "confirmation_mails": sequence,
@@ -162,16 +169,12 @@ class Store:
         return True
 
     def _fence(
-        self,
-        batch: firestore.WriteBatch,
-        signup_id: str,
-        signup: dict[str, object],
-        now: datetime,
+        self, batch: firestore.WriteBatch, signup: Signup, now: datetime
     ) -> dict[str, object]:
         """Claim the next revision of the sign-up in ``batch`` (as its first write)."""
-        revision = int(signup.get("revision", 0)) + 1
+        revision = signup.revision + 1
         batch.create(
-            self._db.collection(SIGNUP_REVISIONS).document(f"{signup_id}.{revision}"),
+            self._db.collection(SIGNUP_REVISIONS).document(f"{signup.id}.{revision}"),
             {"expire_at": now + REVISION_TTL},
         )
         return {"revision": revision}
@@ -181,21 +184,26 @@ class Store:
     def _signup(self, signup_id: str) -> firestore.DocumentReference:
         return self._db.collection(SIGNUPS).document(signup_id)
 
-    def get_signup(self, signup_id: str) -> dict[str, object] | None:
+    def get_signup(self, signup_id: str) -> Signup | None:
         snapshot = self._signup(signup_id).get()
-        return snapshot.to_dict() if snapshot.exists else None
+        if not snapshot.exists:
+            return None
+        return Signup.from_document(signup_id, snapshot.to_dict() or {})
 
     def count_seats(self, group_id: str) -> int:
         query = self._db.collection(GROUP_SEATS).where(filter=FieldFilter("group", "==", group_id))
         [[result]] = query.count().get()
         return int(result.value)
 
-    def claim_seat(self, group_id: str, capacity: int, signup_id: str, now: datetime) -> str | None:
+    def claim_seat(
+        self, group_id: str, capacity: int, signup_id: str, now: datetime
+    ) -> Seat | None:
         """Take a free place in the group, or None when it is full.
 
         Places are numbered documents created, never overwritten: two residents confirming at
         once cannot both take the last place. The count is only where to start looking; a
-        place freed by someone leaving is found on the way round.
+        place freed by someone leaving is found on the way round. The seat says how many
+        places are taken with it, as counted then (for the coordinator's alert).
         """
         taken = self.count_seats(group_id)
         if taken >= capacity:
@@ -208,7 +216,7 @@ class Store:
                 )
             except AlreadyExists:
                 continue
-            return seat_id
+            return Seat(seat_id, taken + 1)
         return None
 
     def release_seat(self, seat_id: str) -> None:
@@ -216,8 +224,7 @@ class Store:
 
     def advance_signup(
         self,
-        signup_id: str,
-        signup: dict[str, object],
+        signup: Signup,
         fields: dict[str, object],
         mails: Mails,
         now: datetime,
@@ -228,16 +235,16 @@ class Store:
         fixed per step) exists already; SignupGone when there is no sign-up any more.
         """
         batch = self._db.batch()
-        fence = self._fence(batch, signup_id, signup, now)
+        fence = self._fence(batch, signup, now)
         for mail_id, mail in mails:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
-        batch.update(self._signup(signup_id), {**fields, **fence})
+        batch.update(self._signup(signup.id), {**fields, **fence})
         try:
             batch.commit()
         except AlreadyExists as error:
-            raise Conflict(signup_id) from error
+            raise Conflict(signup.id) from error
         except NotFound as error:
-            raise SignupGone(signup_id) from error
+            raise SignupGone(signup.id) from error
 
     def mail_of_signup(self, signup_id: str) -> dict[str, dict[str, object]]:
         """The outbox entries of a sign-up that are still there, by id."""
@@ -246,8 +253,7 @@ class Store:
 
     def erase_signup(
         self,
-        signup_id: str,
-        signup: dict[str, object],
+        signup: Signup,
         mails: Mapping[str, Mapping[str, object]],
         erasure: dict[str, object],
         notices: Mails,
@@ -263,8 +269,9 @@ class Store:
         holds. Conflict when the sign-up changed since it was read (read again: there may be a
         new place or new mail to delete) or was erased by another request.
         """
+        signup_id = signup.id
         batch = self._db.batch()
-        self._fence(batch, signup_id, signup, now)
+        self._fence(batch, signup, now)
         for mail_id, mail in mails.items():
             if mail.get("status") == MailStatus.QUEUED:
                 attempt = int(mail.get("attempts", 0)) + 1
@@ -274,10 +281,10 @@ class Store:
                 )
         batch.create(self._db.collection(ERASURES).document(signup_id), erasure)
         batch.delete(self._signup(signup_id))
-        for key in identity_keys(str(signup["email"]), str(signup["phone"])):
+        for key in signup.identity_keys:
             batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
-        if signup.get("seat"):
-            batch.delete(self._db.collection(GROUP_SEATS).document(str(signup["seat"])))
+        if signup.seat:
+            batch.delete(self._db.collection(GROUP_SEATS).document(signup.seat))
         for mail_id in mails:
             batch.delete(self._db.collection(MAIL).document(mail_id))
         for mail_id, mail in notices:
@@ -329,7 +336,7 @@ class Store:
         limit: int,
         *,
         unflagged: str | None = None,
-    ) -> list[tuple[str, dict[str, object]]]:
+    ) -> list[Signup]:
         """Sign-ups in ``status`` since ``cutoff`` or longer (optionally with a flag still off)."""
         query = self._db.collection(SIGNUPS).where(filter=FieldFilter("status", "==", status))
         if unflagged is not None:
@@ -339,18 +346,16 @@ class Store:
             .order_by(since_field)
             .limit(limit)
         )
-        return [(snapshot.id, snapshot.to_dict() or {}) for snapshot in query.stream()]
+        return _signups(query)
 
-    def signups(
-        self, *, status: str | None = None, group: str | None = None
-    ) -> list[tuple[str, dict[str, object]]]:
+    def signups(self, *, status: str | None = None, group: str | None = None) -> list[Signup]:
         """Every sign-up, or those in one status or group (for a maintainer's export)."""
         query = self._db.collection(SIGNUPS)
         if status is not None:
             query = query.where(filter=FieldFilter("status", "==", status))
         if group is not None:
             query = query.where(filter=FieldFilter("group", "==", group))
-        return [(snapshot.id, snapshot.to_dict() or {}) for snapshot in query.stream()]
+        return _signups(query)
 
     # --- coordinator applications ------------------------------------------------------------
 

@@ -241,7 +241,7 @@ def test_an_erasure_that_read_before_a_confirm_reads_again_and_frees_the_place(
     confirm(signup_id, deployment=deployment, store=store, clock=clock)
 
     with pytest.raises(Conflict):
-        store.erase_signup(signup_id, stale, {}, {"reason": "left"}, [], clock.now())
+        store.erase_signup(stale, {}, {"reason": "left"}, [], clock.now())
     assert leave(signup_id, deployment=deployment, store=store, clock=clock)
     assert documents(firestore_client, GROUP_SEATS) == {}
     assert documents(firestore_client, SIGNUPS) == {}
@@ -290,7 +290,7 @@ def test_an_alert_claimed_while_the_erasure_decides_counts_as_told(
 
     assert Outbox(firestore_client).claim(alert_id, clock.now())  # a delivery starts sending
     with pytest.raises(Conflict):  # so the erasure, which decided "not told", must decide again
-        store.erase_signup(signup_id, signup, mails, {"reason": "left"}, [], clock.now())
+        store.erase_signup(signup, mails, {"reason": "left"}, [], clock.now())
     assert coordinator_told(signup, store.mail_of_signup(signup_id))
 
 

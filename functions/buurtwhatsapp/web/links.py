@@ -10,6 +10,7 @@ import flask
 from .. import membership
 from ..bootstrap import Runtime
 from ..links import InvalidLink, Purpose
+from ..model import Signup
 from ..store import SignupGone
 from .http import page_response
 
@@ -54,7 +55,7 @@ def link_page(purpose: Purpose, page: Page) -> Callable[[flask.Request, Runtime]
     return handle
 
 
-def _signup(signup_id: str, runtime: Runtime) -> dict[str, object]:
+def _signup(signup_id: str, runtime: Runtime) -> Signup:
     return membership.existing_signup(runtime.store, signup_id)
 
 
@@ -82,11 +83,11 @@ def _confirm(signup_id: str, runtime: Runtime) -> flask.Response:
 
 def _show_added(signup_id: str, runtime: Runtime) -> flask.Response:
     signup = _signup(signup_id, runtime)
-    group = runtime.deployment.group_of(signup)
+    group = membership.group_of(signup, runtime.deployment)
     return page_response(
         runtime.templates,
         "pages/added.html",
-        member_name=signup["name"],
+        member_name=signup.name,
         group_name=group.name if group else None,
     )
 
