@@ -8,12 +8,14 @@ SHELL := bash
 VENV := .venv
 PY := $(VENV)/bin/python
 NPM_DIR := devstack/firestore-npm
+VNU_DIR := devstack/vnu
 LINT_PATHS := functions devstack infra tests bench
 PYTEST_ARGS ?=
 
 # Stamps live inside what they describe, so deleting .venv or node_modules redoes the step.
 VENV_STAMP := $(VENV)/.stamp-requirements-dev
 NPM_STAMP := $(NPM_DIR)/node_modules/.stamp-npm-ci
+VNU_STAMP := $(VNU_DIR)/node_modules/.stamp-npm-ci
 # Debian's Chromium, driven by Playwright in the end-to-end tests (Playwright's own browser
 # download does not work on our machines), and shellcheck for the shell scripts. The files
 # themselves are the stamps.
@@ -29,7 +31,8 @@ FIND_PYTHON := py="$$(command -v python3.11 || true)"; \
 .PHONY: help setup test lint format clean dev outbox bench deploy
 
 help:
-	@echo "make setup   create .venv (Python 3.11+), install the npm Firestore emulator and chromium"
+	@echo "make setup   create .venv (Python 3.11+), install the npm Firestore emulator, the HTML"
+	@echo "             checker (vnu) and chromium"
 	@echo "make test    run all tests (PYTEST_ARGS=... passes arguments to pytest)"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  sort imports and format with ruff"
@@ -40,7 +43,11 @@ help:
 
 # ---- set-up ----------------------------------------------------------------
 
-setup: $(VENV_STAMP) $(NPM_STAMP) $(CHROMIUM) $(SHELLCHECK)
+setup: $(VENV_STAMP) $(NPM_STAMP) $(VNU_STAMP) $(CHROMIUM) $(SHELLCHECK)
+	@if ! command -v java >/dev/null; then \
+	  echo "warning: java is not on PATH; the tests run the Nu HTML Checker (vnu.jar) with it" \
+	    "and fail without it: install Java 11 or newer (Debian: default-jre-headless)" >&2; \
+	fi
 
 $(PY):
 	@$(FIND_PYTHON); \
@@ -59,6 +66,19 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	else \
 	  echo "npm ci in $(NPM_DIR)"; \
 	  cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	  touch $(CURDIR)/$@; \
+	fi
+
+# The Nu HTML Checker (vnu.jar from the npm package vnu-jar) checks every page and mail in the
+# tests, run with the machine's java (setup warns when there is none): --ignore-scripts skips
+# the package's own download of a Java runtime. Without npm the step is skipped with a warning,
+# as above; the HTML tests then fail, naming what is missing.
+$(VNU_STAMP): $(VNU_DIR)/package.json $(VNU_DIR)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "warning: npm not on PATH; the Nu HTML Checker (vnu-jar) is not installed" >&2; \
+	else \
+	  echo "npm ci in $(VNU_DIR)"; \
+	  cd $(VNU_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
 	  touch $(CURDIR)/$@; \
 	fi
 
@@ -104,7 +124,8 @@ format: setup
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 clean:
-	rm -rf $(VENV) .venv-deploy build $(NPM_DIR)/node_modules .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-deploy build $(NPM_DIR)/node_modules $(VNU_DIR)/node_modules .local \
+	  .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # ---- local run ---------------------------------------------------------------

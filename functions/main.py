@@ -62,7 +62,7 @@ def deliver_mail(cloud_event):
     """Triggered by the creation of a document in the ``mail`` collection."""
     mail_id = created_mail_id(cloud_event)
     if mail_id is not None:
-        deliver(mail_id, bootstrap.mailer())
+        deliver(mail_id, bootstrap.runtime().mailer)
 
 
 @functions_framework.http

@@ -27,7 +27,7 @@ from .store import Store
 from .web.guard import OriginPolicy, RateLimiter
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Runtime:
     settings: Settings
     deployment: Deployment
@@ -37,6 +37,19 @@ class Runtime:
     clock: Clock
     origins: OriginPolicy
     rate_limiter: RateLimiter  # per instance: the one piece of state kept between requests
+
+    @functools.cached_property
+    def mailer(self) -> Mailer:
+        """Delivery's collaborators, built on first use: only the functions that send mail
+        (delivery, the sweep, the maintainer's CLI) pay for the transport."""
+        return Mailer(
+            outbox=Outbox(_firestore_client()),
+            composer=Composer(
+                self.templates, self.links, self.deployment.initiative, self.settings.mail_sender
+            ),
+            transport=transport_from_settings(self.settings),
+            clock=self.clock,
+        )
 
 
 @functools.cache
@@ -66,20 +79,7 @@ def runtime() -> Runtime:
     )
 
 
-@functools.cache
-def mailer() -> Mailer:
-    app = runtime()
-    return Mailer(
-        outbox=Outbox(_firestore_client()),
-        composer=Composer(
-            app.templates, app.links, app.deployment.initiative, app.settings.mail_sender
-        ),
-        transport=transport_from_settings(app.settings),
-        clock=app.clock,
-    )
-
-
 def reset() -> None:
     """Forget the built collaborators, so the next call reads the environment anew."""
-    for cached in (_firestore_client, runtime, mailer):
+    for cached in (_firestore_client, runtime):
         cached.cache_clear()

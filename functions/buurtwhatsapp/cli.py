@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _outbox() -> Outbox:
-    return bootstrap.mailer().outbox
+    return bootstrap.runtime().mailer.outbox
 
 
 def _mail_failed(_args, out: TextIO) -> int:

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 from . import contacts
 from .config import Deployment, normalise_postcode, parse_house_number
+from .form_values import is_checked
 from .model import Address, CoordinatorApplication, SignupRequest
 
-TRUE_VALUES = frozenset({"on", "true", "1"})
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 MAX_LENGTHS = {
@@ -68,13 +68,6 @@ class InvalidInput(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(f"invalid fields: {', '.join(sorted(errors))}")
         self.errors = errors
-
-
-def is_checked(value: object) -> bool:
-    """A checkbox is ticked as ``on``, ``true`` or ``1`` (forms) or JSON ``true``."""
-    if isinstance(value, bool):
-        return value
-    return isinstance(value, str) and value.strip().casefold() in TRUE_VALUES
 
 
 def honeypot_filled(raw: Mapping[str, object]) -> bool:

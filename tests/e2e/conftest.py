@@ -3,6 +3,8 @@
 `live_server` serves every HTTP function (devstack.http_functions.create_local_app, as `make dev`
 does) over real HTTP on 127.0.0.1, wired to the test's own emulator project; `browser` is one
 headless Chromium for the session and `page` a fresh context and page for each test.
+`seen_html` gathers the HTML the browser received during a test, for one run of the Nu HTML
+Checker (tests/html_checker.py) at its end.
 
 The end-to-end tests need a Firestore emulator but not every kind of one: in this folder the
 `firestore_emulator` fixture is narrowed to the first available kind (ids ``[google]``,
@@ -22,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response, sync_playwright
 from werkzeug.serving import BaseWSGIServer
 
 from buurtwhatsapp import bootstrap
 from devstack import emulator
 from devstack.serve import dev_server
+from tests.html_checker import check
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless as root on a machine whose network reaches only loopback: no sandbox (root), no GPU,
@@ -212,3 +215,39 @@ def page(new_context) -> Page:
 def screenshots_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+class SeenHtml:
+    """The HTML documents a test's browser received, by name, checked by vnu in one run.
+
+    Only what the server sent counts, not the DOM the browser made of it: a browser repairs
+    broken markup silently, so the DOM would hide the very errors the checker is for.
+    """
+
+    def __init__(self) -> None:
+        self.documents: dict[str, str] = {}
+
+    def add(self, name: str, html: str) -> None:
+        assert name not in self.documents, f"two documents named {name!r}"
+        self.documents[name] = html
+
+    def page(self, name: str, response: Response | None) -> None:
+        """The body of ``response``, or of the page its redirects led to (a form's 303)."""
+        assert response is not None, f"no response for {name!r}"
+        request = response.request
+        while request.redirected_to is not None:
+            request = request.redirected_to
+        final = request.response()
+        assert final is not None, f"no response for {name!r} after its redirects"
+        assert (final.header_value("content-type") or "").startswith("text/html"), name
+        self.add(name, final.text())
+
+    def assert_valid(self) -> None:
+        """Fails, naming each document and error, unless vnu finds no error in any of them."""
+        assert self.documents, "no documents seen"
+        check(self.documents).assert_no_errors()
+
+
+@pytest.fixture
+def seen_html() -> SeenHtml:
+    return SeenHtml()

@@ -5,7 +5,8 @@ each new ``mail`` document into the CloudEvent for the delivery function) runs o
 emulator project. Every link is taken from a real ``.eml`` file the delivery function wrote to
 the outbox folder: the mail's HTML part is shown in the browser as a mail client shows it, and
 its button is what the resident or coordinator follows. Every page and mail is saved as a
-full-page screenshot, ``.local/screenshots/journey-<step>.png``, for review.
+full-page screenshot, ``.local/screenshots/journey-<step>.png``, for review, and checked with the
+Nu HTML Checker: each page as the server sent it, each mail's HTML part as it was delivered.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
@@ -24,6 +26,9 @@ from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.model import APPLICATIONS, GROUP_SEATS, MAIL, SIGNUPS
 from devstack.serve import serving
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import SeenHtml
 
 pytestmark = pytest.mark.browser
 
@@ -156,20 +161,27 @@ def click(page: Page, button: str, path: str) -> Response:
     return answer.value
 
 
-def open_link(page: Page, url: str, status: int = 200) -> None:
+def open_link(page: Page, url: str, status: int = 200) -> Response:
     """Opens ``url`` in ``page``, brought to the front as a person would look at it."""
     page.bring_to_front()
     shown = page.goto(url)
     assert shown is not None
     assert shown.status == status, (url, shown.status)
+    return shown
 
 
 def read_mail(
-    context: BrowserContext, message: EmailMessage, screenshot: Screenshot, step: str
+    context: BrowserContext,
+    message: EmailMessage,
+    screenshot: Screenshot,
+    step: str,
+    seen_html: SeenHtml,
 ) -> Page:
     """The mail's HTML part in a page of its own, as a mail client shows it."""
+    html = message.get_body(("html",)).get_content()
+    seen_html.add(step, html)
     viewer = context.new_page()
-    viewer.set_content(message.get_body(("html",)).get_content())
+    viewer.set_content(html)
     screenshot(viewer, step)
     return viewer
 
@@ -185,7 +197,7 @@ def follow(viewer: Page, message: EmailMessage, link: str, path: str) -> str:
 
 
 def test_a_newcomer_walks_the_whole_journey_in_the_browser(
-    dev_stack, new_context, firestore_client, deployment, screenshot
+    dev_stack, new_context, firestore_client, deployment, screenshot, seen_html
 ):
     base_url, outbox = dev_stack
     group = deployment.group("dorp")
@@ -194,11 +206,13 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
     mail_client = new_context()  # where each mail is read
 
     # 1. The resident signs up with the form.
-    open_link(page, f"{base_url}/signup")
+    seen_html.page("01-signup-form", open_link(page, f"{base_url}/signup"))
     screenshot(page, "01-signup-form")
     fill(page, RESIDENT, CONDITIONS)
     screenshot(page, "02-signup-filled")
-    assert click(page, "Aanmelden", "/signup").status == 303
+    answer = click(page, "Aanmelden", "/signup")
+    assert answer.status == 303
+    seen_html.page("03-signup-received", answer)
     expect(page).to_have_url(re.compile(r"/signup\?received=1$"))
     expect(heading(page, "Dank u wel voor uw aanmelding!")).to_be_visible()
     screenshot(page, "03-signup-received")
@@ -208,10 +222,10 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
     werkwijze = outbox.next_mail(r"signup-\w+-confirm-1")
     assert recipient(werkwijze) == "zoe@example.org"
     assert subject(werkwijze) == "Welkom! Bevestig uw aanmelding bij Buurt WhatsApp Buitenkaag"
-    viewer = read_mail(mail_client, werkwijze, screenshot, "mail-1-werkwijze")
+    viewer = read_mail(mail_client, werkwijze, screenshot, "mail-1-werkwijze", seen_html)
     confirm_url = follow(viewer, werkwijze, "Aanmelding bevestigen", "confirm")
 
-    open_link(page, confirm_url)
+    seen_html.page("04-confirm", open_link(page, confirm_url))
     expect(heading(page, "Bevestig uw aanmelding")).to_be_visible()
     expect(page.get_by_role("button")).to_have_count(1)
     expect(page.get_by_role("button")).to_have_text("Aanmelding bevestigen")
@@ -220,7 +234,9 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
     assert len(stored(firestore_client, MAIL)) == 1  # the werkwijze only: no alert queued
     assert stored(firestore_client, GROUP_SEATS) == {}
 
-    assert click(page, "Aanmelding bevestigen", "/confirm").status == 200
+    answer = click(page, "Aanmelding bevestigen", "/confirm")
+    assert answer.status == 200
+    seen_html.page("05-confirmed", answer)
     expect(heading(page, "Dank u wel, uw aanmelding is bevestigd!")).to_be_visible()
     expect(page.get_by_text(f"U komt in de groep {group.name}.")).to_be_visible()
     screenshot(page, "05-confirmed")
@@ -237,20 +253,22 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
     assert lines[0] == "BEGIN:VCARD" and lines[-1] == "END:VCARD"
     assert f"FN:{RESIDENT_NAME}" in lines
     assert "TEL;TYPE=CELL:+31612345678" in lines
-    viewer = read_mail(mail_client, alert, screenshot, "mail-2-coordinator-alert")
+    viewer = read_mail(mail_client, alert, screenshot, "mail-2-coordinator-alert", seen_html)
     expect(
         viewer.get_by_role("link", name=f"WhatsApp-bericht sturen aan {RESIDENT_NAME}")
     ).to_have_attribute("href", "https://wa.me/31612345678")
     added_url = follow(viewer, alert, "Ik heb deze deelnemer toegevoegd", "added")
 
     coordinator = new_context().new_page()  # the coordinator's own browser
-    open_link(coordinator, added_url)
+    seen_html.page("06-added", open_link(coordinator, added_url))
     expect(heading(coordinator, f"Heeft u {RESIDENT_NAME} toegevoegd?")).to_be_visible()
     expect(coordinator.get_by_role("button")).to_have_count(1)
     screenshot(coordinator, "06-added")
     assert signup_status(firestore_client) == "confirmed"
 
-    assert click(coordinator, f"Ja, ik heb {RESIDENT_NAME} toegevoegd", "/added").status == 200
+    answer = click(coordinator, f"Ja, ik heb {RESIDENT_NAME} toegevoegd", "/added")
+    assert answer.status == 200
+    seen_html.page("07-added-done", answer)
     expect(heading(coordinator, "Dank u wel!")).to_be_visible()
     screenshot(coordinator, "07-added-done")
     assert signup_status(firestore_client) == "active"
@@ -259,10 +277,10 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
     welcome = outbox.next_mail(r"signup-\w+-added-0")
     assert recipient(welcome) == "zoe@example.org"
     assert subject(welcome) == f"U bent toegevoegd aan de WhatsApp-groep {group.name}"
-    viewer = read_mail(mail_client, welcome, screenshot, "mail-3-added")
+    viewer = read_mail(mail_client, welcome, screenshot, "mail-3-added", seen_html)
     leave_url = follow(viewer, welcome, "Afmelden en uw gegevens laten wissen", "leave")
 
-    open_link(page, leave_url)
+    seen_html.page("08-leave", open_link(page, leave_url))
     expect(heading(page, "Afmelden bij Buurt WhatsApp Buitenkaag")).to_be_visible()
     expect(page.get_by_role("button")).to_have_count(1)
     screenshot(page, "08-leave")
@@ -271,7 +289,9 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
     open_link(other_tab, leave_url)
     assert signup_status(firestore_client) == "active"
 
-    assert click(page, "Afmelden en gegevens wissen", "/leave").status == 200
+    answer = click(page, "Afmelden en gegevens wissen", "/leave")
+    assert answer.status == 200
+    seen_html.page("09-left", answer)
     expect(heading(page, "U bent afgemeld")).to_be_visible()
     screenshot(page, "09-left")
     assert stored(firestore_client, SIGNUPS) == {}
@@ -279,28 +299,32 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
 
     left = outbox.next_mail(r"erasure-\w+-left")
     assert recipient(left) == "zoe@example.org"
-    read_mail(mail_client, left, screenshot, "mail-4-left").close()
+    read_mail(mail_client, left, screenshot, "mail-4-left", seen_html).close()
     remove = outbox.next_mail(r"erasure-\w+-coordinator-remove-0")
     assert recipient(remove) == group.coordinator.email
-    read_mail(mail_client, remove, screenshot, "mail-5-coordinator-remove").close()
+    read_mail(mail_client, remove, screenshot, "mail-5-coordinator-remove", seen_html).close()
 
-    open_link(page, leave_url, status=410)
+    seen_html.page("10-leave-again", open_link(page, leave_url, status=410))
     expect(heading(page, "Er is niets meer te wissen")).to_be_visible()
     expect(page.get_by_role("button")).to_have_count(0)
     screenshot(page, "10-leave-again")
 
-    assert click(other_tab, "Afmelden en gegevens wissen", "/leave").status == 410
+    answer = click(other_tab, "Afmelden en gegevens wissen", "/leave")
+    assert answer.status == 410
+    seen_html.page("11-leave-again-other-tab", answer)
     expect(heading(other_tab, "Er is niets meer te wissen")).to_be_visible()
     screenshot(other_tab, "11-leave-again-other-tab")
     other_tab.close()
 
     # 5. A neighbour applies to become coordinator.
-    open_link(page, f"{base_url}/coordinator")
+    seen_html.page("12-coordinator-form", open_link(page, f"{base_url}/coordinator"))
     expect(heading(page, "Word coördinator van een buurtgroep")).to_be_visible()
     screenshot(page, "12-coordinator-form")
     fill(page, APPLICANT, (APPLICANT_PRIVACY,))
     screenshot(page, "13-coordinator-filled")
-    assert click(page, "Aanmelden als coördinator", "/coordinator").status == 303
+    answer = click(page, "Aanmelden als coördinator", "/coordinator")
+    assert answer.status == 303
+    seen_html.page("14-coordinator-received", answer)
     expect(page).to_have_url(re.compile(r"/coordinator\?received=1$"))
     expect(heading(page, "Dank u wel voor uw aanmelding als coördinator!")).to_be_visible()
     screenshot(page, "14-coordinator-received")
@@ -309,7 +333,7 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
 
     ack = outbox.next_mail(r"application-\w+-ack")
     assert recipient(ack) == "bram@example.org"
-    read_mail(mail_client, ack, screenshot, "mail-6-application-ack").close()
+    read_mail(mail_client, ack, screenshot, "mail-6-application-ack", seen_html).close()
     alerts = [
         outbox.next_mail(rf"application-\w+-alert-{number}")
         for number in range(len(deployment.regiegroep))
@@ -317,4 +341,7 @@ def test_a_newcomer_walks_the_whole_journey_in_the_browser(
     assert [recipient(alert) for alert in alerts] == [
         member.email for member in deployment.regiegroep
     ]
-    read_mail(mail_client, alerts[0], screenshot, "mail-7-application-alert").close()
+    read_mail(mail_client, alerts[0], screenshot, "mail-7-application-alert", seen_html).close()
+
+    # 6. Every page and mail of the journey passes the Nu HTML Checker: one run for them all.
+    seen_html.assert_valid()

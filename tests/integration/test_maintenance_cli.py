@@ -120,7 +120,7 @@ def test_the_export_runs_no_formula_in_a_spreadsheet_and_loses_nothing(
 def deliver_queued(firestore_client) -> None:
     """What the delivery function does with each queued mail (file transport)."""
     for snapshot in firestore_client.collection(MAIL).stream():
-        deliver(snapshot.id, bootstrap.mailer())
+        deliver(snapshot.id, bootstrap.runtime().mailer)
 
 
 @pytest.mark.parametrize("who", [("--email", "ZOE@example.org"), ("--phone", "06-12345678")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from buurtwhatsapp.config import (
     normalise_street,
     parse_house_number,
 )
+from buurtwhatsapp.deployment_file import place
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "infra" / "deployments" / "buitenkaag.toml"
 
@@ -680,6 +682,133 @@ def test_a_landline_coordinator_phone_is_accepted_and_normalised(tmp_path):
     deployment = load_deployment(write(tmp_path, document(groups=groups)))
 
     assert deployment.groups[0].coordinator.phone == "+31252123456"
+
+
+# --- Every problem at once, each in its place -----------------------------------------------
+
+
+def test_problems_inside_entries_hide_none_of_the_rules_across_them(tmp_path):
+    areas = AREAS.replace('["2158"]', '["21"]') + (
+        '\n[[areas]]\nid = "dorp"\nname = "Tweede"\npostcodes = ["3011"]\n'
+    )
+    groups = group("dorp", "dorp").replace('"06-12340001"', '"1"')
+    regiegroep = "".join(person("regiegroep", n) for n in (1, 2, 3)) + person(
+        "regiegroep", 4, phone="123"
+    )
+
+    found = problems(tmp_path, document(areas=areas, groups=groups, regiegroep=regiegroep))
+
+    assert found == [
+        'areas[1] (id "dorp").postcodes[1]: "21" is not a postcode or the start of one; '
+        'write "2158", "2158A" or "2158AB"',
+        'groups[1] (id "dorp").coordinators[1].phone: invalid phone number "1"',
+        'regiegroep[4].phone: invalid phone number "123"',
+        'areas[2] (id "dorp").id: duplicate area id "dorp" (first used by areas[1])',
+        "regiegroep: at most 3 coordinators form the regiegroep "
+        "(those in contact with the wijkagent), found 4",
+    ]
+
+
+def test_a_group_with_a_broken_coordinator_still_serves_its_area(tmp_path):
+    groups = group("dorp", "dorp").replace('"person1@example.org"', '"geen-adres"')
+
+    found = only_problem(tmp_path, document(groups=groups))
+
+    assert found.startswith('groups[1] (id "dorp").coordinators[1].email: invalid e-mail address')
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            document(initiative="initiative = 1\n"),
+            "initiative: expected a table [initiative], found an integer",
+        ),
+        (
+            "areas = [1]\n" + document(areas="", groups=""),
+            "areas[1]: expected a table ([[areas]]), found an integer",
+        ),
+        (
+            document(regiegroep=REGIEGROEP.replace('"Persoon 1"', "2026-11-01")),
+            "regiegroep[1].name: expected a string, found a date",
+        ),
+        (
+            document(areas=AREAS.replace("first = 10", "first = 10.5")),
+            'areas[1] (id "dorp").streets[1].first: expected an integer, found a float',
+        ),
+        (
+            document(regiegroep=REGIEGROEP.replace('"06-12340001"', '{ nummer = "06" }')),
+            "regiegroep[1].phone: expected a string, found a table",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named_by_its_toml_type(tmp_path, text, expected):
+    assert problems(tmp_path, text)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            document(initiative=INITIATIVE + "kleur = 'x'\n"),
+            "initiative.kleur: unknown key (allowed keys: name, place, contact_email, website, "
+            "rules_version, privacy_version, privacy_retention_days, region, "
+            "coordinators_wanted)",
+        ),
+        (
+            document(areas=AREAS + "zijde = 'oneven'\n"),
+            'areas[1] (id "dorp").streets[1].zijde: unknown key '
+            "(allowed keys: street, first, last, parity)",
+        ),
+        (
+            document(groups=group("dorp", "dorp", extra="leden = 10\n")),
+            'groups[1] (id "dorp").leden: unknown key '
+            "(allowed keys: id, name, area, capacity, coordinators)",
+        ),
+    ],
+)
+def test_an_unknown_key_without_a_close_match_lists_the_allowed_keys(tmp_path, text, expected):
+    assert only_problem(tmp_path, text) == expected
+
+
+def test_each_problem_stays_on_one_line_whatever_the_values_hold(tmp_path):
+    areas = AREAS.replace('id = "dorp"', 'id = "dorp\\nnoord"')
+
+    found = problems(tmp_path, document(areas=areas, groups=group("g", "x")))
+
+    assert (
+        found[0] == 'areas[1] (id "dorp\\nnoord").id: must be one line without control characters'
+    )
+
+
+def test_a_place_names_each_entry_by_index_and_id(tmp_path):
+    text = EXAMPLE.read_text(encoding="utf-8").replace('"06-12340002"', '"06-1234"', 1)
+
+    found = only_problem(tmp_path, text)
+
+    assert (
+        found
+        == 'groups[2] (id "buitengebied").coordinators[1].phone: invalid phone number "06-1234"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("loc", "expected"),
+    [
+        (("initiative", "name"), "initiative.name"),
+        (
+            ("groups", 1, "coordinators", 0, "phone"),
+            'groups[2] (id "buitengebied").coordinators[1].phone',
+        ),
+        (("areas", 0, "streets", 2, "parity"), 'areas[1] (id "dorp").streets[3].parity'),
+        (("regiegroep", 0), "regiegroep[1]"),
+        (("areas", 5, "name"), "areas[6].name"),
+    ],
+)
+def test_the_formatter_turns_pydantic_locations_into_places_in_the_file(loc, expected):
+    parsed = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+    assert place(parsed, loc) == expected
 
 
 # --- Postcodes, streets and house numbers ----------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from buurtwhatsapp.validation import InvalidInput, honeypot_filled, is_checked, validate_signup
+from buurtwhatsapp.form_values import is_checked
+from buurtwhatsapp.validation import InvalidInput, honeypot_filled, validate_signup
 
 
 def errors_of(raw, deployment) -> dict[str, str]:

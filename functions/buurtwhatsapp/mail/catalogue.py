@@ -1,22 +1,46 @@
-"""Every mail this product sends, by the name of its template folder under templates/mail/.
+"""Every mail this product sends, in one table: its template folder under templates/mail/ and
+what it needs when it is delivered (the signed links its template shows, a contact card).
 
-Services queue a mail by one of these names; ``compose.MAIL_KINDS`` says what each needs at
-delivery (signed links, a contact card). A test checks that each name has its templates and
-its kind, so a new mail cannot be queued without them.
+Services queue a mail by one of these names; compose.py reads the rest at delivery. A test
+checks that each has its templates, so a new mail cannot be queued without them: a new mail
+is a template folder, a line here, and one call that queues it.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from ..links import Purpose
+
 
 class MailTemplate(StrEnum):
-    WERKWIJZE = "werkwijze"  # to a new resident: how the group works; confirm
-    CONFIRM_REMINDER = "confirm-reminder"  # to a resident who has not confirmed after 3 days
-    COORDINATOR_ALERT = "coordinator-alert"  # to the coordinator: please add this resident
-    COORDINATOR_REMINDER = "coordinator-reminder"  # ... still not added after 3 days
-    ADDED = "added"  # to the resident: you are in the group
-    LEFT = "left"  # to the former resident: your data is erased
-    COORDINATOR_REMOVE = "coordinator-remove"  # to the coordinator: take this number out
-    APPLICATION_ACK = "application-ack"  # to an applicant: thank you
-    APPLICATION_ALERT = "application-alert"  # to the regiegroep: a new application
+    """name = (template folder, signed links for the mail's sign-up, attach the member's vCard)"""
+
+    links: tuple[Purpose, ...]
+    member_vcard: bool
+
+    def __new__(cls, folder: str, links: tuple[Purpose, ...] = (), member_vcard: bool = False):
+        member = str.__new__(cls, folder)
+        member._value_ = folder
+        member.links = links
+        member.member_vcard = member_vcard
+        return member
+
+    # To a new resident: how the group works; confirm.
+    WERKWIJZE = ("werkwijze", (Purpose.CONFIRM, Purpose.LEAVE))
+    # To a resident who has not confirmed after 3 days.
+    CONFIRM_REMINDER = ("confirm-reminder", (Purpose.CONFIRM, Purpose.LEAVE))
+    # To the coordinator (or the regiegroep): please add this resident.
+    COORDINATOR_ALERT = ("coordinator-alert", (Purpose.ADDED,), True)
+    # ... still not added after 3 days.
+    COORDINATOR_REMINDER = ("coordinator-reminder", (Purpose.ADDED,), True)
+    # To the resident: you are in the group.
+    ADDED = ("added", (Purpose.LEAVE,))
+    # To the former resident: your data is erased.
+    LEFT = ("left",)
+    # To the coordinator: take this number out of the group.
+    COORDINATOR_REMOVE = ("coordinator-remove",)
+    # To an applicant: thank you.
+    APPLICATION_ACK = ("application-ack",)
+    # To the regiegroep: a new application.
+    APPLICATION_ALERT = ("application-alert",)

@@ -1,42 +1,20 @@
 """From an outbox document to an e-mail ready to send: context, links, rendering, headers.
 
-Each kind of mail is described once in ``MAIL_KINDS``: which signed links its template gets.
-A new mail needs a template folder under templates/mail/, an entry here, and one call that
-queues it.
+What each mail needs (its signed links, a contact card) is said once, in catalogue.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import jinja2
 
 from ..config import Initiative
-from ..links import Links, Purpose
+from ..links import Links
 from ..rendering import render_mail
 from .catalogue import MailTemplate
 from .message import Attachment, OutgoingMail
 from .vcard import vcard
-
-
-@dataclass(frozen=True, slots=True)
-class MailKind:
-    links: tuple[Purpose, ...] = ()  # signed links for the mail's sign-up, as <purpose>_url
-    member_vcard: bool = False  # attach data["member"] as a contact card
-
-
-MAIL_KINDS: dict[str, MailKind] = {
-    MailTemplate.WERKWIJZE: MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
-    MailTemplate.CONFIRM_REMINDER: MailKind(links=(Purpose.CONFIRM, Purpose.LEAVE)),
-    MailTemplate.COORDINATOR_ALERT: MailKind(links=(Purpose.ADDED,), member_vcard=True),
-    MailTemplate.COORDINATOR_REMINDER: MailKind(links=(Purpose.ADDED,), member_vcard=True),
-    MailTemplate.ADDED: MailKind(links=(Purpose.LEAVE,)),
-    MailTemplate.LEFT: MailKind(),
-    MailTemplate.COORDINATOR_REMOVE: MailKind(),
-    MailTemplate.APPLICATION_ACK: MailKind(),
-    MailTemplate.APPLICATION_ALERT: MailKind(),
-}
 
 
 class UnknownMailKind(ValueError):
@@ -58,9 +36,10 @@ class Composer:
 
     def compose(self, mail_id: str, mail: Mapping[str, object]) -> OutgoingMail:
         template = str(mail["template"])
-        kind = MAIL_KINDS.get(template)
-        if kind is None:
-            raise UnknownMailKind(f"no mail kind {template!r}")
+        try:
+            kind = MailTemplate(template)
+        except ValueError:
+            raise UnknownMailKind(f"no mail kind {template!r}") from None
         signup_id = mail.get("signup_id")
         data = mail.get("data") or {}
         if not isinstance(data, Mapping):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import flask
 
-from .. import bootstrap
 from ..bootstrap import Runtime
 from ..housekeeping import run_housekeeping
 from ..mail.delivery import sweep
 from .http import json_response
 
 
-def sweep_mail(_request: flask.Request, _runtime: Runtime) -> flask.Response:
-    return json_response(sweep(bootstrap.mailer()), 200)
+def sweep_mail(_request: flask.Request, runtime: Runtime) -> flask.Response:
+    return json_response(sweep(runtime.mailer), 200)
 
 
 def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:

@@ -1,0 +1,156 @@
+"""Every page, in every state a browser can reach it, passes the Nu HTML Checker (vnu).
+
+A real Chromium walks the forms (empty, refused with every problem, refused with markup typed
+into them, thanked) and the pages behind the links (before and after their button, clicked
+once and again, and each kind of link that does not work), against the real functions. What the
+server sent for each page is checked by vnu, all in one run at the end; the journey test checks
+the pages of its walk and the mails it received the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page, Response
+
+from buurtwhatsapp import bootstrap
+from buurtwhatsapp.links import Links, Purpose
+from buurtwhatsapp.model import SIGNUPS
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import SeenHtml
+
+pytestmark = pytest.mark.browser
+
+PAGES = Path(__file__).resolve().parents[2] / "templates" / "pages"
+
+RESIDENT = {
+    "Naam": "Zoë van 't Veld",
+    "E-mailadres": "zoe@example.org",
+    "Mobiel nummer": "06-12345678",
+    "Straat": "Kagerdreef",
+    "Huisnummer": "7",
+    "Postcode": "2158 AB",
+}
+CONDITIONS = (
+    "Ik ben 18 jaar of ouder.",
+    "Ik heb WhatsApp op mijn smartphone of tablet.",
+    "Ik houd me aan de groepsregels.",
+    "Ik ga akkoord met de privacyverklaring.",
+)
+# Typed back into the refused form: markup in values and in a textarea must stay text.
+MARKUP = '"><b>Zoë</b> & </textarea><script>alert(1)</script>'
+APPLICANT = {
+    "Naam": "Bram de Vries",
+    "E-mailadres": "bram@example.org",
+    "Mobiel nummer": "06-87654321",
+    "Straat": "Lisserweg",
+    "Huisnummer": "3",
+    "Postcode": "2158 AC",
+    "Waarom wilt u coördinator worden?": "Ik woon in het buitengebied en help graag mee.",
+}
+APPLICANT_PRIVACY = (
+    "Ik vind het goed dat de regiegroep deze gegevens gebruikt om contact met mij op te nemen "
+    "over mijn aanmelding als coördinator."
+)
+# Older than the longest-lived link (the leave link's 730 days).
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+class Then:
+    """A clock stopped long ago: every link made with it has expired."""
+
+    def now(self) -> datetime:
+        return LONG_AGO
+
+
+def visit(page: Page, url: str, status: int) -> Response:
+    response = page.goto(url)
+    assert response is not None
+    assert response.status == status, (url, response.status)
+    return response
+
+
+def press(page: Page, button: str, status: int) -> Response:
+    """Clicks the button; returns the answer to the form's POST, which went to the very URL
+    the page was opened with (a link page's token is in its query)."""
+    opened = page.url
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state()
+    assert answer.value.url == opened
+    assert answer.value.status == status, (button, answer.value.status)
+    return answer.value
+
+
+def fill(page: Page, fields: dict[str, str], conditions: tuple[str, ...]) -> None:
+    """Types every field and ticks the conditions; a refused condition's label also holds its
+    message, so conditions are found by the start of their label."""
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    for label in conditions:
+        page.get_by_label(label).check()
+
+
+def test_every_page_the_browser_gets_passes_the_html_checker(
+    page, live_server, firestore_client, seen_html: SeenHtml
+):
+    # The sign-up form: empty, refused with every problem, refused with markup typed, thanked.
+    seen_html.page("signup.html", visit(page, live_server("/signup"), 200))
+    seen_html.page("signup.html, every field refused", press(page, "Aanmelden", 422))
+    fill(page, {**RESIDENT, "Naam": MARKUP, "Mobiel nummer": "071-5123456"}, CONDITIONS[:3])
+    page.get_by_label("Wilt u nog iets kwijt? (niet verplicht)", exact=True).fill(MARKUP)
+    seen_html.page("signup.html, markup typed", press(page, "Aanmelden", 422))
+    fill(page, {**RESIDENT, "Wilt u nog iets kwijt? (niet verplicht)": ""}, CONDITIONS)
+    seen_html.page("signup_received.html", press(page, "Aanmelden", 303))
+
+    # The coordinator form likewise.
+    seen_html.page("coordinator.html", visit(page, live_server("/coordinator"), 200))
+    seen_html.page(
+        "coordinator.html, every field refused", press(page, "Aanmelden als coördinator", 422)
+    )
+    fill(page, APPLICANT, (APPLICANT_PRIVACY,))
+    seen_html.page("coordinator_received.html", press(page, "Aanmelden als coördinator", 303))
+
+    # The pages behind the links of that sign-up, made as its mails make them.
+    [signup_id] = [snapshot.id for snapshot in firestore_client.collection(SIGNUPS).stream()]
+    runtime = bootstrap.runtime()
+    confirm_url = runtime.links.url(Purpose.CONFIRM, signup_id)
+    added_url = runtime.links.url(Purpose.ADDED, signup_id)
+    leave_url = runtime.links.url(Purpose.LEAVE, signup_id)
+
+    added_button = f"Ja, ik heb {RESIDENT['Naam']} toegevoegd"
+    seen_html.page("added.html", visit(page, added_url, 200))
+    seen_html.page("link_problem.html, added before confirm", press(page, added_button, 409))
+
+    seen_html.page("confirm.html", visit(page, confirm_url, 200))
+    seen_html.page("confirmed.html", press(page, "Aanmelding bevestigen", 200))
+    visit(page, confirm_url, 200)
+    seen_html.page("confirmed.html, again", press(page, "Aanmelding bevestigen", 200))
+
+    visit(page, added_url, 200)
+    seen_html.page("added_done.html", press(page, added_button, 200))
+    visit(page, added_url, 200)
+    seen_html.page("added_done.html, again", press(page, added_button, 200))
+
+    seen_html.page("leave.html", visit(page, leave_url, 200))
+    seen_html.page("left.html", press(page, "Afmelden en gegevens wissen", 200))
+
+    # Links that do not work: used (the sign-up is gone), damaged, expired.
+    expired = Links(runtime.settings.signing_key, live_server.url, Then())
+    for purpose, url in (("confirm", confirm_url), ("added", added_url), ("leave", leave_url)):
+        seen_html.page(f"link_problem.html, {purpose} used", visit(page, url, 410))
+        damaged = live_server(f"/{purpose}?token=beschadigd")
+        seen_html.page(f"link_problem.html, {purpose} damaged", visit(page, damaged, 400))
+        old = expired.url(Purpose(purpose), signup_id)
+        seen_html.page(f"link_problem.html, {purpose} expired", visit(page, old, 410))
+
+    # The error page: a browser that opens what only Cloud Scheduler may post to.
+    seen_html.page("problem.html", visit(page, live_server("/sweep_mail"), 405))
+
+    templates = {path.name for path in PAGES.glob("*.html")} - {"layout.html", "_form.html"}
+    assert {name.split(",")[0] for name in seen_html.documents} == templates
+    seen_html.assert_valid()

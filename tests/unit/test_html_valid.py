@@ -1,0 +1,115 @@
+"""Every mail's HTML part passes the Nu HTML Checker (vnu) with no errors.
+
+Each mail is rendered with the real templates and the sample contexts of the mail template tests
+(the werkwijze with that of the rendering tests), and also in the variants that change its
+markup: no group could take the member, a member not yet added, no group or website known, a
+name full of markup. vnu checks them all, and two documents of its own that show it reports
+what it should, in one run. The pages are checked as the browser gets them, in tests/e2e.
+
+HTML mail keeps table attributes for Outlook on Windows (cellpadding, valign, bgcolor…): vnu
+calls those obsolete, but as warnings, which these tests allow; an error they do not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from buurtwhatsapp.rendering import render_mail, template_environment
+from tests.html_checker import Report, check
+from tests.unit.test_mail_rendering import werkwijze_context
+from tests.unit.test_mail_templates import (
+    HOSTILE_NAME,
+    MAILS,
+    NO_GROUP,
+    make_initiative,
+    sample_context,
+    with_person_name,
+)
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+# Each variant: the mail template and its context.
+MAIL_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
+    **{mail: (mail, sample_context(mail)) for mail in MAILS},
+    "werkwijze": ("werkwijze", werkwijze_context()),
+    "werkwijze without a website": (
+        "werkwijze",
+        werkwijze_context(initiative=make_initiative(website=None)),
+    ),
+    "coordinator-alert, no group found": (
+        "coordinator-alert",
+        sample_context("coordinator-alert", **NO_GROUP),
+    ),
+    "coordinator-reminder, no group found": (
+        "coordinator-reminder",
+        sample_context("coordinator-reminder", **NO_GROUP),
+    ),
+    "coordinator-remove, not yet added, no group": (
+        "coordinator-remove",
+        sample_context("coordinator-remove", was_added=False, group_name=None),
+    ),
+    "added, no group": ("added", sample_context("added", group_name=None)),
+    "coordinator-alert, a name full of markup": (
+        "coordinator-alert",
+        with_person_name("coordinator-alert", HOSTILE_NAME),
+    ),
+}
+
+
+def sample(form_tag: str) -> str:
+    """A small page with ``form_tag`` on line 5."""
+    head = '<head><meta charset="utf-8"><title>Proef</title></head>'
+    lines = ["<!doctype html>", '<html lang="nl">', head, "<body>", form_tag, "</form>", "</body>"]
+    return "\n".join([*lines, "</html>", ""])
+
+
+# The checker's own samples; the invalid one's name is no file name anywhere.
+INVALID_SAMPLE = "sample: an empty form action / “Zoë”"
+VALID_SAMPLE = "sample: a valid page"
+SAMPLES = {
+    INVALID_SAMPLE: sample('<form method="post" action="">'),
+    VALID_SAMPLE: sample('<form method="post">'),
+}
+EMPTY_ACTION = "Bad value “” for attribute “action” on element “form”: Must be non-empty."
+
+
+@pytest.fixture(scope="module")
+def templates() -> jinja2.Environment:
+    return template_environment(TEMPLATES)
+
+
+@pytest.fixture(scope="module")
+def report(templates: jinja2.Environment) -> Report:
+    """vnu's report on every mail variant's HTML part and on the samples: one run of Java."""
+    documents = {
+        name: render_mail(templates, mail, context).html
+        for name, (mail, context) in MAIL_VARIANTS.items()
+    }
+    return check({**documents, **SAMPLES})
+
+
+def test_every_mail_template_is_checked(templates):
+    kinds = {path.parent.name for path in (TEMPLATES / "mail").glob("*/body.html")}
+    assert kinds == {mail for mail, _ in MAIL_VARIANTS.values()}
+
+
+@pytest.mark.parametrize("name", sorted(MAIL_VARIANTS))
+def test_the_html_part_has_no_errors(report, name):
+    report.assert_no_errors(name)
+
+
+def test_the_checker_reports_an_empty_form_action_where_it_is(report):
+    [error] = report.errors()[INVALID_SAMPLE]
+    assert error.text == EMPTY_ACTION
+    assert error.line == 5
+    assert 'action=""' in error.extract
+    assert report.describe(INVALID_SAMPLE).startswith(f"{INVALID_SAMPLE}: 1 error(s)\n")
+    with pytest.raises(AssertionError, match="line 5, column 1: error: Bad value"):
+        report.assert_no_errors(INVALID_SAMPLE)
+
+
+def test_the_checker_has_nothing_to_say_about_a_valid_document(report):
+    assert report.messages[VALID_SAMPLE] == ()
