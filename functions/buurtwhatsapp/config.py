@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -263,11 +262,6 @@ class Deployment:
     def group(self, group_id: str) -> Group | None:
         """The group with this id, or None."""
         return next((group for group in self.groups if group.id == group_id), None)
-
-    def group_of(self, signup: Mapping[str, object]) -> Group | None:
-        """The group a stored sign-up was placed in; None if none (or no longer configured)."""
-        group_id = signup.get("group")
-        return self.group(group_id) if isinstance(group_id, str) else None
 
 
 # --- Loading ----------------------------------------------------------------------------------
