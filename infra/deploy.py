@@ -146,28 +146,30 @@ def _indent(text: str, prefix: str = "  ") -> str:
 def check(args: argparse.Namespace, out: TextIO) -> int:
     from infra import operate
 
-    settings = _settings(args, out)
-    if settings is None:
-        return 2
-    return operate.preflight(settings, executable=args.gcloud, out=out)
+    return _with_settings(
+        args, out, lambda s: operate.preflight(s, executable=args.gcloud, out=out)
+    )
 
 
 def smoke(args: argparse.Namespace, out: TextIO) -> int:
     from infra import operate
 
-    settings = _settings(args, out)
-    if settings is None:
-        return 2
-    return operate.smoke(settings, executable=args.gcloud, out=out, base_url=args.base_url)
+    return _with_settings(
+        args,
+        out,
+        lambda s: operate.smoke(s, executable=args.gcloud, out=out, base_url=args.base_url),
+    )
 
 
 def status(args: argparse.Namespace, out: TextIO) -> int:
     from infra import operate
 
+    return _with_settings(args, out, lambda s: operate.status(s, executable=args.gcloud, out=out))
+
+
+def _with_settings(args: argparse.Namespace, out: TextIO, operation) -> int:
     settings = _settings(args, out)
-    if settings is None:
-        return 2
-    return operate.status(settings, executable=args.gcloud, out=out)
+    return 2 if settings is None else operation(settings)
 
 
 def teardown(args: argparse.Namespace, out: TextIO) -> int:

@@ -19,6 +19,7 @@ from playwright.sync_api import Page, Response
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.links import Links, Purpose
 from buurtwhatsapp.model import SIGNUPS
+from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import SeenHtml
@@ -35,27 +36,8 @@ RESIDENT = {
     "Huisnummer": "7",
     "Postcode": "2158 AB",
 }
-CONDITIONS = (
-    "Ik ben 18 jaar of ouder.",
-    "Ik heb WhatsApp op mijn smartphone of tablet.",
-    "Ik houd me aan de groepsregels.",
-    "Ik ga akkoord met de privacyverklaring.",
-)
 # Typed back into the refused form: markup in values and in a textarea must stay text.
 MARKUP = '"><b>Zoë</b> & </textarea><script>alert(1)</script>'
-APPLICANT = {
-    "Naam": "Bram de Vries",
-    "E-mailadres": "bram@example.org",
-    "Mobiel nummer": "06-87654321",
-    "Straat": "Lisserweg",
-    "Huisnummer": "3",
-    "Postcode": "2158 AC",
-    "Waarom wilt u coördinator worden?": "Ik woon in het buitengebied en help graag mee.",
-}
-APPLICANT_PRIVACY = (
-    "Ik vind het goed dat de regiegroep deze gegevens gebruikt om contact met mij op te nemen "
-    "over mijn aanmelding als coördinator."
-)
 # Older than the longest-lived link (the leave link's 730 days).
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 

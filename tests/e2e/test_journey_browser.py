@@ -26,6 +26,7 @@ from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.model import APPLICATIONS, GROUP_SEATS, MAIL, SIGNUPS
 from devstack.serve import serving
+from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import SeenHtml
@@ -44,25 +45,6 @@ RESIDENT = {
     "Huisnummer": "7",
     "Postcode": "2158 ab",
 }
-CONDITIONS = (
-    "Ik ben 18 jaar of ouder.",
-    "Ik heb WhatsApp op mijn smartphone of tablet.",
-    "Ik houd me aan de groepsregels.",
-    "Ik ga akkoord met de privacyverklaring.",
-)
-APPLICANT = {
-    "Naam": "Bram de Vries",
-    "E-mailadres": "bram@example.org",
-    "Mobiel nummer": "06-87654321",
-    "Straat": "Lisserweg",
-    "Huisnummer": "3",
-    "Postcode": "2158 AC",
-    "Waarom wilt u coördinator worden?": "Ik woon in het buitengebied en help graag mee.",
-}
-APPLICANT_PRIVACY = (
-    "Ik vind het goed dat de regiegroep deze gegevens gebruikt om contact met mij op te nemen "
-    "over mijn aanmelding als coördinator."
-)
 
 Screenshot = Callable[[Page, str], None]
 
