@@ -6,19 +6,16 @@ local part needs SMTPUTF8, which SES lacks) is refused where it is typed, not af
 
 Errors carry a reason code, not a sentence: residents read Dutch, maintainers English, and
 each caller words the reason for its reader.
+
+email-validator and phonenumbers are imported where they are used (about 50 ms together):
+every function imports this module, but only the forms and the mails about members use them.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 DEFAULT_REGION = "NL"
-MOBILE_TYPES = frozenset(
-    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
 
 
 class Reason(StrEnum):
@@ -39,6 +36,8 @@ class ContactError(ValueError):
 
 def normalise_email(text: str) -> str:
     """The address as mail will be sent to it (domain lower-cased and in Unicode form)."""
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         # Without SMTPUTF8 (which SES lacks) a non-ASCII local part could never be delivered.
         return validate_email(
@@ -50,19 +49,27 @@ def normalise_email(text: str) -> str:
 
 def normalise_phone(text: str, *, mobile: bool = False, region: str = DEFAULT_REGION) -> str:
     """The number in E.164 (+31612345678); ``mobile``: only numbers WhatsApp can use."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(text.strip(), region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise ContactError(Reason.PHONE_INVALID)
-    if mobile and phonenumbers.number_type(number) not in MOBILE_TYPES:
+    mobile_types = (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+    if mobile and phonenumbers.number_type(number) not in mobile_types:
         raise ContactError(Reason.PHONE_NOT_MOBILE)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def phone_display(e164: str) -> str:
     """+31612345678 -> 06 12345678 for Dutch numbers; international format otherwise."""
+    import phonenumbers
+
     number = phonenumbers.parse(e164)
     style = (
         phonenumbers.PhoneNumberFormat.NATIONAL

@@ -1,17 +1,28 @@
-"""What the request path pays at import: pydantic only where the deployment file is read."""
+"""What a cold start pays at import: every function imports functions/main.py, so nothing
+that only some requests need may load there (the transports' libraries, the validation stack,
+pydantic). Each is loaded where it is used, once per instance."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPOSITORY
 
+# Not at import: boto3 (SES only), email-validator and phonenumbers (the forms and the mails
+# about members), pydantic (the deployment file, read once at the first request).
+LAZY = ("boto3", "botocore", "email_validator", "phonenumbers", "pydantic", "pydantic_core")
 
-def test_importing_the_entry_points_does_not_import_pydantic():
-    # A fresh interpreter: this test process has long imported pydantic through test_config.
-    probe = "import sys, main; print(sorted(m for m in sys.modules if m.startswith('pydantic')))"
+
+def modules_after(code: str) -> set[str]:
+    """The top-level modules a fresh interpreter holds after running ``code``: this test
+    process has long imported all of them through other tests."""
+    listing = "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    probe = f"{code}\nimport json, sys\n{listing}"
     result = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=REPOSITORY,
@@ -19,6 +30,36 @@ def test_importing_the_entry_points_does_not_import_pydantic():
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPOSITORY / "functions")},
     )
-
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_entry_points_loads_none_of_what_only_some_requests_need():
+    loaded = modules_after("import main")
+    assert not loaded & set(LAZY), sorted(loaded & set(LAZY))
+    assert "google" in loaded and "functions_framework" in loaded  # the floor itself
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (
+            "from buurtwhatsapp import contacts; contacts.normalise_email('a@b.org')",
+            "email_validator",
+        ),
+        (
+            "from buurtwhatsapp import contacts; contacts.phone_display('+31612345678')",
+            "phonenumbers",
+        ),
+        (
+            "from buurtwhatsapp.settings import Settings\n"
+            "from buurtwhatsapp.mail.transports import transport_from_settings\n"
+            "transport_from_settings(Settings.from_env({'MAIL_TRANSPORT': 'ses', "
+            "'SIGNING_KEY': 'k' * 40, 'AWS_ACCESS_KEY_ID': 'a', 'AWS_SECRET_ACCESS_KEY': 'b'}))",
+            "boto3",
+        ),
+    ],
+    ids=["e-mail", "phone", "ses"],
+)
+def test_each_library_loads_where_it_is_used(code, expected):
+    assert expected in modules_after(code)

@@ -20,16 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    ParamValidationError,
-    PartialCredentialsError,
-)
-
 from ..settings import Settings
 from .message import OutgoingMail
 from .mime import as_bytes, build_mime, envelope
@@ -184,6 +174,9 @@ class SesTransport:
             request["ConfigurationSetName"] = self._configuration_set
         if self._tags:
             request["EmailTags"] = [{"Name": name, "Value": value} for name, value in self._tags]
+        # botocore is imported only where SES is used: some 80 ms that no other function pays.
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             response = self._client.send_email(**request)
         except ClientError as error:
@@ -195,7 +188,7 @@ class SesTransport:
         raise failure  # outside the except block: no chained provider text
 
 
-def _ses_client_error(error: ClientError) -> TransportError:
+def _ses_client_error(error: Any) -> TransportError:
     code = str(error.response.get("Error", {}).get("Code", "Unknown"))
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     if code in _SES_PERMANENT:
@@ -207,7 +200,13 @@ def _ses_client_error(error: ClientError) -> TransportError:
     return TransportError(f"SES {code} (HTTP {status})", permanent=permanent, code=code)
 
 
-def _ses_botocore_error(error: BotoCoreError) -> TransportError:
+def _ses_botocore_error(error: Exception) -> TransportError:
+    from botocore.exceptions import (
+        NoCredentialsError,
+        ParamValidationError,
+        PartialCredentialsError,
+    )
+
     name = type(error).__name__
     if isinstance(error, NoCredentialsError | PartialCredentialsError | ParamValidationError):
         return TransportError(f"SES not usable: {name}", permanent=True, code=name)
@@ -315,6 +314,9 @@ def transport_from_settings(settings: Settings) -> Transport:
     if settings.mail_transport == "file":
         return FileTransport(settings.mail_outbox_dir)
     if settings.mail_transport == "ses":
+        import boto3
+        from botocore.config import Config
+
         client = boto3.client(
             "sesv2",
             region_name=settings.ses_region,
