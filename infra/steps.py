@@ -69,11 +69,10 @@ SCHEDULER_ACCOUNT = Account("buurtwhatsapp-scheduler", "Buurt WhatsApp scheduler
 ACCOUNTS = (RUNTIME_ACCOUNT, BUILD_ACCOUNT, TRIGGER_ACCOUNT, SCHEDULER_ACCOUNT)
 EVENTARC_AGENT_ROLE = "roles/eventarc.serviceAgent"
 
-# Composite indexes for the scheduled queries: mail that is due or whose lease has lapsed
-# (delivery sweep); sign-ups that wait for a reminder or for expiry (housekeeping).
+# Composite indexes for the scheduled queries: mail that is due (delivery sweep); sign-ups that
+# wait for a reminder or for expiry (housekeeping).
 INDEXES = (
     ("mail", ("status", "not_before")),
-    ("mail", ("status", "lease_until")),
     ("signups", ("status", "confirm_reminder_sent", "created_at")),
     ("signups", ("status", "coordinator_reminder_sent", "confirmed_at")),
     ("signups", ("status", "created_at")),
@@ -82,10 +81,8 @@ INDEXES = (
 TTL_COLLECTIONS = (
     "mail",
     "mail_claims",
-    "signup_revisions",
     "applications",
     "application_keys",
-    "form_mail_quota",
 )
 LOG_EXCLUSION = "buurtwhatsapp-link-tokens"
 LOG_EXCLUSION_FILTER = 'log_id("run.googleapis.com/requests") AND httpRequest.requestUrl:"token="'

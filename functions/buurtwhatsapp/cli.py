@@ -37,7 +37,6 @@ STATE_FIELDS = (
     "max_attempts",
     "created_at",
     "not_before",
-    "lease_until",
     "sent_at",
     "failed_at",
     "error",

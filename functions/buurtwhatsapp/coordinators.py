@@ -13,8 +13,8 @@ from .form_mail_quota import free_day
 from .mail.catalogue import MailTemplate
 from .model import (
     applicant_card,
+    application_alert_ids,
     application_document,
-    application_mail_ids,
     identity_keys,
     mail_document,
 )
@@ -45,7 +45,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
     application_id = secrets.token_hex(12)
     keys = identity_keys(application.email, application.phone)
     document = application_document(application, now=now, keep_for=APPLICATION_RETENTION)
-    ack_id, *alert_ids = application_mail_ids(application_id, MAX_REGIEGROEP)
+    alert_ids = application_alert_ids(application_id, MAX_REGIEGROEP)
     applicant = applicant_card(application)
     alerts = [
         (
@@ -54,6 +54,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
                 template=MailTemplate.APPLICATION_ALERT,
                 to=person.email,
                 data={"recipient_name": person.name, "applicant": applicant},
+                application_id=application_id,
                 now=now,
             ),
         )
@@ -64,11 +65,15 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
         mails = list(alerts)
         if quota is not None:
             ack = mail_document(
-                template=MailTemplate.APPLICATION_ACK, to=application.email, data={}, now=now
+                template=MailTemplate.APPLICATION_ACK,
+                to=application.email,
+                data={},
+                application_id=application_id,
+                now=now,
             )
-            mails.insert(0, (ack_id, ack))
+            mails.insert(0, (quota.mail_id, ack))
         try:
-            store.create_application(application_id, document, keys, mails, quota)
+            store.create_application(application_id, document, keys, mails)
         except IdentityTaken:
             if store.find_application_by_identity(keys) is not None:
                 log.info("repeated application ignored")
@@ -81,8 +86,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
 
 def erase_application(application_id: str, *, store: Store) -> bool:
     """An applicant's erasure request: the application, its keys and its unsent mail."""
-    mail_ids = application_mail_ids(application_id, MAX_REGIEGROEP)
-    erased = store.erase_application(application_id, mail_ids)
+    erased = store.erase_application(application_id)
     if erased:
         log.info("application erased", extra={"application_id": application_id})
     return erased

@@ -2,10 +2,10 @@
 
 Both forms write to an address that nobody has confirmed: without a limit, anyone could make
 the initiative's own, authenticated sender mail a stranger as often as they liked. So every
-mail a form queues takes that address's quota for one day (UTC): the document
-``form_mail_quota/<e-mail key>.<date>``, created in the same batch as the mail. A create of an
-existing document fails on every Firestore and both emulators, so two requests, two forms or
-two instances can never take the same day twice.
+mail a form queues is named for its address and day (UTC): ``mail/form-<e-mail key>-<date>``
+(``model.form_mail_id``). A create of an existing document fails on every Firestore and both
+emulators, so two requests, two forms or two instances can never mail the same address on the
+same day twice, and the quota costs no write of its own.
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
-from .model import form_mail_quota_id
+from .model import form_mail_id
 
-# Kept a little past its day (for a request that read the clock just before midnight), then
-# Firestore's TTL removes it. The id holds only a hash of the address.
-QUOTA_TTL = timedelta(days=2)
 # How far a mail that cannot go today may be put off (the werkwijze of a resident who applied
 # as coordinator earlier the same day goes out the next morning).
 LOOK_AHEAD_DAYS = 7
@@ -30,12 +27,8 @@ class QuotaReader(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class QuotaDay:
-    document_id: str
+    mail_id: str  # the form's mail of that day to that address
     send_from: datetime  # when the mail may go: now, or the start of a later day
-    expire_at: datetime
-
-    def document(self) -> dict[str, object]:
-        return {"expire_at": self.expire_at}
 
 
 def quota_days(email: str, now: datetime, days: int) -> list[QuotaDay]:
@@ -46,11 +39,7 @@ def quota_days(email: str, now: datetime, days: int) -> list[QuotaDay]:
         day = today + timedelta(days=offset)
         start = datetime.combine(day, time(0), tzinfo=UTC)
         result.append(
-            QuotaDay(
-                document_id=form_mail_quota_id(email, day),
-                send_from=now if offset == 0 else start,
-                expire_at=start + QUOTA_TTL,
-            )
+            QuotaDay(mail_id=form_mail_id(email, day), send_from=now if offset == 0 else start)
         )
     return result
 
@@ -60,5 +49,5 @@ def free_day(store: QuotaReader, email: str, now: datetime, *, days: int = 1) ->
     each is taken. A free day read here may be taken before the caller's batch commits: the
     batch's create then fails, and the caller decides again."""
     candidates = quota_days(email, now, days)
-    taken = store.quota_taken([candidate.document_id for candidate in candidates])
-    return next((c for c in candidates if c.document_id not in taken), None)
+    taken = store.quota_taken([candidate.mail_id for candidate in candidates])
+    return next((c for c in candidates if c.mail_id not in taken), None)

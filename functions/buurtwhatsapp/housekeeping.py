@@ -14,7 +14,7 @@ from .clock import Clock
 from .config import Deployment
 from .mail.catalogue import MailTemplate
 from .membership import coordinator_mails, erase, placement_of
-from .model import Signup, SignupStatus, mail_document, signup_mail_id
+from .model import Signup, SignupStatus, mail_document, step_mail_id
 from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def run_housekeeping(
             now=now,
         )
         fields = {"confirm_reminder_sent": True, "updated_at": now}
-        reminder = [(signup_mail_id(signup.id, MailTemplate.CONFIRM_REMINDER), mail)]
+        reminder = [(step_mail_id(signup.id, signup.revision + 1), mail)]
         if _once(store, signup, fields, reminder, now):
             counts["confirm_reminders"] += 1
 

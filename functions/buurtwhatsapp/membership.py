@@ -20,9 +20,8 @@ from .model import (
     MailStatus,
     Signup,
     SignupStatus,
-    erasure_notice_id,
     mail_document,
-    signup_mail_id,
+    step_mail_id,
 )
 from .store import Conflict, Seat, SignupGone, Store
 
@@ -107,7 +106,7 @@ def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: C
             now=now,
         )
         active = replace(signup, status=SignupStatus.ACTIVE, added_at=now, updated_at=now)
-        mails = [(signup_mail_id(signup_id, MailTemplate.ADDED), mail)]
+        mails = [(step_mail_id(signup_id, signup.revision + 1), mail)]
         try:
             store.advance_signup(signup, _changes(signup, active), mails, now)
         except Conflict:
@@ -188,7 +187,7 @@ def coordinator_told(signup: Signup, mails: Mapping[str, Mapping[str, object]]) 
     alerts = [mail for mail in mails.values() if mail.get("template") in _TOLD_COORDINATOR]
     if not alerts:
         return True
-    return any(mail.get("status") in (MailStatus.SENT, MailStatus.SENDING) for mail in alerts)
+    return any(mail.get("status") == MailStatus.SENT or mail.get("in_flight") for mail in alerts)
 
 
 def _erasure_notices(
@@ -201,9 +200,10 @@ def _erasure_notices(
     goodbye quotes nothing typed: the address may never have been confirmed.
     """
     about = {"subject_keys": signup.identity_keys, "keep_until": now + ERASURE_NOTICE_LIFETIME}
+    step = step_mail_id(signup.id, signup.revision + 1)
     notices = [
         (
-            erasure_notice_id(signup.id, MailTemplate.LEFT),
+            step,
             mail_document(template=MailTemplate.LEFT, to=signup.email, data={}, now=now, **about),
         )
     ]
@@ -221,7 +221,7 @@ def _erasure_notices(
         template = MailTemplate.COORDINATOR_REMOVE
         notices.append(
             (
-                erasure_notice_id(signup.id, template, number),
+                f"{step}-remove-{number}",
                 mail_document(template=template, to=person.email, data=data, now=now, **about),
             )
         )
@@ -260,7 +260,9 @@ def coordinator_mails(
         mail = mail_document(
             template=template, to=person.email, data=data, signup_id=signup.id, now=now
         )
-        mails.append((signup_mail_id(signup.id, template, number), mail))
+        # The first is the step's own mail, which fences it (see store.py).
+        step = step_mail_id(signup.id, signup.revision + 1)
+        mails.append((step if number == 0 else f"{step}-{number}", mail))
     return mails
 
 

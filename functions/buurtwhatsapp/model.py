@@ -20,12 +20,10 @@ SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
 MAIL = "mail"
 MAIL_CLAIMS = "mail_claims"
-SIGNUP_REVISIONS = "signup_revisions"  # <signup id>.<n>: who made change n (see store.py)
 GROUP_SEATS = "group_seats"  # one document per occupied place in a WhatsApp group
 ERASURES = "erasures"  # that (not whom) a sign-up was erased, and why; no personal data
 APPLICATIONS = "applications"  # coordinator applications
 APPLICATION_KEYS = "application_keys"  # hashed e-mail and phone of each application, unique
-FORM_MAIL_QUOTA = "form_mail_quota"  # <e-mail key>.<date>: a form mailed that address that day
 
 
 class SignupStatus(StrEnum):
@@ -51,8 +49,10 @@ MAX_MAIL_ATTEMPTS = 8
 
 
 class MailStatus(StrEnum):
+    """queued -> sent, or back to queued for a retry, or failed; a maintainer may queue a failed
+    mail again. Being sent is no status: it is a claim with a lease (see mail/outbox.py)."""
+
     QUEUED = "queued"  # waiting for delivery (first try, or a retry once not_before has passed)
-    SENDING = "sending"  # claimed by one delivery under a lease
     SENT = "sent"
     FAILED = "failed"  # gave up; a maintainer can put it back in the queue
 
@@ -61,13 +61,10 @@ class MailStatus(StrEnum):
 
 
 _MAIL_TRANSITIONS: dict[MailStatus, frozenset[MailStatus]] = {
-    MailStatus.QUEUED: frozenset({MailStatus.SENDING}),
-    # A lease that ran out is taken over by a new claim: sending -> sending.
-    MailStatus.SENDING: frozenset(
-        {MailStatus.SENT, MailStatus.QUEUED, MailStatus.FAILED, MailStatus.SENDING}
-    ),
-    MailStatus.SENT: frozenset(),
-    MailStatus.FAILED: frozenset({MailStatus.QUEUED}),
+    MailStatus.QUEUED: frozenset({MailStatus.SENT, MailStatus.QUEUED, MailStatus.FAILED}),
+    # A delivery that outlived its lease may still report its success (see mail/outbox.py).
+    MailStatus.SENT: frozenset({MailStatus.SENT}),
+    MailStatus.FAILED: frozenset({MailStatus.QUEUED, MailStatus.SENT}),
 }
 
 
@@ -125,22 +122,6 @@ def phone_key(phone_e164: str) -> str:
 
 def _key(kind: str, value: str) -> str:
     return f"{kind}-" + hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
-
-
-def form_mail_quota_id(email: str, day: date) -> str:
-    """The one mail a day the public forms may send to an address (see form_mail_quota.py)."""
-    return f"{email_key(email)}.{day.isoformat()}"
-
-
-def confirmation_mail_id(signup_id: str, sequence: int) -> str:
-    """The n-th confirmation mail of a sign-up has a fixed id: creating it twice is impossible."""
-    return f"signup-{signup_id}-confirm-{sequence}"
-
-
-def signup_mail_id(signup_id: str, event: str, recipient: int = 0) -> str:
-    """Mail sent once per sign-up and event (alert, added, reminder): a fixed id, so that the
-    create that queues it is also what makes the event happen only once."""
-    return f"signup-{signup_id}-{event}-{recipient}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,15 +310,21 @@ def applicant_card(application: CoordinatorApplication) -> dict[str, object]:
 # ---- mail ids: each mail that may be queued twice has a fixed id, so the second create fails --
 
 
-def application_mail_ids(application_id: str, regiegroep_size: int) -> tuple[str, ...]:
-    """The acknowledgement, then one alert per regiegroep member."""
-    alerts = (f"application-{application_id}-alert-{n}" for n in range(regiegroep_size))
-    return (f"application-{application_id}-ack", *alerts)
+def application_alert_ids(application_id: str, regiegroep_size: int) -> tuple[str, ...]:
+    """One alert per regiegroep member (the acknowledgement is a form mail: form_mail_id)."""
+    return tuple(f"application-{application_id}-alert-{n}" for n in range(regiegroep_size))
 
 
-def erasure_notice_id(signup_id: str, template: str, recipient: int | None = None) -> str:
-    suffix = "" if recipient is None else f"-{recipient}"
-    return f"erasure-{signup_id}-{template}{suffix}"
+def step_mail_id(signup_id: str, revision: int) -> str:
+    """The mail a step on a sign-up queues first is named for the revision the step makes:
+    creating it is what fences the step (see store.py), and a step happens once."""
+    return f"step-{signup_id}-r{revision}"
+
+
+def form_mail_id(email: str, day: date) -> str:
+    """The one mail a day the public forms may send to an address: its id is the day's quota
+    (see form_mail_quota.py), so taking the quota costs no write of its own."""
+    return f"form-{email_key(email)}-{day.isoformat()}"
 
 
 def mail_document(
@@ -347,13 +334,15 @@ def mail_document(
     data: dict[str, object],
     now: datetime,
     signup_id: str | None = None,
+    application_id: str | None = None,
     not_before: datetime | None = None,
     subject_keys: tuple[str, ...] = (),
     keep_until: datetime | None = None,
 ) -> dict[str, object]:
     """An outbox entry.
 
-    ``signup_id`` lets erasure find the unsent mail of a resident. Mail about someone whose
+    ``signup_id`` (``application_id``) lets erasure find the unsent mail of a resident (an
+    applicant). Mail about someone whose
     sign-up is already gone (erasure notices) has none; ``subject_keys`` (the hashed identity
     keys of that person) let an erasure request find it all the same, and ``keep_until`` is
     when Firestore's TTL deletes it whatever its state, so that it cannot outlive the erasure
@@ -371,6 +360,8 @@ def mail_document(
         "created_at": now,
         "updated_at": now,
     }
+    if application_id is not None:
+        document["application_id"] = application_id
     if subject_keys:
         document["subject_keys"] = list(subject_keys)
     if keep_until is not None:

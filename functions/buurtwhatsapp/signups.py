@@ -11,7 +11,7 @@ from .clock import Clock
 from .config import Deployment
 from .form_mail_quota import LOOK_AHEAD_DAYS, free_day
 from .mail.catalogue import MailTemplate
-from .model import Signup, SignupStatus, confirmation_mail_id, mail_document
+from .model import Signup, SignupStatus, mail_document
 from .store import IdentityTaken, Store
 from .validation import honeypot_filled, validate_signup
 
@@ -57,13 +57,13 @@ def sign_up(
         # The werkwijze is the one mail a resident cannot do without: when a form mailed this
         # address today already, it goes out on the next free day rather than not at all.
         quota = free_day(store, request.email, now, days=LOOK_AHEAD_DAYS)
-        mail = None
+        form_mail = []
         if quota is not None:
-            mail = _confirmation_mail(signup, now, quota.send_from)
+            form_mail.append((quota.mail_id, _confirmation_mail(signup, now, quota.send_from)))
         else:
             log.warning("sign-up stored without werkwijze: form mail quota used up")
         try:
-            store.create_signup(signup, confirmation_mail_id(signup.id, 1), mail, quota)
+            store.create_signup(signup, form_mail)
         except IdentityTaken:
             holder = store.find_signup_by_identity(signup.identity_keys)
             if holder is not None:
@@ -96,12 +96,7 @@ def _repeat_signup(signup: Signup, store: Store, now: datetime) -> None:
         return
     sequence = signup.confirmation_mails + 1
     queued = store.queue_confirmation_resend(
-        signup,
-        sequence,
-        confirmation_mail_id(signup.id, sequence),
-        _confirmation_mail(signup, now, now),
-        quota,
-        now,
+        signup, sequence, quota.mail_id, _confirmation_mail(signup, now, now), now
     )
     log.info(
         "repeated sign-up: confirmation re-sent" if queued else "repeated sign-up: lost race",

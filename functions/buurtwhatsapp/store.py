@@ -8,10 +8,13 @@ keeps the writes before a failing one (devstack's wrapper mends that); every bat
 creates that may fail first all the same, so that no store can keep half a batch.
 
 Every change to a sign-up after its creation is fenced by a revision: the batch that makes
-change n creates ``signup_revisions/<id>.<n>`` first and sets ``revision`` to n. Of any writers
-that read the same revision (a confirm and an erasure, say) exactly one commits; the others get
-``Conflict`` and decide again on a fresh read. So an erasure never misses a place or a mail that
-a confirm added meanwhile, and housekeeping never expires a sign-up confirmed a moment ago.
+change n creates a document named for n and sets ``revision`` to n. That document is the mail the
+step queues (``model.step_mail_id``: the alert of a confirm, the goodbye of a leave), so the
+fence costs no write of its own; a step without mail creates a bare marker under that name. Of
+any writers that read the same revision (a confirm and an erasure, say) exactly one commits; the
+others get ``Conflict`` and decide again on a fresh read. So an erasure never misses a place or a
+mail that a confirm added meanwhile, and housekeeping never expires a sign-up confirmed a moment
+ago.
 """
 
 from __future__ import annotations
@@ -25,21 +28,19 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from .form_mail_quota import QuotaDay
 from .model import (
     APPLICATION_KEYS,
     APPLICATIONS,
     ERASURES,
-    FORM_MAIL_QUOTA,
     GROUP_SEATS,
     MAIL,
     MAIL_CLAIMS,
     SIGNUP_KEYS,
-    SIGNUP_REVISIONS,
     SIGNUPS,
     MailStatus,
     Signup,
     identity_keys,
+    step_mail_id,
 )
 
 Mails = Sequence[tuple[str, dict[str, object]]]
@@ -67,21 +68,16 @@ class Conflict(Exception):
     """Another writer changed the sign-up (or took the step) since it was read: read again."""
 
 
-# Revision documents only need to outlive a race of seconds; Firestore's TTL removes them.
+# Revision markers only need to outlive a race of seconds; Firestore's TTL removes them.
 REVISION_TTL = timedelta(days=2)
+REVISION_MARKER = "revision"
 
 
 class Store:
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
 
-    def create_signup(
-        self,
-        signup: Signup,
-        mail_id: str,
-        mail: dict[str, object] | None,
-        quota: QuotaDay | None,
-    ) -> None:
+    def create_signup(self, signup: Signup, form_mail: Mails) -> None:
         """Store a sign-up, claim its phone and e-mail, and queue its first mail: all or nothing.
 
         The key documents are created, never overwritten, so that two simultaneous sign-ups
@@ -95,13 +91,9 @@ class Store:
                 self._db.collection(SIGNUP_KEYS).document(key),
                 {"signup_id": signup.id, "created_at": signup.created_at},
             )
-        if quota is not None:
-            batch.create(
-                self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
-            )
-        batch.create(self._db.collection(SIGNUPS).document(signup.id), signup.to_document())
-        if mail is not None:
+        for mail_id, mail in form_mail:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        batch.create(self._db.collection(SIGNUPS).document(signup.id), signup.to_document())
         try:
             batch.commit()
         except AlreadyExists as error:
@@ -109,7 +101,7 @@ class Store:
 
     def quota_taken(self, document_ids: list[str]) -> set[str]:
         """Which of these form-mail quota days are taken already."""
-        refs = [self._db.collection(FORM_MAIL_QUOTA).document(i) for i in document_ids]
+        refs = [self._db.collection(MAIL).document(i) for i in document_ids]
         return {snapshot.id for snapshot in self._db.get_all(refs) if snapshot.exists}
 
     def find_signup_by_identity(self, identity_keys: Sequence[str]) -> Signup | None:
@@ -141,7 +133,6 @@ class Store:
         sequence: int,
         mail_id: str,
         mail: dict[str, object],
-        quota: QuotaDay,
         now: datetime,
     ) -> bool:
         """Queue the ``sequence``-th confirmation mail; False if another request got there first,
@@ -149,9 +140,7 @@ class Store:
         confirmed)."""
         batch = self._db.batch()
         fence = self._fence(batch, signup, now)
-        batch.create(
-            self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
-        )
+        # The mail's id is the day's form-mail quota (see form_mail_quota.py).
         batch.create(self._db.collection(MAIL).document(mail_id), mail)
         batch.update(
             self._signup(signup.id),
@@ -169,14 +158,23 @@ class Store:
         return True
 
     def _fence(
-        self, batch: firestore.WriteBatch, signup: Signup, now: datetime
+        self, batch: firestore.WriteBatch, signup: Signup, now: datetime, mails: Mails = ()
     ) -> dict[str, object]:
-        """Claim the next revision of the sign-up in ``batch`` (as its first write)."""
+        """Claim the next revision of the sign-up in ``batch``.
+
+        The claim is the document ``mail/step-<id>-r<n>`` (``model.step_mail_id``). A step that
+        queues a mail names its first mail so, and creating that mail is the claim, at no extra
+        write. A step without such a mail (an expiry, a resent confirmation, whose mail is named
+        for the form-mail quota) creates a bare revision marker under that name, which no
+        delivery picks up (its status is not queued) and Firestore's TTL removes.
+        """
         revision = signup.revision + 1
-        batch.create(
-            self._db.collection(SIGNUP_REVISIONS).document(f"{signup.id}.{revision}"),
-            {"expire_at": now + REVISION_TTL},
-        )
+        step = step_mail_id(signup.id, revision)
+        if step not in {mail_id for mail_id, _ in mails}:
+            batch.create(
+                self._db.collection(MAIL).document(step),
+                {"status": REVISION_MARKER, "expire_at": now + REVISION_TTL},
+            )
         return {"revision": revision}
 
     # --- the journey after sign-up ---------------------------------------------------------
@@ -235,7 +233,7 @@ class Store:
         fixed per step) exists already; SignupGone when there is no sign-up any more.
         """
         batch = self._db.batch()
-        fence = self._fence(batch, signup, now)
+        fence = self._fence(batch, signup, now, mails)
         for mail_id, mail in mails:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         batch.update(self._signup(signup.id), {**fields, **fence})
@@ -247,9 +245,19 @@ class Store:
             raise SignupGone(signup.id) from error
 
     def mail_of_signup(self, signup_id: str) -> dict[str, dict[str, object]]:
-        """The outbox entries of a sign-up that are still there, by id."""
+        """The outbox entries of a sign-up that are still there, by id; a queued one that a
+        delivery has claimed (see mail/outbox.py) is marked ``in_flight``."""
         query = self._db.collection(MAIL).where(filter=FieldFilter("signup_id", "==", signup_id))
-        return {snapshot.id: snapshot.to_dict() or {} for snapshot in query.stream()}
+        mails = {snapshot.id: snapshot.to_dict() or {} for snapshot in query.stream()}
+        queued = {
+            f"{mail_id}.{int(mail.get('attempts', 0)) + 1}": mail_id
+            for mail_id, mail in mails.items()
+            if mail.get("status") == MailStatus.QUEUED
+        }
+        claims = [self._db.collection(MAIL_CLAIMS).document(claim_id) for claim_id in queued]
+        for snapshot in self._db.get_all(claims):
+            mails[queued[snapshot.id]]["in_flight"] = snapshot.exists
+        return mails
 
     def erase_signup(
         self,
@@ -262,18 +270,19 @@ class Store:
         """Delete every trace of a resident as read (``mails``: their outbox entries, read after
         the sign-up), and queue the notices.
 
-        A mail still queued is deleted unsent, and so that no delivery can be sending it at
-        that moment, the batch also takes the claim of its next attempt (see mail/outbox.py):
-        if a delivery took it first, the batch fails and the caller reads again, now seeing the
-        mail as sending. So what the caller decided from ``mails`` (was the coordinator told?)
-        holds. Conflict when the sign-up changed since it was read (read again: there may be a
-        new place or new mail to delete) or was erased by another request.
+        Mail that still holds personal data (queued or failed) is deleted; sent mail holds
+        none (see mail/outbox.py) and is left to its TTL. A queued mail is deleted unsent, and
+        so that no delivery can be sending it at that moment, the batch also takes the claim of
+        its next attempt: if a delivery took it first, the batch fails and the caller reads
+        again, now seeing the mail in flight. So what the caller decided from ``mails`` (was the
+        coordinator told?) holds. Conflict when the sign-up changed since it was read (read
+        again: there may be a new place or new mail to delete) or was erased by another request.
         """
         signup_id = signup.id
         batch = self._db.batch()
-        self._fence(batch, signup, now)
+        self._fence(batch, signup, now, notices)
         for mail_id, mail in mails.items():
-            if mail.get("status") == MailStatus.QUEUED:
+            if mail.get("status") == MailStatus.QUEUED and not mail.get("in_flight"):
                 attempt = int(mail.get("attempts", 0)) + 1
                 batch.create(
                     self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}"),
@@ -285,8 +294,9 @@ class Store:
             batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
         if signup.seat:
             batch.delete(self._db.collection(GROUP_SEATS).document(signup.seat))
-        for mail_id in mails:
-            batch.delete(self._db.collection(MAIL).document(mail_id))
+        for mail_id, mail in mails.items():
+            if mail.get("status") != MailStatus.SENT:
+                batch.delete(self._db.collection(MAIL).document(mail_id))
         for mail_id, mail in notices:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         try:
@@ -365,7 +375,6 @@ class Store:
         application: dict[str, object],
         identity_keys: Sequence[str],
         mails: Mails,
-        quota: QuotaDay | None,
     ) -> None:
         """Store an application, claim its e-mail and phone, queue its mail: all or nothing.
 
@@ -378,13 +387,9 @@ class Store:
                 self._db.collection(APPLICATION_KEYS).document(key),
                 {"application_id": application_id, "expire_at": application["expire_at"]},
             )
-        if quota is not None:
-            batch.create(
-                self._db.collection(FORM_MAIL_QUOTA).document(quota.document_id), quota.document()
-            )
-        batch.create(self._db.collection(APPLICATIONS).document(application_id), application)
-        for mail_id, mail in mails:
+        for mail_id, mail in mails:  # the acknowledgement's id is the form-mail quota
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        batch.create(self._db.collection(APPLICATIONS).document(application_id), application)
         try:
             batch.commit()
         except AlreadyExists as error:
@@ -406,8 +411,8 @@ class Store:
                 )
         return None
 
-    def erase_application(self, application_id: str, mail_ids: Sequence[str]) -> bool:
-        """Delete an application, its keys and its mail; False if there was none."""
+    def erase_application(self, application_id: str) -> bool:
+        """Delete an application, its keys and its unsent mail; False if there was none."""
         reference = self._db.collection(APPLICATIONS).document(application_id)
         snapshot = reference.get()
         if not snapshot.exists:
@@ -417,7 +422,11 @@ class Store:
         batch.delete(reference)
         for key in identity_keys(str(application["email"]), str(application["phone"])):
             batch.delete(self._db.collection(APPLICATION_KEYS).document(key))
-        for mail_id in mail_ids:
-            batch.delete(self._db.collection(MAIL).document(mail_id))
+        mail = self._db.collection(MAIL).where(
+            filter=FieldFilter("application_id", "==", application_id)
+        )
+        for mail_snapshot in mail.stream():
+            if mail_snapshot.get("status") != MailStatus.SENT:  # sent mail holds no personal data
+                batch.delete(mail_snapshot.reference)
         batch.commit()
         return True

@@ -112,7 +112,6 @@ FRESH_PLAN = [
         )
     ),
     index("mail", "status", "not_before"),
-    index("mail", "status", "lease_until"),
     index("signups", "status", "confirm_reminder_sent", "created_at"),
     index("signups", "status", "coordinator_reminder_sent", "confirmed_at"),
     index("signups", "status", "created_at"),

@@ -117,7 +117,7 @@ def test_eight_concurrent_deliveries_of_one_mail_send_once(
     assert transport.sent == ["m1"]
     assert sorted(outcomes) == sorted([Outcome.SENT] + [Outcome.SKIPPED] * 7)
     claims = list(firestore_client.collection(MAIL_CLAIMS).stream())
-    assert sorted(claim.id for claim in claims) == ["m1.1", "m1.1.closed"]
+    assert sorted(claim.id for claim in claims) == ["m1.1"]  # a success closes nothing
 
 
 def test_the_same_cloudevent_twice_sends_once(
@@ -234,6 +234,65 @@ def test_a_delivery_that_outlived_its_lease_cannot_overwrite_the_takeover(
     mail = mail_of(firestore_client)
     assert (mail["status"], mail["attempts"]) == ("sent", 2)
     assert transport.sent == ["m1"]
+
+
+def test_a_late_success_after_a_takeover_still_counts_as_sent(
+    firestore_client, mailer, transport, clock
+):
+    queue(firestore_client, clock)
+    slow = mailer.outbox.claim("m1", clock.now())  # ... sends, but past its lease
+    clock.current += LEASE
+    taken_over = mailer.outbox.claim("m1", clock.now())
+    assert (slow.attempt, taken_over.attempt) == (1, 2)
+
+    mailer.outbox.record_failure(taken_over, "relay refused", permanent=False, now=clock.now())
+    mailer.outbox.record_sent(slow, "late-id", clock.now())
+    # It was sent: no retry may send it again.
+    assert mail_of(firestore_client)["status"] == "sent"
+    clock.current += timedelta(hours=1)
+    assert sweep(mailer)["sent"] == 0
+
+
+def test_deliveries_that_die_one_after_another_are_taken_over_in_turn(
+    firestore_client, mailer, transport, clock
+):
+    queue(firestore_client, clock)
+    for _dead in range(2):
+        assert mailer.outbox.claim("m1", clock.now()) is not None  # ... and it dies
+        assert mailer.outbox.claim("m1", clock.now()) is None  # still within its lease
+        clock.current += LEASE
+
+    assert sweep(mailer)["sent"] == 1
+    assert transport.sent == ["m1"]
+    assert mail_of(firestore_client)["attempts"] == 3
+    claims = sorted(c.id for c in firestore_client.collection(MAIL_CLAIMS).stream())
+    assert claims == ["m1.1", "m1.1.closed", "m1.2", "m1.2.closed", "m1.3"]
+
+
+def test_a_successful_delivery_writes_twice_the_claim_and_the_outcome(
+    firestore_client, mailer, transport, clock
+):
+    queue(firestore_client, clock)
+    before = mail_of(firestore_client)
+    claim = mailer.outbox.claim("m1", clock.now())
+    assert mail_of(firestore_client) == before  # the claim leaves the mail as it is
+    assert [c.id for c in firestore_client.collection(MAIL_CLAIMS).stream()] == ["m1.1"]
+    mailer.outbox.record_sent(claim, "id", clock.now())
+    assert mail_of(firestore_client)["status"] == "sent"
+    assert [c.id for c in firestore_client.collection(MAIL_CLAIMS).stream()] == ["m1.1"]
+
+
+def test_a_revision_marker_in_the_outbox_is_never_delivered(
+    firestore_client, mailer, transport, clock
+):
+    queue(firestore_client, clock)
+    firestore_client.collection(MAIL).document("step-s1-r2").create(
+        {"status": "revision", "expire_at": clock.now() + timedelta(days=2)}
+    )
+    assert sweep(mailer) == {"sent": 1, "retry": 0, "failed": 0, "skipped": 0}
+    assert deliver("step-s1-r2", mailer) is Outcome.SKIPPED
+    assert mail_of(firestore_client, "step-s1-r2")["status"] == "revision"
+    assert mailer.outbox.failed() == []
 
 
 def test_the_sweep_delivers_mail_whose_trigger_never_came_oldest_first_within_its_limit(

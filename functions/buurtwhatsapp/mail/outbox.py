@@ -1,22 +1,26 @@
 """The mail outbox in Firestore: its state machine, the claim under a lease, and the retries.
 
-A mail moves queued -> sending -> sent, or back to queued with a later ``not_before`` after a
-failure, and to failed when retrying cannot help or the attempts are used up.
+A mail is queued until one delivery sends it (sent), or it goes back to queued with a later
+``not_before`` after a failure, and to failed when retrying cannot help or the attempts are used
+up. A successful delivery costs two writes: the claim and the outcome.
 
 The claim is the heart of "never send twice". To send attempt n of a mail, a delivery must
-*create* the document ``mail_claims/<mail id>.<n>``; a create of an existing document fails on
-every Firestore and both emulators, so of any number of racing deliveries (a duplicated event,
-a retried event, the sweep) exactly one wins attempt n. The winner holds a lease: if it crashes,
-the lease runs out and the sweep claims attempt n + 1. Transaction conflicts and update-time
+*create* the document ``mail_claims/<mail id>.<n>``, which holds its lease; a create of an
+existing document fails on every Firestore and both emulators, so of any number of racing
+deliveries (a duplicated event, a retried event, the sweep) exactly one wins attempt n. The mail
+itself is not touched by the claim: while it is being sent it still reads "queued", and a
+delivery that finds attempt n taken looks at that claim's lease. If the lease is still running,
+someone is sending; if it ran out, the holder died and this delivery takes over as attempt
+n + 1.
+
+A failed attempt n is closed by creating ``mail_claims/<mail id>.<n>.closed`` together with its
+outcome, and a takeover of attempt n closes it the same way: of the two exactly one happens, so a
+delivery that outlived its lease cannot record its failure over the takeover's result. A success
+is recorded without that guard: the mail was sent, whoever else also sent it (delivery is at least
+once: a crash after the transport accepted a mail sends it again after the lease, and a late
+success may arrive after a takeover's). The lease is far longer than any transport timeout, so a
+slow but living delivery is never overtaken. Transaction conflicts and update-time
 preconditions are deliberately not used: the npm emulator enforces neither.
-
-Attempt n is closed exactly once, by creating ``mail_claims/<mail id>.<n>.closed``: either its
-own delivery records the outcome, or a takeover after the lease closes it before claiming
-n + 1. So a delivery that outlived its lease cannot overwrite what the takeover recorded.
-
-Delivery is at least once: a crash after the transport accepted a mail but before ``sent`` was
-recorded sends it again after the lease. The lease is far longer than any transport timeout,
-so a slow but living delivery is never overtaken.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ KEEP_SENT = timedelta(days=30)
 KEEP_FAILED = timedelta(days=90)
 FIRST_RETRY_DELAY = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=6)
+# How many taken attempts a claim looks past (lapsed leases of crashed deliveries) at most.
+MAX_TAKEOVERS = MAX_MAIL_ATTEMPTS
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -67,6 +73,9 @@ class Outbox:
     def _mail(self, mail_id: str) -> firestore.DocumentReference:
         return self._db.collection(MAIL).document(mail_id)
 
+    def _claim(self, mail_id: str, attempt: int, suffix: str = "") -> firestore.DocumentReference:
+        return self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}{suffix}")
+
     def get(self, mail_id: str) -> dict[str, object] | None:
         snapshot = self._mail(mail_id).get()
         return snapshot.to_dict() if snapshot.exists else None
@@ -74,60 +83,60 @@ class Outbox:
     def claim(self, mail_id: str, now: datetime) -> Claim | None:
         """Take the mail for one delivery attempt, or None if it is not ours to send now."""
         mail = self.get(mail_id)
-        if mail is None or not _is_claimable(mail, now):
+        if mail is None or not _is_due(mail, now):
             return None
         attempt = int(mail.get("attempts", 0)) + 1
-        batch = self._db.batch()
-        # The creates go first: if one fails, nothing of the batch may have been applied.
-        if mail.get("status") == MailStatus.SENDING:
-            # Take over a lapsed lease: close the abandoned attempt so that its late result,
-            # should that delivery still be alive, is dropped.
-            self._close(batch, mail_id, attempt - 1, now)
-        batch.create(
-            self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}"),
-            {
-                "mail_id": mail_id,
-                "attempt": attempt,
-                "claimed_at": now,
-                "lease_until": now + LEASE,
-                "expire_at": now + KEEP_FAILED,
-            },
-        )
-        batch.update(
-            self._mail(mail_id),
-            {
-                "status": MailStatus.SENDING.value,
-                "attempts": attempt,
-                "lease_until": now + LEASE,
-                "updated_at": now,
-            },
-        )
-        try:
-            batch.commit()
-        except AlreadyExists:
-            return None  # another delivery won this attempt
-        except NotFound:
-            return None  # erased meanwhile
-        return Claim(mail_id, attempt, mail)
+        takes_over: int | None = None
+        for _probe in range(MAX_TAKEOVERS + 1):
+            batch = self._db.batch()
+            if takes_over is not None:
+                # Close the abandoned attempt in the same write, so that its late failure, should
+                # that delivery still be alive, is dropped.
+                batch.create(self._claim(mail_id, takes_over, ".closed"), _closing(now))
+            batch.create(
+                self._claim(mail_id, attempt),
+                {"claimed_at": now, "lease_until": now + LEASE, "expire_at": now + KEEP_SENT},
+            )
+            try:
+                batch.commit()
+            except AlreadyExists:
+                pass
+            else:
+                return Claim(mail_id, attempt, mail)
+            held, closed = self._db.get_all(
+                [self._claim(mail_id, attempt), self._claim(mail_id, attempt, ".closed")]
+            )
+            if not held.exists:
+                return None  # the abandoned attempt was closed by another takeover: theirs
+            lease_until = held.get("lease_until")
+            if not closed.exists and isinstance(lease_until, datetime) and lease_until > now:
+                return None  # another delivery is sending it now
+            # Attempt n is over: closed (its failure recorded, or taken over), or its holder is
+            # gone. Try the next, closing this one if nobody did.
+            takes_over = None if closed.exists else attempt
+            attempt += 1
+        return None
 
     def record_sent(self, claim: Claim, provider_id: str, now: datetime) -> None:
-        self._finish(
-            claim,
-            {
-                "status": MailStatus.SENT.value,
-                "sent_at": now,
-                "provider_message_id": provider_id,
-                "lease_until": None,
-                # Once sent, the address and contents are no longer needed: only the
-                # bookkeeping stays, so delivered mail keeps no personal data. (Overwritten,
-                # not deleted: the npm emulator ignores field deletes.)
-                "to": None,
-                "data": None,
-                "updated_at": now,
-                "expire_at": _expiry(claim.mail, now + KEEP_SENT),
-            },
-            now,
-        )
+        try:
+            self._mail(claim.mail_id).update(
+                {
+                    "status": MailStatus.SENT.value,
+                    "attempts": claim.attempt,
+                    "sent_at": now,
+                    "provider_message_id": provider_id,
+                    # Once sent, the address and contents are no longer needed: only the
+                    # bookkeeping stays, so delivered mail keeps no personal data.
+                    # (Overwritten, not deleted: the npm emulator ignores field deletes.)
+                    "to": None,
+                    "data": None,
+                    "updated_at": now,
+                    "expire_at": _expiry(claim.mail, now + KEEP_SENT),
+                }
+            )
+        except NotFound:
+            # Erased while it was being sent (the resident left): nothing left to record.
+            log.info("mail erased during delivery", extra={"mail_id": claim.mail_id})
 
     def record_failure(
         self, claim: Claim, reason: str, *, permanent: bool, now: datetime
@@ -135,13 +144,13 @@ class Outbox:
         """Schedule the next attempt with backoff, or stop at a final error."""
         max_attempts = int(claim.mail.get("max_attempts", MAX_MAIL_ATTEMPTS))
         if permanent or claim.attempt >= max_attempts:
-            self._finish(
+            self._close(
                 claim,
                 {
                     "status": MailStatus.FAILED.value,
+                    "attempts": claim.attempt,
                     "error": reason,
                     "failed_at": now,
-                    "lease_until": None,
                     "updated_at": now,
                     "expire_at": _expiry(claim.mail, now + KEEP_FAILED),
                 },
@@ -149,30 +158,22 @@ class Outbox:
             )
             return FailureOutcome(final=True, retry_at=None)
         retry_at = now + retry_delay(claim.attempt)
-        self._finish(
+        self._close(
             claim,
             {
                 "status": MailStatus.QUEUED.value,
+                "attempts": claim.attempt,
                 "last_error": reason,
                 "not_before": retry_at,
-                "lease_until": None,
                 "updated_at": now,
             },
             now,
         )
         return FailureOutcome(final=False, retry_at=retry_at)
 
-    def _close(
-        self, batch: firestore.WriteBatch, mail_id: str, attempt: int, now: datetime
-    ) -> None:
-        batch.create(
-            self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}.closed"),
-            {"closed_at": now, "expire_at": now + KEEP_FAILED},
-        )
-
-    def _finish(self, claim: Claim, fields: dict[str, object], now: datetime) -> None:
+    def _close(self, claim: Claim, fields: dict[str, object], now: datetime) -> None:
         batch = self._db.batch()
-        self._close(batch, claim.mail_id, claim.attempt, now)
+        batch.create(self._claim(claim.mail_id, claim.attempt, ".closed"), _closing(now))
         batch.update(self._mail(claim.mail_id), fields)
         try:
             batch.commit()
@@ -180,30 +181,31 @@ class Outbox:
             # The lease ran out and another delivery took over: its record stands.
             log.warning("late delivery result dropped", extra={"mail_id": claim.mail_id})
         except NotFound:
-            # Erased while it was being sent (the resident left): nothing left to record.
             log.info("mail erased during delivery", extra={"mail_id": claim.mail_id})
 
     def due(self, now: datetime, limit: int) -> list[str]:
-        """Mail a delivery should try now: queued and due, or sending with a lapsed lease.
-
-        Oldest first, so that a backlog drains in order and nothing waits forever.
-        """
-        collection = self._db.collection(MAIL)
-        queued = (
-            collection.where(filter=FieldFilter("status", "==", MailStatus.QUEUED.value))
+        """Mail a delivery should try now: queued and due (new, retries, and any whose delivery
+        died; claim() skips one that is being sent). Oldest first, so that a backlog drains in
+        order and nothing waits forever."""
+        query = (
+            self._db.collection(MAIL)
+            .where(filter=FieldFilter("status", "==", MailStatus.QUEUED.value))
             .where(filter=FieldFilter("not_before", "<=", now))
             .order_by("not_before")
             .limit(limit)
         )
-        lapsed = (
-            collection.where(filter=FieldFilter("status", "==", MailStatus.SENDING.value))
-            .where(filter=FieldFilter("lease_until", "<=", now))
-            .order_by("lease_until")
-            .limit(limit)
-        )
-        ids = [snapshot.id for snapshot in lapsed.stream()]
-        ids += [snapshot.id for snapshot in queued.stream()]
-        return ids[:limit]
+        return [snapshot.id for snapshot in query.stream()]
+
+    def in_flight(self, mails: dict[str, dict[str, object]]) -> set[str]:
+        """Which of these queued mails a delivery has claimed (sending now, or its holder died
+        before recording anything)."""
+        queued = [
+            (mail_id, int(mail.get("attempts", 0)) + 1)
+            for mail_id, mail in mails.items()
+            if mail.get("status") == MailStatus.QUEUED
+        ]
+        snapshots = self._db.get_all([self._claim(mail_id, n) for mail_id, n in queued])
+        return {snapshot.id.rsplit(".", 1)[0] for snapshot in snapshots if snapshot.exists}
 
     def failed(self, limit: int = 100) -> list[tuple[str, dict[str, object]]]:
         query = (
@@ -238,12 +240,12 @@ def _expiry(mail: dict[str, object], wanted: datetime) -> datetime:
     return min(wanted, keep_until) if isinstance(keep_until, datetime) else wanted
 
 
-def _is_claimable(mail: dict[str, object], now: datetime) -> bool:
-    status = mail.get("status")
-    if status == MailStatus.QUEUED:
-        not_before = mail.get("not_before")
-        return not isinstance(not_before, datetime) or not_before <= now
-    if status == MailStatus.SENDING:
-        lease_until = mail.get("lease_until")
-        return isinstance(lease_until, datetime) and lease_until <= now
-    return False
+def _closing(now: datetime) -> dict[str, object]:
+    return {"closed_at": now, "expire_at": now + KEEP_SENT}
+
+
+def _is_due(mail: dict[str, object], now: datetime) -> bool:
+    if mail.get("status") != MailStatus.QUEUED:
+        return False
+    not_before = mail.get("not_before")
+    return not isinstance(not_before, datetime) or not_before <= now
