@@ -138,8 +138,13 @@ dev: setup
 outbox: setup
 	@PYTHONPATH=functions $(PY) -m devstack.outbox --last $(or $(LAST),5)
 
-bench: setup
-	PYTHONPATH=functions:. $(PY) -m bench.mail_latency $(BENCH_ARGS)
+# One table of cold starts, warm latency, Firestore operations and cost per journey, memory and
+# mail latency, each beside its baseline (bench/__main__.py). BENCH_SOURCE=DIR measures another
+# checkout with this bench (say, the code before a change); BENCH_ARGS=--quick for development.
+# The functions' package is deliberately not on the path: it comes from the tree measured.
+BENCH_SOURCE ?= $(CURDIR)
+bench: $(VENV_STAMP) $(NPM_STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) -m bench --source "$(BENCH_SOURCE)" $(BENCH_ARGS)
 
 # ---- deploy ------------------------------------------------------------------
 # No dev set-up: only Python 3.11+ and gcloud (infra/deploy.py makes .venv-deploy itself).

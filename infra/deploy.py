@@ -30,7 +30,8 @@ DEPLOY_VENV = REPOSITORY / ".venv-deploy"
 
 
 def stage(deployment_file: Path, build_dir: Path) -> Path:
-    """The upload: the functions package, the templates and this initiative's configuration."""
+    """The upload: the functions package, the templates and this initiative's configuration
+    (with its checked, compiled copy: see config.load_deployment)."""
     upload = build_dir / "functions"
     if upload.exists():
         shutil.rmtree(upload)
@@ -41,6 +42,10 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
     )
     shutil.copytree(REPOSITORY / "templates", upload / "templates")
     shutil.copyfile(deployment_file, upload / "deployment.toml")
+    # Checked once here, so that no function's first request pays for checking it again.
+    from buurtwhatsapp.config import compile_deployment
+
+    compile_deployment(upload / "deployment.toml")
     return upload
 
 

@@ -16,25 +16,13 @@ template or the deployment file not staged, an import of code that is not upload
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import platform
 import re
-import shutil
-import signal
-import socket
 import ssl
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -44,220 +32,38 @@ import trustme
 
 from devstack import front_end
 from devstack.relay import MailRelay
+from devstack.upload_unit import (
+    FunctionProcess,
+    VenvBuildError,
+    free_port,
+    function_name,
+    live_members,
+    start_function,
+    stop_functions,
+    upload_venv,
+)
 from infra.deploy import stage
-from infra.functions import FUNCTIONS, FunctionSpec
-from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
+from infra.functions import FUNCTIONS
+from tests.conftest import EXAMPLE_DEPLOYMENT
+from tests.mail_watch import MailWatch
 
 pytestmark = pytest.mark.emulator
 
-REQUIREMENTS = REPOSITORY / "functions" / "requirements.txt"
-VENV_CACHE = REPOSITORY / ".local" / "upload-venv"
-# A cold build takes about 20 s here; a slow mirror may take minutes. Beyond this it is stuck.
-VENV_BUILD_TIMEOUT = 900.0
 # Eight processes import the Firestore client and gRPC at once on as few as two cores.
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 30.0
-MAIL_TIMEOUT = 20.0
-OUTPUT_TAIL_LINES = 40
 SIGNING_KEY = "upload-unit-signing-key-" + "u" * 32
 
 
-# ---- the build: functions/requirements.txt alone, in a fresh virtual environment -------------
-
-
-def upload_venv(requirements: Path = REQUIREMENTS, cache: Path = VENV_CACHE) -> Path:
-    """A virtual environment with exactly ``requirements`` installed, as Cloud Build makes one.
-
-    Kept in ``cache`` under a key of the requirements and this Python, so a changed file gets a
-    new one. Built in a temporary directory and renamed into place: a rename is atomic, so a
-    directory under its key is always complete, and of two test runs racing to build it the
-    second rename fails and that run uses the first one's.
-    """
-    key = _venv_key(requirements.read_bytes())
-    venv = cache / key
-    if (venv / "pyvenv.cfg").is_file():
-        return venv
-    cache.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".building-{key}-", dir=cache))
-    building.chmod(0o755)  # mkdtemp makes it private; the venv is an ordinary directory
-    log = building.with_suffix(".log")
-    try:
-        # From the base interpreter, not the development venv this test runs in.
-        _run([sys.executable, "-m", "venv", "--clear", str(building)], log)
-        pip = [str(building / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-        _run([*pip, "install", "--no-input", "-r", str(requirements)], log)
-        try:
-            building.rename(venv)
-        except OSError:
-            if not (venv / "pyvenv.cfg").is_file():
-                raise
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-        log.unlink(missing_ok=True)
-    _forget_other_venvs(cache, keep=venv)
-    return venv
-
-
-def _venv_key(requirements: bytes) -> str:
-    python = f"{platform.python_version()} {sys.base_prefix} {platform.machine()}"
-    digest = hashlib.sha256(requirements + b"\0" + python.encode()).hexdigest()[:16]
-    return f"py{sys.version_info.major}{sys.version_info.minor}-{digest}"
-
-
-def _run(command: list[str], log: Path) -> None:
-    # The machine's pip configuration (index, proxy) applies, as it would to a maintainer; but
-    # nothing of this test's own environment may reach the build.
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_USER", "PIP_TARGET")
-    }
-    with log.open("ab") as output:
-        # A session of its own, so that a build stopped halfway (timeout, Ctrl-C) leaves no
-        # process of pip's behind.
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            start_new_session=True,
-        )
-    try:
-        status = process.wait(VENV_BUILD_TIMEOUT)
-    except BaseException as error:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        if not isinstance(error, subprocess.TimeoutExpired):
-            raise
-        status = f"no result within {VENV_BUILD_TIMEOUT:.0f} s"
-    if status != 0:
-        pytest.fail(
-            f"could not build the functions' environment (exit status: {status}); "
-            f"{' '.join(command)} said:\n{_tail(log)}",
-            pytrace=False,
-        )
-
-
-def _forget_other_venvs(cache: Path, keep: Path) -> None:
-    """Remove environments of earlier requirements (about 200 MB each) and abandoned builds.
-
-    Only those untouched for an hour: another test run may be using one right now.
-    """
-    an_hour_ago = time.time() - 3600
-    for entry in cache.iterdir():
-        with suppress(OSError):  # another run may remove it first
-            if entry != keep and entry.stat().st_mtime < an_hour_ago:
-                if entry.is_dir():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
+# ---- the build and the runtime: devstack/upload_unit.py, shared with the benchmarks ---------
 
 
 @pytest.fixture(scope="session")
 def functions_venv() -> Path:
-    return upload_venv()
-
-
-# ---- the runtime: one functions-framework process per function -------------------------------
-
-
-def function_name(spec: FunctionSpec) -> str:
-    """The function's name in Google Cloud, and so the path of its URL."""
-    name = getattr(spec, "name", None)
-    return name if isinstance(name, str) else spec.entry_point.replace("_", "-")
-
-
-@dataclass
-class FunctionProcess:
-    spec: FunctionSpec
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def name(self) -> str:
-        return function_name(self.spec)
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.address}/"
-
-    def output(self) -> str:
-        """The last of what the function wrote: its JSON log lines (what Cloud Logging would
-        show) as text, stack traces unfolded, and anything else (a crash at start) as it is."""
-        lines = []
-        for line in _tail(self.log).splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                entry = None
-            if isinstance(entry, dict) and "message" in entry:
-                lines.append(f"{entry.get('severity', '')} {entry['message']}")
-                lines.extend(str(entry.get("stack_trace", "")).splitlines()[-8:])
-            else:
-                lines.append(line)
-        heading = f"--- {self.name} (functions-framework --target={self.spec.entry_point}) ---"
-        return "\n".join([heading, *lines])
-
-
-def start_function(
-    spec: FunctionSpec,
-    port: int,
-    *,
-    venv: Path,
-    upload: Path,
-    environment: dict[str, str],
-    log_dir: Path,
-) -> FunctionProcess:
-    """``functions-framework --target=...`` for ``spec`` from ``venv``, in ``upload``, in a
-    process group of its own (so that stopping it stops gunicorn's worker too)."""
-    log = log_dir / f"{function_name(spec)}.log"
-    # Each Cloud Run instance has a file system of its own; gunicorn keeps its control socket
-    # under $HOME, so the functions must not share one.
-    home = log_dir / f"{function_name(spec)}-home"
-    home.mkdir()
-    command = [
-        # The venv was built under another name and renamed: its scripts' #! lines name the
-        # build directory, so the script is run by the venv's interpreter explicitly.
-        str(venv / "bin" / "python"),
-        str(venv / "bin" / "functions-framework"),
-        f"--target={spec.entry_point}",
-        f"--signature-type={spec.signature_type}",
-        "--host=127.0.0.1",
-        f"--port={port}",
-    ]
-    # What Cloud Run sets for a 2nd gen function, and nothing of this test's own environment.
-    runtime = {
-        "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "PORT": str(port),
-        "K_SERVICE": function_name(spec),
-        "K_REVISION": f"{function_name(spec)}-00001-loc",
-        "K_CONFIGURATION": function_name(spec),
-        "FUNCTION_TARGET": spec.entry_point,
-        "FUNCTION_SIGNATURE_TYPE": spec.signature_type,
-        "LOG_EXECUTION_ID": "true",
-        "PYTHONUNBUFFERED": "1",  # a crash's last words reach the log
-    }
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=upload,
-            env={**runtime, **environment},
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return FunctionProcess(spec, port, process, log)
+    try:
+        return upload_venv()
+    except VenvBuildError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def wait_until_answering(functions: list[FunctionProcess], timeout: float = START_TIMEOUT) -> None:
@@ -287,73 +93,7 @@ def wait_until_answering(functions: list[FunctionProcess], timeout: float = STAR
             time.sleep(0.1)
 
 
-def stop_functions(functions: list[FunctionProcess]) -> None:
-    """SIGTERM to each process group (gunicorn's master stops its worker, then itself), all at
-    once so that they shut down together; SIGKILL whatever is left after STOP_TIMEOUT."""
-    for function in functions:
-        with suppress(ProcessLookupError):
-            os.killpg(function.process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    for function in functions:
-        with suppress(subprocess.TimeoutExpired):
-            function.process.wait(max(0.0, deadline - time.monotonic()))
-        with suppress(ProcessLookupError):
-            os.killpg(function.process.pid, signal.SIGKILL)
-        function.process.wait()
-
-
-def live_members(group: int) -> list[int]:
-    """Pids of the running (not zombie) processes of a process group, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError):
-                # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-                if int(fields[2]) == group and fields[0] not in ("Z", "X"):
-                    members.append(int(entry.name))
-    return members
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace").strip()
-    except OSError as error:
-        return f"(no output: {error})"
-    return "\n".join(text.splitlines()[-lines:]) or "(no output)"
-
-
 # ---- the deployment: the upload, its functions, the front end and Eventarc -------------------
-
-
-class Outbox:
-    """The .eml files the ``file`` transport writes, taken one by one as they arrive."""
-
-    def __init__(self, directory: Path, diagnostics: Callable[[], str]) -> None:
-        self.directory = directory
-        self.diagnostics = diagnostics
-        self.seen: set[str] = set()
-
-    def next_mail(self, id_part: str, timeout: float = MAIL_TIMEOUT) -> EmailMessage:
-        """The first mail not taken before whose id (the file name) holds ``id_part``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for path in sorted(self.directory.glob("*.eml")):
-                if id_part in path.name and path.name not in self.seen:
-                    self.seen.add(path.name)
-                    return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-            time.sleep(0.05)
-        arrived = sorted(path.name for path in self.directory.glob("*.eml"))
-        raise AssertionError(
-            f"no mail {id_part!r} within {timeout:.0f} s (arrived: {arrived or 'none'})\n"
-            f"{self.diagnostics()}"
-        )
 
 
 @dataclass
@@ -361,7 +101,7 @@ class Deployed:
     url: str  # the front end's origin: PUBLIC_BASE_URL
     http: requests.Session
     functions: dict[str, FunctionProcess]
-    outbox: Outbox
+    outbox: MailWatch
     relay: MailRelay
 
     def expect(self, response: requests.Response, status: int) -> requests.Response:
@@ -406,7 +146,7 @@ def deployed(
         # a start fails halfway.
         cleanup.callback(stop_functions, started)
         # The front end needs the functions' ports, the functions its URL: ports first.
-        ports = {spec: _free_port() for spec in FUNCTIONS}
+        ports = {spec: free_port() for spec in FUNCTIONS}
         front = cleanup.enter_context(
             front_end.serving(
                 {function_name(spec): f"127.0.0.1:{port}" for spec, port in ports.items()},
@@ -447,7 +187,7 @@ def deployed(
             url=front.url,
             http=http,
             functions=functions,
-            outbox=Outbox(outbox_dir, lambda: "\n".join(f.output() for f in started)),
+            outbox=MailWatch(outbox_dir, lambda: "\n".join(f.output() for f in started)),
             relay=relay,
         )
     left = {f.name: live_members(f.process.pid) for f in started if live_members(f.process.pid)}
@@ -496,7 +236,7 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
     assert "Dank u wel voor uw aanmelding!" in thanks.text
 
     # Eventarc (the relay) posted the new mail document to deliver_mail, which wrote it.
-    werkwijze = outbox.next_mail("-confirm-1")
+    werkwijze = outbox.next_mail("Welkom!")
     assert werkwijze["To"] == "zoe@example.org"
     assert werkwijze["Subject"] == f"Welkom! Bevestig uw aanmelding bij {initiative}"
     confirm_url = link_in(werkwijze, "confirm", site)
@@ -508,7 +248,7 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
     assert "uw aanmelding is bevestigd!" in confirmed.text
     assert deployment.group("dorp").name in confirmed.text
 
-    alert = outbox.next_mail("-coordinator-alert-")
+    alert = outbox.next_mail("Nieuwe deelnemer")
     assert alert["To"] == coordinator.email
     assert (
         alert["Subject"]
@@ -523,7 +263,7 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
     done = deployed.expect(http.post(added_url, headers=browser, timeout=REQUEST_TIMEOUT), 200)
     assert "Dank u wel!" in done.text
 
-    welcome = outbox.next_mail("-added-")
+    welcome = outbox.next_mail("U bent toegevoegd")
     assert welcome["To"] == "zoe@example.org"
     assert welcome["Subject"] == (
         f"U bent toegevoegd aan de WhatsApp-groep {deployment.group('dorp').name}"
@@ -534,10 +274,10 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
     left = deployed.expect(http.post(leave_url, headers=browser, timeout=REQUEST_TIMEOUT), 200)
     assert "U bent afgemeld" in left.text
 
-    goodbye = outbox.next_mail("-left")
+    goodbye = outbox.next_mail("U bent afgemeld")
     assert goodbye["To"] == "zoe@example.org"
     assert goodbye["Subject"] == f"U bent afgemeld bij {initiative}"
-    remove = outbox.next_mail("-coordinator-remove-")
+    remove = outbox.next_mail("heeft zich afgemeld")
     assert remove["To"] == coordinator.email
     assert remove["Subject"] == "Graag uit de groep halen: Zoë van 't Veld heeft zich afgemeld"
     gone = http.post(leave_url, headers=browser, timeout=REQUEST_TIMEOUT)
@@ -567,11 +307,11 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
 
     swept = deployed.expect(http.post(f"{site}/sweep-mail", timeout=REQUEST_TIMEOUT), 200)
     assert swept.json()["sent"] == 1 + len(deployment.regiegroep)
-    ack = outbox.next_mail("-ack")
+    ack = outbox.next_mail("Bedankt voor uw aanmelding als coördinator")
     assert ack["To"] == "sem@example.org"
     assert ack["Subject"] == f"Bedankt voor uw aanmelding als coördinator bij {initiative}"
-    for number, member in enumerate(deployment.regiegroep):
-        assert outbox.next_mail(f"-alert-{number}")["To"] == member.email
+    for member in deployment.regiegroep:
+        assert outbox.next_mail("Nieuwe aanmelding als coördinator", to=member.email)
     swept = deployed.expect(http.post(f"{site}/sweep-mail", timeout=REQUEST_TIMEOUT), 200)
     assert swept.json()["sent"] == 0
 

@@ -35,6 +35,7 @@ def test_the_upload_holds_the_code_the_templates_and_the_deployment(tmp_path):
     assert (upload / "buurtwhatsapp" / "config.py").is_file()
     assert (upload / "templates" / "mail" / "werkwijze" / "body.html").is_file()
     assert (upload / "deployment.toml").read_bytes() == EXAMPLE_DEPLOYMENT.read_bytes()
+    assert (upload / "deployment.toml.checked.json").is_file()
     assert not list(upload.rglob("__pycache__"))
 
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPOSITORY
+from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
 
 # Not at import: boto3 (SES only), email-validator and phonenumbers (the forms and the mails
 # about members), pydantic (the deployment file, read once at the first request).
@@ -63,3 +63,44 @@ def test_importing_the_entry_points_loads_none_of_what_only_some_requests_need()
 )
 def test_each_library_loads_where_it_is_used(code, expected):
     assert expected in modules_after(code)
+
+
+def test_a_staged_function_reads_its_deployment_without_checking_it_again(tmp_path):
+    """The upload carries the deployment file checked at staging: the first request of every
+    function skips pydantic and the contact libraries (about 100 ms of cold start)."""
+    from infra.deploy import stage
+
+    upload = stage(EXAMPLE_DEPLOYMENT, tmp_path)
+    code = (
+        "import os, sys, json\n"
+        "os.environ.update(GOOGLE_CLOUD_PROJECT='demo-x', MAIL_TRANSPORT='file',"
+        " FIRESTORE_EMULATOR_HOST='127.0.0.1:9')\n"
+        "import main\n"
+        "from buurtwhatsapp import bootstrap\n"
+        "runtime = bootstrap.runtime()\n"
+        "print(runtime.deployment.initiative.name)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=upload,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(upload)},
+    )
+    assert result.returncode == 0, result.stderr
+    name, loaded = result.stdout.strip().splitlines()[-2:]
+    assert name == "Buurt WhatsApp Buitenkaag"
+    assert not set(json.loads(loaded)) & set(LAZY)
+
+
+def test_a_changed_deployment_file_is_checked_again_not_read_from_its_stale_copy(tmp_path):
+    from buurtwhatsapp.config import ConfigError, compile_deployment, load_deployment
+
+    path = tmp_path / "deployment.toml"
+    path.write_text(EXAMPLE_DEPLOYMENT.read_text())
+    compile_deployment(path)
+    assert load_deployment(path).initiative.place == "Buitenkaag"
+    path.write_text(EXAMPLE_DEPLOYMENT.read_text().replace('place = "Buitenkaag"', "place = 12"))
+    with pytest.raises(ConfigError, match="place"):
+        load_deployment(path)

@@ -1,0 +1,68 @@
+"""What the functions' first and warm requests need, made in-process by the measured code.
+
+- A pool of queued mail: ``--mails N`` sign-ups, each with its werkwijze mail, so that every
+  CloudEvent the bench sends to ``deliver_mail`` is for a real mail that is there to send.
+- A confirmed sign-up and its confirm, added and leave tokens, so that the first GET of those
+  pages shows the page (200), not a refusal.
+
+Run as a bench child (``python -P -m bench.fixtures``) with the staged upload first on the
+module path and the functions' settings in the environment; writes JSON to ``--output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from google.cloud import firestore
+
+from bench.payloads import LINKED, POOL, resident
+
+
+def make_fixtures(mails: int) -> dict[str, object]:
+    from buurtwhatsapp import bootstrap
+    from buurtwhatsapp.links import Purpose
+    from buurtwhatsapp.membership import confirm
+    from buurtwhatsapp.model import MAIL, SIGNUPS
+    from buurtwhatsapp.signups import sign_up
+
+    bootstrap.reset()
+    runtime = bootstrap.runtime()
+    services = {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
+    observer = firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"])
+
+    def ids(collection: str) -> set[str]:
+        return {snapshot.id for snapshot in observer.collection(collection).stream()}
+
+    before = ids(SIGNUPS)
+    sign_up(resident(0, LINKED), **services)
+    [signup_id] = ids(SIGNUPS) - before
+    confirm(signup_id, **services)
+    linked_mail = ids(MAIL)
+
+    for number in range(mails):
+        sign_up(resident(number, POOL), **services)
+    pool = sorted(ids(MAIL) - linked_mail)
+    if len(pool) != mails:
+        raise RuntimeError(f"{mails} sign-ups queued {len(pool)} mails")
+
+    links = {}
+    for purpose in (Purpose.CONFIRM, Purpose.ADDED, Purpose.LEAVE):
+        [token] = parse_qs(urlsplit(runtime.links.url(purpose, signup_id)).query)["token"]
+        links[purpose.value] = token
+    return {"signup_id": signup_id, "links": links, "mails": pool}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mails", type=int, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    args.output.write_text(json.dumps(make_fixtures(args.mails)))
+
+
+if __name__ == "__main__":
+    main()

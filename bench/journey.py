@@ -1,0 +1,193 @@
+"""One complete journey, driven in-process through the real services, counted at the client.
+
+Sign-up, confirm, added and leave, each followed by what Eventarc does in Google Cloud: one
+delivery (``mail.delivery.deliver``, file transport) for every mail document the step created.
+After each step the mail sweep and the housekeeping run once, as Cloud Scheduler would at some
+point while the journey is in that state; what they read or write beyond an idle run (the same
+two on the empty project, before the sign-up) is the journey's share. At the end, every
+document the journey left behind with an ``expire_at`` is a delete that Firestore's TTL policy
+does later; what is left without one stays.
+
+The services come from ``buurtwhatsapp.bootstrap.runtime()``, as in the deployed functions, and
+every Firestore RPC they make is counted by bench/firestore_ops.py; the bench's own look-ups
+(which mail is new) are not. The measured tree is whatever ``buurtwhatsapp`` the module path
+holds: the staged upload when the bench runs this as a child (``python -P -m bench.journey``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.cloud import firestore
+
+from bench.firestore_ops import OperationCounter, Operations, install
+
+# The journey's steps, in order; each is followed by the delivery of the mail it queued.
+STEPS = ("sign-up", "confirm", "added", "leave")
+# Whole street in the example deployment's "dorp" area, so the resident gets a group.
+RESIDENT: dict[str, object] = {
+    "name": "Zoë van 't Veld",
+    "email": "zoe@example.org",
+    "phone": "06-12345678",
+    "street": "Kagerdreef",
+    "house_number": "12a",
+    "postcode": "2158 AB",
+    "adult": "on",
+    "whatsapp": "on",
+    "rules": "on",
+    "privacy": "on",
+    "remarks": "",
+    "website": "",
+}
+
+
+@dataclass
+class JourneyCount:
+    steps: dict[str, Operations]  # each step, "delivery" (all of them) and "schedules" (share)
+    idle_sweep: Operations
+    idle_housekeeping: Operations
+    outcomes: Counter[str] = field(default_factory=Counter)  # deliveries by outcome
+    ttl_documents: Counter[str] = field(default_factory=Counter)  # collection -> left with TTL
+    kept_documents: Counter[str] = field(default_factory=Counter)  # collection -> left for good
+
+    @property
+    def total(self) -> Operations:
+        return steps_total(self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "steps": {name: operations.to_json() for name, operations in self.steps.items()},
+            "total": self.total.to_json(),
+            "idle_sweep": self.idle_sweep.to_json(),
+            "idle_housekeeping": self.idle_housekeeping.to_json(),
+            "outcomes": dict(self.outcomes),
+            "ttl_deletes": sum(self.ttl_documents.values()),
+            "ttl_documents": dict(self.ttl_documents),
+            "kept_documents": dict(self.kept_documents),
+        }
+
+
+def steps_total(steps: dict[str, Operations]) -> Operations:
+    total = Operations()
+    for operations in steps.values():
+        total = total + operations
+    return total
+
+
+def run_journey(counter: OperationCounter, resident: dict[str, object] = RESIDENT) -> JourneyCount:
+    """One journey on the project GOOGLE_CLOUD_PROJECT names, which must be empty.
+
+    ``counter`` must be installed (`bench.firestore_ops.install`) before the runtime's client
+    makes its first RPC; `bootstrap.reset()` here makes sure the runtime is built anew.
+    """
+    from buurtwhatsapp import bootstrap
+    from buurtwhatsapp.housekeeping import run_housekeeping
+    from buurtwhatsapp.mail.delivery import deliver, sweep
+    from buurtwhatsapp.membership import confirm, leave, mark_added
+    from buurtwhatsapp.model import MAIL, SIGNUPS
+    from buurtwhatsapp.signups import sign_up
+
+    bootstrap.reset()
+    runtime = bootstrap.runtime()
+    services = {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
+    observer = firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"])
+
+    def ids(collection: str) -> list[str]:
+        with counter.paused():
+            return sorted(snapshot.id for snapshot in observer.collection(collection).stream())
+
+    if ids(SIGNUPS) or ids(MAIL):
+        raise RuntimeError("the journey needs an empty project")
+
+    with counter.measuring() as counted:
+        sweep(runtime.mailer)
+    idle_sweep = counted()
+    with counter.measuring() as counted:
+        run_housekeeping(**services)
+    idle_housekeeping = counted()
+
+    steps = {name: Operations() for name in (*STEPS, "delivery", "schedules")}
+    outcomes: Counter[str] = Counter()
+    delivered: set[str] = set()
+    schedule_runs = 0
+
+    def after_step() -> None:
+        nonlocal schedule_runs
+        # Eventarc: one event, so one delivery, for each mail document created.
+        new = [mail_id for mail_id in ids(MAIL) if mail_id not in delivered]
+        for mail_id in new:
+            delivered.add(mail_id)
+            with counter.measuring() as counted:
+                outcomes[str(deliver(mail_id, runtime.mailer))] += 1
+            steps["delivery"] = steps["delivery"] + counted()
+        with counter.measuring() as counted:
+            sweep(runtime.mailer)
+            run_housekeeping(**services)
+        steps["schedules"] = steps["schedules"] + counted()
+        schedule_runs += 1
+
+    with counter.measuring() as counted:
+        sign_up(resident, **services)
+    steps["sign-up"] = counted()
+    [signup_id] = ids(SIGNUPS)
+    after_step()
+    for name, step in (("confirm", confirm), ("added", mark_added), ("leave", leave)):
+        with counter.measuring() as counted:
+            step(signup_id, **services)
+        steps[name] = counted()
+        after_step()
+
+    idle = idle_sweep + idle_housekeeping
+    for _ in range(schedule_runs):
+        steps["schedules"] = steps["schedules"] - idle
+
+    # What the journey left: only what it wrote can be there, the project being new (the npm
+    # emulator cannot list a project's collections).
+    written = steps_total(steps).collections()
+    ttl_documents: Counter[str] = Counter()
+    kept_documents: Counter[str] = Counter()
+    with counter.paused():
+        for collection in sorted(written):
+            for snapshot in observer.collection(collection).stream():
+                expires = "expire_at" in (snapshot.to_dict() or {})
+                (ttl_documents if expires else kept_documents)[collection] += 1
+    bootstrap.reset()
+    return JourneyCount(
+        steps=steps,
+        idle_sweep=idle_sweep,
+        idle_housekeeping=idle_housekeeping,
+        outcomes=outcomes,
+        ttl_documents=ttl_documents,
+        kept_documents=kept_documents,
+    )
+
+
+def main() -> None:
+    """As a bench child: journeys on fresh projects of the emulator FIRESTORE_EMULATOR_HOST
+    names, the functions' settings from the environment, the counts as JSON to ``--output``
+    (standard output carries the functions' own log lines)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=2, help="journeys, each on a new project")
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    if not os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        raise SystemExit("FIRESTORE_EMULATOR_HOST must name the emulator")
+
+    counter = OperationCounter()
+    install(counter)
+    journeys = []
+    for number in range(args.repeat):
+        os.environ["GOOGLE_CLOUD_PROJECT"] = f"bench-journey-{number}-{uuid.uuid4().hex[:8]}"
+        journeys.append(run_journey(counter).to_json())
+    args.output.write_text(json.dumps({"journeys": journeys}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The bench's Firestore counter (bench/firestore_ops.py) and its journey (bench/journey.py).
+
+The counter is checked against operations whose bill is known; the journey only for its shape
+and for counting alike twice, since its figures are meant to change as writes are cut.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from bench.firestore_ops import OperationCounter, install
+from bench.journey import STEPS, run_journey
+from buurtwhatsapp.model import SIGNUPS
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def counter(firestore_emulator, monkeypatch):
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+    counter = OperationCounter()
+    uninstall = install(counter)
+    yield counter
+    uninstall()
+
+
+def fresh_client() -> firestore.Client:
+    # Made after the counter is installed: a client opens its channel on its first RPC.
+    return firestore.Client(project=f"test-{uuid.uuid4().hex[:16]}")
+
+
+def test_known_operations_are_counted_as_firestore_bills_them(counter):
+    client = fresh_client()
+    things = client.collection("things")
+
+    with counter.measuring() as counted:
+        batch = client.batch()
+        for number in range(3):
+            batch.create(things.document(f"t{number}"), {"number": number})
+        batch.commit()
+    created = counted()
+    assert (created.writes, created.reads, created.deletes) == (3, 0, 0)
+    assert created.rpcs == {"Commit": 1}
+    assert created.written == {"things": 3}
+
+    with counter.measuring() as counted:
+        things.document("missing").get()  # a lookup is billed, found or not
+        list(things.where(filter=FieldFilter("number", ">", 9)).stream())  # none: minimum 1
+        list(things.stream())  # three documents
+        things.count().get()  # three index entries: one read per 1,000
+    assert (counted().reads, counted().writes) == (1 + 1 + 3 + 1, 0)
+
+    with counter.measuring() as counted:
+        things.document("t0").delete()
+        with pytest.raises(AlreadyExists):
+            things.document("t1").create({})  # refused: billed nothing
+    assert (counted().deletes, counted().writes, counted().failed_commits) == (1, 0, 1)
+
+    with counter.measuring() as counted, counter.paused():
+        list(things.stream())  # the bench's own looking around
+    assert counted().reads == 0
+
+
+@pytest.fixture
+def journey_environment(firestore_client, counter, monkeypatch, tmp_path):
+    monkeypatch.setenv("MAIL_TRANSPORT", "file")
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://localhost:8080")
+    monkeypatch.setenv("SIGNING_KEY", "bench-test-signing-key-" + "j" * 32)
+    monkeypatch.delenv("DEPLOYMENT_FILE", raising=False)
+    monkeypatch.delenv("TEMPLATES_DIR", raising=False)
+    return tmp_path / "outbox"
+
+
+def test_a_journey_is_counted_step_by_step_and_alike_twice(
+    counter, journey_environment, monkeypatch, tmp_path
+):
+    first = run_journey(counter)
+    sent = first.outcomes["sent"]
+    assert sent >= 4 and set(first.outcomes) == {"sent"}  # werkwijze, alert, added, goodbye...
+    assert len(list(journey_environment.glob("*.eml"))) == sent
+
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", f"test-{uuid.uuid4().hex[:16]}")
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "second-outbox"))
+    second = run_journey(counter)
+
+    assert first.to_json() == second.to_json()
+    assert set(first.steps) == {*STEPS, "delivery", "schedules"}
+    for step in STEPS:
+        assert first.steps[step].writes + first.steps[step].deletes >= 1, step
+    assert first.steps["delivery"].writes >= sent  # each mail's outcome is recorded
+    assert first.steps["leave"].written[f"{SIGNUPS} (delete)"] == 1  # leaving erases
+    total = first.total
+    assert total.writes == sum(step.writes for step in first.steps.values())
+    assert total.failed_commits == 0  # one resident, one step at a time: no race lost
+    assert sum(first.ttl_documents.values()) >= 1
+    # A scheduled run costs at least a read (a query that finds nothing costs one).
+    assert first.idle_sweep.reads >= 1 and first.idle_housekeeping.reads >= 1
