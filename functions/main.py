@@ -1,6 +1,9 @@
 """Cloud Functions entry points: each names its handlers; the pipeline (web/serve.py) parses,
 checks and answers. No logic here.
 
+Every function's instance imports this module, so each entry point imports its own handlers:
+a sign-up never loads the mail stack, a delivery never the forms (a shorter cold start).
+
 infra/functions.py lists them with their triggers; the dev server mounts each at its path.
 """
 
@@ -9,11 +12,6 @@ import functions_framework
 from functions_framework import errorhandler
 from werkzeug.exceptions import HTTPException
 
-from buurtwhatsapp import bootstrap
-from buurtwhatsapp.mail.delivery import deliver
-from buurtwhatsapp.web import links, scheduled
-from buurtwhatsapp.web.events import created_mail_id
-from buurtwhatsapp.web.forms import COORDINATOR, SIGNUP
 from buurtwhatsapp.web.http import framework_refusal
 from buurtwhatsapp.web.serve import serve
 
@@ -21,30 +19,40 @@ from buurtwhatsapp.web.serve import serve
 @functions_framework.http
 def signup(request):
     """GET the sign-up form; POST a sign-up."""
+    from buurtwhatsapp.web.forms import SIGNUP
+
     return serve(request, {"GET": SIGNUP.show, "POST": SIGNUP.submit}, rate_limited=True)
 
 
 @functions_framework.http
 def coordinator(request):
     """GET the coordinator application form; POST an application."""
+    from buurtwhatsapp.web.forms import COORDINATOR
+
     return serve(request, {"GET": COORDINATOR.show, "POST": COORDINATOR.submit}, rate_limited=True)
 
 
 @functions_framework.http
 def confirm(request):
     """The resident's confirm link: GET a page with a button, POST confirms."""
+    from buurtwhatsapp.web import links
+
     return serve(request, {"GET": links.show_confirm, "POST": links.confirm})
 
 
 @functions_framework.http
 def added(request):
     """The coordinator's link: GET a page with a button, POST marks the member added."""
+    from buurtwhatsapp.web import links
+
     return serve(request, {"GET": links.show_added, "POST": links.added})
 
 
 @functions_framework.http
 def leave(request):
     """The leave link in every resident mail: GET a page with a button, POST erases."""
+    from buurtwhatsapp.web import links
+
     return serve(request, {"GET": links.show_leave, "POST": links.leave})
 
 
@@ -60,6 +68,10 @@ def refused_by_the_framework(error: HTTPException) -> flask.Response:
 @functions_framework.cloud_event
 def deliver_mail(cloud_event):
     """Triggered by the creation of a document in the ``mail`` collection."""
+    from buurtwhatsapp import bootstrap
+    from buurtwhatsapp.mail.delivery import deliver
+    from buurtwhatsapp.web.events import created_mail_id
+
     mail_id = created_mail_id(cloud_event)
     if mail_id is not None:
         deliver(mail_id, bootstrap.runtime().mailer)
@@ -68,10 +80,14 @@ def deliver_mail(cloud_event):
 @functions_framework.http
 def sweep_mail(request):
     """Cloud Scheduler: deliver retries, lapsed leases and mail whose trigger never came."""
+    from buurtwhatsapp.web import scheduled
+
     return serve(request, {"POST": scheduled.sweep_mail}, browser_facing=False)
 
 
 @functions_framework.http
 def housekeeping(request):
     """Cloud Scheduler: reminders and the expiry of unconfirmed sign-ups."""
+    from buurtwhatsapp.web import scheduled
+
     return serve(request, {"POST": scheduled.housekeeping}, browser_facing=False)

@@ -42,11 +42,18 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
     )
     shutil.copytree(REPOSITORY / "templates", upload / "templates")
     shutil.copyfile(deployment_file, upload / "deployment.toml")
-    # Checked once here, so that no function's first request pays for checking it again.
-    from buurtwhatsapp.config import compile_deployment
-
-    compile_deployment(upload / "deployment.toml")
+    # Checked once here, by the staged code itself, so that no function's first request pays
+    # for checking it again.
+    subprocess.run(
+        [sys.executable, "-c", _COMPILE],
+        cwd=upload,
+        env={**os.environ, "PYTHONPATH": str(upload)},
+        check=True,
+    )
     return upload
+
+
+_COMPILE = "from buurtwhatsapp.config import compile_deployment as c; c('deployment.toml')"
 
 
 def deploy(args: argparse.Namespace, out: TextIO) -> int:

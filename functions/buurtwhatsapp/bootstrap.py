@@ -1,7 +1,8 @@
 """Builds the real collaborators lazily, once per instance, from one settings object.
 
 Nothing here runs at import: the first request of an instance pays for reading the settings and
-the deployment file and for creating the clients; later requests reuse them.
+the deployment file and for creating the clients; later requests reuse them. The mail stack
+(composition, MIME, transports) is imported only by the functions that deliver mail.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jinja2
 from google.cloud import firestore
@@ -17,14 +19,13 @@ from .clock import Clock, SystemClock
 from .config import Deployment, load_deployment
 from .links import Links
 from .logs import configure_logging
-from .mail.compose import Composer
-from .mail.delivery import Mailer
-from .mail.outbox import Outbox
-from .mail.transports import transport_from_settings
 from .rendering import deployment_environment
 from .settings import Settings
 from .store import Store
 from .web.guard import OriginPolicy, RateLimiter
+
+if TYPE_CHECKING:
+    from .mail.delivery import Mailer
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class Runtime:
     def mailer(self) -> Mailer:
         """Delivery's collaborators, built on first use: only the functions that send mail
         (delivery, the sweep, the maintainer's CLI) pay for the transport."""
+        from .mail.compose import Composer
+        from .mail.delivery import Mailer
+        from .mail.outbox import Outbox
+        from .mail.transports import transport_from_settings
+
         return Mailer(
             outbox=Outbox(_firestore_client()),
             composer=Composer(
