@@ -487,6 +487,8 @@ def function_args(ctx: Context, spec: FunctionSpec, env_file: Path) -> list[str]
         f"--build-service-account=projects/{ctx.project}/serviceAccounts/{ctx.account(BUILD_ACCOUNT)}",
         "--memory=256Mi", "--timeout=120s", "--max-instances=10",
     ]  # fmt: skip
+    if spec.cpu is not None:
+        args.append(f"--cpu={spec.cpu}")
     if spec.trigger is Trigger.MAIL_CREATED:
         trigger_location = ctx.facts.get("database_location", ctx.settings.database_location)
         args += [

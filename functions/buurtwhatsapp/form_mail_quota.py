@@ -46,8 +46,13 @@ def quota_days(email: str, now: datetime, days: int) -> list[QuotaDay]:
 
 def free_day(store: QuotaReader, email: str, now: datetime, *, days: int = 1) -> QuotaDay | None:
     """The first of the next ``days`` days on which a form may still mail ``email``; None when
-    each is taken. A free day read here may be taken before the caller's batch commits: the
-    batch's create then fails, and the caller decides again."""
+    each is taken. Today is asked first and alone (one read), the later days only when it is
+    taken. A free day read here may be taken before the caller's batch commits: the batch's
+    create then fails, and the caller decides again."""
     candidates = quota_days(email, now, days)
-    taken = store.quota_taken([candidate.mail_id for candidate in candidates])
-    return next((c for c in candidates if c.mail_id not in taken), None)
+    for batch in (candidates[:1], candidates[1:]):
+        taken = store.quota_taken([candidate.mail_id for candidate in batch]) if batch else set()
+        free = next((c for c in batch if c.mail_id not in taken), None)
+        if free is not None:
+            return free
+    return None

@@ -49,7 +49,8 @@ def function_deploy(name: str, entry_point: str, *trigger: str) -> str:
             f"--service-account={ACCOUNT.format('buurtwhatsapp-runtime')}",
             "--build-service-account=projects/buurt-test/serviceAccounts/"
             + ACCOUNT.format("buurtwhatsapp-build"),
-            "--memory=256Mi", "--timeout=120s", "--max-instances=10", *trigger,
+            "--memory=256Mi", "--timeout=120s", "--max-instances=10",
+            *(() if name in ("sweep-mail", "housekeeping") else ("--cpu=1",)), *trigger,
             f"--update-labels={steps.FINGERPRINT_LABEL}=FINGERPRINT",
         ]
     )  # fmt: skip
