@@ -18,6 +18,7 @@ from google.cloud import firestore
 from .clock import Clock, SystemClock
 from .config import Deployment, load_deployment
 from .links import Links
+from .people import People, PeopleCache
 from .logs import configure_logging
 from .rendering import deployment_environment
 from .settings import Settings
@@ -38,6 +39,13 @@ class Runtime:
     clock: Clock
     origins: OriginPolicy
     rate_limiter: RateLimiter  # per instance: the one piece of state kept between requests
+    people_cache: PeopleCache
+
+    @property
+    def people(self) -> People:
+        """Who coordinates each group and who sits in the regiegroep, as of a few minutes ago
+        at most (see people.py)."""
+        return self.people_cache.current()
 
     @functools.cached_property
     def mailer(self) -> Mailer:
@@ -73,15 +81,19 @@ def runtime() -> Runtime:
     deployment = load_deployment(settings.deployment_file)
     templates = deployment_environment(settings.templates_dir, deployment.initiative)
     clock = SystemClock()
+    store = Store(_firestore_client())
     return Runtime(
         settings=settings,
         deployment=deployment,
-        store=Store(_firestore_client()),
+        store=store,
         templates=templates,
         links=Links(settings.signing_key, settings.public_base_url, clock),
         clock=clock,
         origins=OriginPolicy((*settings.allowed_origins, settings.public_base_url)),
         rate_limiter=RateLimiter(settings.rate_limit_posts, settings.rate_limit_window_seconds),
+        people_cache=PeopleCache(
+            store.read_people, People.from_deployment(deployment), settings.people_cache_seconds
+        ),
     )
 
 

@@ -5,8 +5,8 @@ is read by :func:`load_deployment` into frozen dataclasses. A file that breaks a
 with a :class:`ConfigError` listing every problem at once, one per line, each naming the file and
 the place in it, e.g.::
 
-    buitenkaag.toml: groups[2] (id "buitengebied").coordinators: expected exactly one
-    coordinator ([[groups.coordinators]]), found 2
+    buitenkaag.toml: groups[2] (id "buitengebied").coordinators: at most one coordinator
+    per group ([[groups.coordinators]]), found 2
 
 Indexes in those places count from 1, in the order the entries appear in the file. The schema
 and its rules live in :mod:`buurtwhatsapp.deployment_file` (pydantic), imported only by
@@ -201,13 +201,17 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """One WhatsApp group: the area it serves, how many members it takes, its coordinator."""
+    """One WhatsApp group: the area it serves, how many members it takes.
+
+    ``coordinator`` is who the file names, if it still does: it only seeds the people kept in
+    Firestore (see people.py) and is never part of the deployed upload.
+    """
 
     id: str
     name: str
     area: str
     capacity: int
-    coordinator: Person
+    coordinator: Person | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +356,12 @@ def _deployment_from_dict(data: dict) -> Deployment:
             for area in data["areas"]
         ),
         groups=tuple(
-            Group(**{**group, "coordinator": person(group["coordinator"])})
+            Group(
+                **{
+                    **group,
+                    "coordinator": person(group["coordinator"]) if group["coordinator"] else None,
+                }
+            )
             for group in data["groups"]
         ),
         regiegroep=tuple(person(entry) for entry in data["regiegroep"]),

@@ -61,6 +61,7 @@ class Settings:
     smtp_password: str | None
     rate_limit_posts: int
     rate_limit_window_seconds: int
+    people_cache_seconds: float  # how long a function keeps the coordinators it read
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -138,6 +139,16 @@ class Settings:
             problems.append(f"RATE_LIMIT must be POSTS/SECONDS, e.g. 20/600 (got {raw_rate!r})")
             posts, window = "0", "0"
 
+        raw_cache = env.get("PEOPLE_CACHE_SECONDS", "300")
+        try:
+            people_cache_seconds = float(raw_cache)
+        except ValueError:
+            people_cache_seconds = -1.0
+        if not 0 <= people_cache_seconds <= 3600:
+            problems.append(
+                f"PEOPLE_CACHE_SECONDS must be a number of seconds from 0 to 3600 (got {raw_cache!r})"
+            )
+
         if problems:
             raise SettingsError("Invalid environment:\n" + "\n".join(f"- {p}" for p in problems))
 
@@ -170,6 +181,7 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD") or None,
             rate_limit_posts=int(posts),
             rate_limit_window_seconds=int(window),
+            people_cache_seconds=people_cache_seconds,
         )
 
 

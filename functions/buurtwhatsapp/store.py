@@ -28,6 +28,7 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from .people import CURRENT, PEOPLE, People
 from .model import (
     APPLICATION_KEYS,
     APPLICATIONS,
@@ -66,6 +67,10 @@ class SignupGone(Exception):
 
 class Conflict(Exception):
     """Another writer changed the sign-up (or took the step) since it was read: read again."""
+
+
+class PeopleChanged(Exception):
+    """Someone else changed the coordinators or the regiegroep since they were read."""
 
 
 # Revision markers only need to outlive a race of seconds; Firestore's TTL removes them.
@@ -430,3 +435,32 @@ class Store:
                 batch.delete(mail_snapshot.reference)
         batch.commit()
         return True
+
+    # --- coordinators and the regiegroep -----------------------------------------------------
+
+    def read_people(self) -> People | None:
+        """The current coordinators and regiegroep; None before the first were stored."""
+        snapshot = self._db.collection(PEOPLE).document(CURRENT).get()
+        return People.from_document(snapshot.to_dict() or {}) if snapshot.exists else None
+
+    def replace_people(
+        self, new: People, change: dict[str, object], mails: Mails, now: datetime
+    ) -> None:
+        """Store ``new`` (one version after the one read) and queue the handover's mail; once.
+
+        The version is fenced like a sign-up's revision: the batch creates the document
+        ``version-<n>`` (what changed and when, no personal data), so of two maintainers who
+        read the same version exactly one commits; the other gets PeopleChanged and reads again.
+        """
+        batch = self._db.batch()
+        batch.create(
+            self._db.collection(PEOPLE).document(f"version-{new.version}"),
+            {**change, "changed_at": now},
+        )
+        for mail_id, mail in mails:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        batch.set(self._db.collection(PEOPLE).document(CURRENT), new.to_document(now))
+        try:
+            batch.commit()
+        except AlreadyExists as error:
+            raise PeopleChanged(new.version) from error

@@ -16,6 +16,9 @@ def sweep_mail(_request: flask.Request, runtime: Runtime) -> flask.Response:
 
 def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:
     counts = run_housekeeping(
-        deployment=runtime.deployment, store=runtime.store, clock=runtime.clock
+        deployment=runtime.deployment,
+        people=runtime.people,
+        store=runtime.store,
+        clock=runtime.clock,
     )
     return json_response(counts, 200)
