@@ -18,8 +18,8 @@ from google.cloud import firestore
 from .clock import Clock, SystemClock
 from .config import Deployment, load_deployment
 from .links import Links
-from .people import People, PeopleCache
 from .logs import configure_logging
+from .people import People, PeopleCache
 from .rendering import deployment_environment
 from .settings import Settings
 from .store import Store

@@ -171,6 +171,7 @@ def _signups_erase(args, out: TextIO) -> int:
         deployment=runtime.deployment,
         store=runtime.store,
         clock=runtime.clock,
+        people=runtime.people,
     )
     print(f"{signup_id}: erased; the resident and their coordinator are told", file=out)
     return 0

@@ -18,6 +18,7 @@ from .model import (
     identity_keys,
     mail_document,
 )
+from .people import People
 from .store import IdentityTaken, Store
 from .validation import honeypot_filled, validate_application
 
@@ -29,14 +30,24 @@ APPLICATION_RETENTION = timedelta(days=180)
 ROUNDS = 4
 
 
-def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, clock: Clock) -> None:
+def apply(
+    raw: Mapping[str, object],
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    people: People | None = None,
+) -> None:
     """Validate and store an application; raise InvalidInput on bad input.
 
     A repeated application (the same e-mail address or phone number) is answered alike and
     changes nothing, so that the form can neither reveal who applied nor be used to mail the
     regiegroep or a stranger over and over. The acknowledgement goes only if no form mailed the
     address today, and quotes nothing typed: the address is not confirmed.
+
+    ``people``: the current regiegroep (see membership.confirm).
     """
+    regiegroep = (people or People.from_deployment(deployment)).regiegroep
     if honeypot_filled(raw):
         log.info("application ignored: honeypot field filled in")
         return
@@ -58,7 +69,7 @@ def apply(raw: Mapping[str, object], *, deployment: Deployment, store: Store, cl
                 now=now,
             ),
         )
-        for alert_id, person in zip(alert_ids, deployment.regiegroep, strict=False)
+        for alert_id, person in zip(alert_ids, regiegroep, strict=False)
     ]
     for _round in range(ROUNDS):
         quota = free_day(store, application.email, now)

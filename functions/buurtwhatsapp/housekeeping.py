@@ -15,6 +15,7 @@ from .config import Deployment
 from .mail.catalogue import MailTemplate
 from .membership import coordinator_mails, erase, placement_of
 from .model import Signup, SignupStatus, mail_document, step_mail_id
+from .people import People
 from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,18 @@ REMIND_COORDINATOR_AFTER = timedelta(days=3)
 
 
 def run_housekeeping(
-    *, deployment: Deployment, store: Store, clock: Clock, limit: int = 100
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    people: People | None = None,
+    limit: int = 100,
 ) -> dict[str, int]:
-    """Do what is due, at most ``limit`` of each kind per call; the next call does the rest."""
+    """Do what is due, at most ``limit`` of each kind per call; the next call does the rest.
+
+    ``people``: the current coordinators (see membership.confirm).
+    """
+    people = people or People.from_deployment(deployment)
     now = clock.now()
     counts = {"confirm_reminders": 0, "coordinator_reminders": 0, "expired": 0, "orphan_seats": 0}
 
@@ -65,7 +75,7 @@ def run_housekeeping(
             MailTemplate.COORDINATOR_REMINDER,
             signup,
             placement_of(signup, deployment),
-            deployment,
+            people,
             store,
             now,
             extra={"days_waiting": waiting.days},

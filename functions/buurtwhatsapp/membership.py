@@ -23,6 +23,7 @@ from .model import (
     mail_document,
     step_mail_id,
 )
+from .people import People
 from .store import Conflict, Seat, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,11 @@ class Placement:
     group: Group | None  # None: no group could take the resident; the regiegroep decides
     seat: Seat | None = None  # the place taken now (None when recorded earlier)
 
-    def recipients(self, deployment: Deployment) -> tuple[Person, ...]:
-        return (self.group.coordinator,) if self.group else deployment.regiegroep
+    def recipients(self, people: People) -> tuple[Person, ...]:
+        """Who adds the resident: the group's coordinator; the regiegroep when there is no
+        group, or the group has no coordinator right now (between two of them)."""
+        coordinator = people.coordinator_of(self.group.id) if self.group else None
+        return (coordinator,) if coordinator else people.regiegroep
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +57,20 @@ class StepResult:
 ROUNDS = 5
 
 
-def confirm(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> StepResult:
-    """pending -> confirmed: place the resident in a group and alert its coordinator."""
+def confirm(
+    signup_id: str,
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    people: People | None = None,
+) -> StepResult:
+    """pending -> confirmed: place the resident in a group and alert its coordinator.
+
+    ``people``: the current coordinators (Runtime.people); None takes those the deployment
+    file names, as a local run or a test without a ``people/current`` document does.
+    """
+    people = people or People.from_deployment(deployment)
     for _round in range(ROUNDS):
         signup = existing_signup(store, signup_id)
         if not signup.status.can_become(SignupStatus.CONFIRMED):
@@ -70,7 +86,7 @@ def confirm(signup_id: str, *, deployment: Deployment, store: Store, clock: Cloc
             updated_at=now,
         )
         mails = coordinator_mails(
-            MailTemplate.COORDINATOR_ALERT, signup, placement, deployment, store, now
+            MailTemplate.COORDINATOR_ALERT, signup, placement, people, store, now
         )
         try:
             store.advance_signup(signup, _changes(signup, confirmed), mails, now)
@@ -116,10 +132,19 @@ def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: C
     raise Conflict(signup_id)
 
 
-def leave(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> bool:
+def leave(
+    signup_id: str,
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    people: People | None = None,
+) -> bool:
     """Erase the resident (AVG art. 17) and tell them and their coordinator. False: nothing
     was left to erase."""
-    return erase(signup_id, reason="left", deployment=deployment, store=store, clock=clock)
+    return erase(
+        signup_id, reason="left", deployment=deployment, store=store, clock=clock, people=people
+    )
 
 
 def erase(
@@ -131,12 +156,14 @@ def erase(
     clock: Clock,
     notify: bool = True,
     only_if: SignupStatus | None = None,
+    people: People | None = None,
 ) -> bool:
     """Delete the sign-up, its keys, its place and its mail; keep only that it happened.
 
     ``only_if``: erase only while the sign-up is in that state (expiry must not erase a
     resident who confirmed a moment ago). False when there was nothing (left) to erase.
     """
+    people = people or People.from_deployment(deployment)
     for _round in range(ROUNDS):
         signup = store.get_signup(signup_id)
         if signup is None or (only_if is not None and signup.status is not only_if):
@@ -151,7 +178,7 @@ def erase(
             "erased_at": now,
         }
         notices = (
-            _erasure_notices(signup, coordinator_told(signup, mails), deployment, now)
+            _erasure_notices(signup, coordinator_told(signup, mails), deployment, people, now)
             if notify
             else []
         )
@@ -191,7 +218,11 @@ def coordinator_told(signup: Signup, mails: Mapping[str, Mapping[str, object]]) 
 
 
 def _erasure_notices(
-    signup: Signup, coordinator_knows: bool, deployment: Deployment, now: datetime
+    signup: Signup,
+    coordinator_knows: bool,
+    deployment: Deployment,
+    people: People,
+    now: datetime,
 ) -> list[tuple[str, dict[str, object]]]:
     """The goodbye to the resident and, if a coordinator knows them, the request to remove.
 
@@ -211,7 +242,7 @@ def _erasure_notices(
         return notices
     placement = placement_of(signup, deployment)
     group = placement.group
-    for number, person in enumerate(placement.recipients(deployment)):
+    for number, person in enumerate(placement.recipients(people)):
         data = {
             "recipient_name": person.name,
             "member": signup.removal_card(),
@@ -232,7 +263,7 @@ def coordinator_mails(
     template: str,
     signup: Signup,
     placement: Placement,
-    deployment: Deployment,
+    people: People,
     store: Store,
     now: datetime,
     extra: Mapping[str, object] | None = None,
@@ -246,7 +277,7 @@ def coordinator_mails(
     else:
         member_count = store.count_seats(group.id)
     mails = []
-    for number, person in enumerate(placement.recipients(deployment)):
+    for number, person in enumerate(placement.recipients(people)):
         data = {
             "recipient_name": person.name,
             "member": signup.member_card(),

@@ -28,7 +28,6 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from .people import CURRENT, PEOPLE, People
 from .model import (
     APPLICATION_KEYS,
     APPLICATIONS,
@@ -43,6 +42,7 @@ from .model import (
     identity_keys,
     step_mail_id,
 )
+from .people import CURRENT, PEOPLE, People
 
 Mails = Sequence[tuple[str, dict[str, object]]]
 

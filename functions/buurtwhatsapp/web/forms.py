@@ -17,7 +17,22 @@ from ..signups import sign_up
 from ..validation import InvalidInput
 from .http import json_response, page_response, read_submission, redirect_response, wants_json
 
-Service = Callable[..., None]
+# A service takes what was posted and the runtime's collaborators it needs.
+Service = Callable[[Mapping[str, object], Runtime], None]
+
+
+def _sign_up(raw: Mapping[str, object], runtime: Runtime) -> None:
+    sign_up(raw, deployment=runtime.deployment, store=runtime.store, clock=runtime.clock)
+
+
+def _apply(raw: Mapping[str, object], runtime: Runtime) -> None:
+    apply(
+        raw,
+        deployment=runtime.deployment,
+        store=runtime.store,
+        clock=runtime.clock,
+        people=runtime.people,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +50,7 @@ class Form:
     def submit(self, request: flask.Request, runtime: Runtime) -> flask.Response:
         raw: Mapping[str, object] = read_submission(request, runtime.settings.max_body_bytes)
         try:
-            self.service(
-                raw, deployment=runtime.deployment, store=runtime.store, clock=runtime.clock
-            )
+            self.service(raw, runtime)
         except InvalidInput as invalid:
             if wants_json(request):
                 return json_response({"errors": invalid.errors}, 422)
@@ -56,7 +69,7 @@ SIGNUP = Form(
         "Dank u wel voor uw aanmelding. U krijgt een e-mail met de werkwijze en een link om uw "
         "e-mailadres te bevestigen."
     ),
-    service=sign_up,
+    service=_sign_up,
 )
 
 COORDINATOR = Form(
@@ -66,5 +79,5 @@ COORDINATOR = Form(
         "Dank u wel voor uw aanmelding als coördinator. De regiegroep neemt zo snel mogelijk "
         "contact met u op."
     ),
-    service=apply,
+    service=_apply,
 )

@@ -63,6 +63,11 @@ def _collaborators(runtime: Runtime) -> dict[str, object]:
     return {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
 
 
+def _with_people(runtime: Runtime) -> dict[str, object]:
+    """For the steps that mail a coordinator: who coordinates now (see people.py)."""
+    return {**_collaborators(runtime), "people": runtime.people}
+
+
 # The confirm and leave pages quote nothing typed into the form: whoever opens them from the
 # mail may not be who typed it, and a name can hold a link.
 def _show_confirm(signup_id: str, runtime: Runtime) -> flask.Response:
@@ -71,7 +76,7 @@ def _show_confirm(signup_id: str, runtime: Runtime) -> flask.Response:
 
 
 def _confirm(signup_id: str, runtime: Runtime) -> flask.Response:
-    result = membership.confirm(signup_id, **_collaborators(runtime))
+    result = membership.confirm(signup_id, **_with_people(runtime))
     return page_response(
         runtime.templates,
         "pages/confirmed.html",
@@ -105,7 +110,7 @@ def _show_leave(signup_id: str, runtime: Runtime) -> flask.Response:
 
 
 def _leave(signup_id: str, runtime: Runtime) -> flask.Response:
-    if not membership.leave(signup_id, **_collaborators(runtime)):
+    if not membership.leave(signup_id, **_with_people(runtime)):
         raise SignupGone(signup_id)
     return page_response(runtime.templates, "pages/left.html", already=False)
 
