@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,9 @@ DEPLOY_VENV = REPOSITORY / ".venv-deploy"
 
 def stage(deployment_file: Path, build_dir: Path) -> Path:
     """The upload: the functions package, the templates and this initiative's configuration
-    (with its checked, compiled copy: see config.load_deployment)."""
+    (with its checked, compiled copy: see config.load_deployment), without the people it may
+    still name: those live in Firestore (see buurtwhatsapp/people.py and the deploy's people
+    step), never in an image the AVG would make awkward to erase."""
     upload = build_dir / "functions"
     if upload.exists():
         shutil.rmtree(upload)
@@ -41,7 +44,9 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "deployment.toml", "templates"),
     )
     shutil.copytree(REPOSITORY / "templates", upload / "templates")
-    shutil.copyfile(deployment_file, upload / "deployment.toml")
+    (upload / "deployment.toml").write_text(
+        without_people(deployment_file.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     # Checked once here, by the staged code itself, so that no function's first request pays
     # for checking it again.
     subprocess.run(
@@ -53,7 +58,39 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
     return upload
 
 
-_COMPILE = "from buurtwhatsapp.config import compile_deployment as c; c('deployment.toml')"
+# The compiled copy is checked, by the staged code, to name nobody: a person written in a form
+# without_people does not recognise stops the deploy rather than reaching the upload.
+_COMPILE = """
+from buurtwhatsapp.config import compile_deployment, load_deployment
+compile_deployment("deployment.toml")
+staged = load_deployment("deployment.toml")
+if staged.regiegroep or any(group.coordinator for group in staged.groups):
+    raise SystemExit(
+        "the staged deployment file still names people: write coordinators and the regiegroep "
+        "as [[groups.coordinators]] and [[regiegroep]] tables, or leave them out and use "
+        "infra/maintain coordinators set"
+    )
+"""
+_PEOPLE_TABLES = {"groups.coordinators", "regiegroep"}
+_TABLE_HEADER = re.compile(r"\s*\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def without_people(text: str) -> str:
+    """The deployment file without its [[groups.coordinators]] and [[regiegroep]] tables.
+
+    A table runs from its header to the next header; the file's values are single-line
+    strings (deployment_file refuses control characters), so a line that looks like a header
+    is one.
+    """
+    kept: list[str] = []
+    keep = True
+    for line in text.splitlines(keepends=True):
+        header = _TABLE_HEADER.fullmatch(line.rstrip("\r\n"))
+        if header is not None:
+            keep = header.group(1).replace(" ", "") not in _PEOPLE_TABLES
+        if keep:
+            kept.append(line)
+    return "".join(kept)
 
 
 def deploy(args: argparse.Namespace, out: TextIO) -> int:
@@ -75,7 +112,12 @@ def deploy(args: argparse.Namespace, out: TextIO) -> int:
     deploy_settings.write_env_file(settings.function_environment(), build_dir / "env.yaml")
     gcloud = Gcloud(args.project, dry_run=args.dry_run, out=out, executable=args.gcloud)
     ctx = steps.Context(
-        settings=settings, gcloud=gcloud, build_dir=build_dir, source=source, out=out
+        settings=settings,
+        gcloud=gcloud,
+        build_dir=build_dir,
+        source=source,
+        out=out,
+        deployment_file=args.deployment,
     )
 
     mode = "dry run: nothing is changed" if args.dry_run else "deploying"

@@ -127,6 +127,8 @@ class Context:
     ask: Callable[[str], str] = field(default=lambda prompt: getpass(prompt))
     sleep: Callable[[float], None] = time.sleep
     facts: dict[str, Any] = field(default_factory=dict)
+    # The deployment file as given (the upload holds a copy without people): see people().
+    deployment_file: Path | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -424,6 +426,47 @@ def log_exclusion(ctx: Context) -> Outcome:
     return "unchanged"
 
 
+def people(ctx: Context) -> Outcome:
+    """The coordinators and regiegroep a deployment file still names go into Firestore, once
+    (the upload never holds them); later changes go through infra/maintain, so a file's
+    people change nothing once some are stored. Firestore is reached with the maintainer's
+    application-default credentials, as infra/maintain does."""
+    from buurtwhatsapp.config import load_deployment
+    from buurtwhatsapp.people import People
+
+    deployment = load_deployment(ctx.deployment_file)
+    named = People.from_deployment(deployment)
+    counts = (
+        f"{len(named.coordinators)} coordinator(s), {len(named.regiegroep)} regiegroep member(s)"
+    )
+    if ctx.dry_run:
+        if named.is_empty:
+            return "unchanged"
+        ctx.say(f"would store {counts} from the deployment file, unless some are stored already")
+        return "stored from the deployment file (if none are yet)"
+    from google.cloud import firestore
+
+    from buurtwhatsapp.clock import SystemClock
+    from buurtwhatsapp.people_changes import seed_people
+    from buurtwhatsapp.store import Store
+
+    store = Store(firestore.Client(project=ctx.project, database=ctx.settings.database))
+    seeded = seed_people(deployment=deployment, store=store, clock=SystemClock())
+    stored = store.read_people()
+    if stored is None or not stored.regiegroep:
+        ctx.say(
+            "no regiegroep is stored: sign-ups no group can take and coordinator applications "
+            "reach nobody. Set it: infra/maintain regiegroep set --member NAME EMAIL PHONE"
+        )
+    missing = [g.id for g in deployment.groups if stored is None or not stored.coordinator_of(g.id)]
+    if missing:
+        ctx.say(
+            f"no coordinator for {', '.join(missing)}: the regiegroep adds their residents. "
+            "Set one: infra/maintain coordinators set GROUP --name ... --email ... --phone ..."
+        )
+    return f"stored {counts} from the deployment file" if seeded.changed else "unchanged"
+
+
 def functions(ctx: Context) -> Outcome:
     listed = ctx.read("functions", "list", "--v2", f"--regions={ctx.region}", missing=[])
     found = {f["name"].rsplit("/", 1)[-1]: f for f in listed}
@@ -704,6 +747,7 @@ STEPS: tuple[tuple[str, StepFunction], ...] = (
     ("Firestore indexes", indexes),
     ("Firestore TTL policies", ttl_policies),
     ("Link tokens kept out of the request log", log_exclusion),
+    ("Coordinators and regiegroep (from the file, first deploy only)", people),
     ("Functions", functions),
     ("Who may call the private functions", invokers),
     ("Scheduler jobs", scheduler_jobs),

@@ -8,6 +8,11 @@
         as a formula; a program gets every value back by dropping one leading ')
     infra/maintain signups erase (--email E | --phone P)   an erasure request (AVG art. 17)
     infra/maintain applications erase APPLICATION_ID       an applicant's erasure request
+    infra/maintain coordinators list            who coordinates each group; the regiegroep
+    infra/maintain coordinators set GROUP --name N --email E --phone P
+        a group's (new) coordinator: the running functions see it within PEOPLE_CACHE_SECONDS
+        (five minutes); a new coordinator gets the group's members, the one before a thank-you
+    infra/maintain regiegroep set --member NAME EMAIL PHONE [--member ...]   (1 to 3 members)
 
 Credentials and project come from the environment (gcloud auth application-default login,
 GOOGLE_CLOUD_PROJECT), or FIRESTORE_EMULATOR_HOST for a local emulator; the deployment file
@@ -23,10 +28,14 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from . import bootstrap, contacts
+from .config import ConfigError, Person
 from .coordinators import erase_application
+from .deployment_file import check_people
 from .mail.outbox import Outbox
 from .membership import erase
 from .model import email_key, phone_key
+from .people import People
+from .people_changes import UnknownGroup, set_coordinator, set_regiegroep
 from .spreadsheet_cells import neutralise
 
 # Delivery bookkeeping only: never print addresses or contents to a terminal that may be shared.
@@ -88,6 +97,25 @@ def _parser() -> argparse.ArgumentParser:
     who = request.add_mutually_exclusive_group(required=True)
     who.add_argument("--email")
     who.add_argument("--phone")
+
+    coordinators = topics.add_parser("coordinators", help="who coordinates each group")
+    coordinator_commands = coordinators.add_subparsers(required=True)
+    command(coordinator_commands, "list", _coordinators_list, "coordinators and regiegroep")
+    appoint = command(coordinator_commands, "set", _coordinators_set, "a group's coordinator")
+    appoint.add_argument("group", help="the group's id in the deployment file")
+    for option in ("--name", "--email", "--phone"):
+        appoint.add_argument(option, required=True)
+    regiegroep = topics.add_parser("regiegroep", help="the regiegroep (1 to 3 coordinators)")
+    command(
+        regiegroep.add_subparsers(required=True), "set", _regiegroep_set, "replace its members"
+    ).add_argument(
+        "--member",
+        nargs=3,
+        action="append",
+        required=True,
+        metavar=("NAME", "EMAIL", "PHONE"),
+        help="one member; repeat for each (the order is the order of their mails)",
+    )
 
     applications = topics.add_parser("applications", help="coordinator applications")
     command(
@@ -183,6 +211,84 @@ def _applications_erase(args, out: TextIO) -> int:
         return 0
     print(f"{args.application_id}: not found", file=out)
     return 1
+
+
+# Who coordinates is what these commands are for: they show names and numbers, which the
+# commands about residents never do.
+def _coordinators_list(_args, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    stored = runtime.store.read_people()
+    people = stored or People.from_deployment(runtime.deployment)
+    source = f"version {people.version}" if stored else "not stored yet: as the deployment file"
+    print(f"Coordinators ({source}):", file=out)
+    for group in runtime.deployment.groups:
+        person = people.coordinator_of(group.id)
+        who = _person_line(person) if person else "none: the regiegroep adds its residents"
+        print(f"  {group.id}\t{group.name}\t{who}", file=out)
+    print("Regiegroep:", file=out)
+    for person in people.regiegroep:
+        print(f"  {_person_line(person)}", file=out)
+    if not people.regiegroep:
+        print("  none: set it with infra/maintain regiegroep set", file=out)
+    return 0
+
+
+def _person_line(person: Person) -> str:
+    return f"{person.name} <{person.email}> {contacts.phone_display(person.phone)}"
+
+
+def _coordinators_set(args, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    try:
+        person, _ = check_people(
+            {"coordinator": {"name": args.name, "email": args.email, "phone": args.phone}}
+        )
+    except ConfigError as error:
+        print(str(error).replace("coordinator.", "--"), file=out)
+        return 2
+    assert person is not None
+    try:
+        change = set_coordinator(
+            args.group,
+            person,
+            deployment=runtime.deployment,
+            store=runtime.store,
+            clock=runtime.clock,
+        )
+    except UnknownGroup:
+        known = ", ".join(f'"{group.id}"' for group in runtime.deployment.groups)
+        print(f'group: no group has id "{args.group}" (known: {known})', file=out)
+        return 2
+    if not change.changed:
+        print(f"{args.group}: {person.name} coordinates it already; nothing changed", file=out)
+        return 0
+    print(
+        f"{args.group}: {person.name} is its coordinator (version {change.version}); "
+        f"{change.mails} handover mail(s) queued, {change.reannounced} waiting resident(s) "
+        "announced again; running functions see the change within "
+        f"{runtime.settings.people_cache_seconds:.0f} seconds",
+        file=out,
+    )
+    return 0
+
+
+def _regiegroep_set(args, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    members = [dict(zip(("name", "email", "phone"), member, strict=True)) for member in args.member]
+    try:
+        _, regiegroep = check_people({"regiegroep": members})
+    except ConfigError as error:
+        print(error, file=out)
+        return 2
+    change = set_regiegroep(
+        regiegroep, deployment=runtime.deployment, store=runtime.store, clock=runtime.clock
+    )
+    if not change.changed:
+        print("the regiegroep is so already; nothing changed", file=out)
+        return 0
+    names = ", ".join(person.name for person in regiegroep)
+    print(f"regiegroep: {names} (version {change.version})", file=out)
+    return 0
 
 
 if __name__ == "__main__":

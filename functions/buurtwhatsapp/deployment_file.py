@@ -246,6 +246,34 @@ def _street_range(table: StreetTable) -> StreetRange:
     return StreetRange(**table.model_dump())
 
 
+class _PeopleInput(_Table):
+    """Coordinators and the regiegroep as the maintainer's command line gives them."""
+
+    coordinator: PersonTable | None = None
+    regiegroep: list[PersonTable] = []
+
+
+def check_people(document: dict[str, Any]) -> tuple[Person | None, tuple[Person, ...]]:
+    """A coordinator (``{"coordinator": {...}}``) or a regiegroep (``{"regiegroep": [...]}``)
+    typed on the command line, checked with the file's rules and worded as for the file:
+    ``regiegroep[2].email: invalid e-mail address ...``. ConfigError lists every problem."""
+    problems: list[tuple[Loc, str]] = []
+    try:
+        given = _PeopleInput.model_validate(document)
+    except ValidationError as error:
+        given = None
+        problems += (_explain(document, e) for e in error.errors(include_url=False))
+    problems += _regiegroep_rules(document, _array(document, "regiegroep"))
+    if problems or given is None:
+        raise ConfigError([f"{place(document, loc)}: {text}" for loc, text in problems])
+
+    def person(table: PersonTable) -> Person:
+        return Person(**table.model_dump())
+
+    coordinator = person(given.coordinator) if given.coordinator else None
+    return coordinator, tuple(person(p) for p in given.regiegroep)
+
+
 def check(document: dict[str, Any], label: str) -> Deployment:
     """The deployment a parsed file describes; ConfigError naming every problem, one a line."""
     problems: list[tuple[Loc, str]] = []
@@ -317,6 +345,19 @@ def _rules(document: dict[str, Any]) -> list[tuple[Loc, str]]:
                 "no group serves this area, so its residents could never be placed; add a "
                 f"[[groups]] with area = {_quote(area.id)}",
             )
+
+    problems += _regiegroep_rules(document, regiegroep)
+    return problems
+
+
+def _regiegroep_rules(
+    document: dict[str, Any], regiegroep: list[Any] | None
+) -> list[tuple[Loc, str]]:
+    """At most MAX_REGIEGROEP members, each listed once: in the file and on the command line."""
+    problems: list[tuple[Loc, str]] = []
+
+    def report(loc: Loc, message: str) -> None:
+        problems.append((loc, message))
 
     if regiegroep is not None and len(regiegroep) > MAX_REGIEGROEP:
         report(

@@ -19,6 +19,9 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"  # the resident confirms their e-mail address
     ADDED = "added"  # the coordinator marks the resident as added to the group
     LEAVE = "leave"  # the resident leaves and has their data erased
+    # A regiegroep member opens the overview (dekking); the subject is their hashed e-mail
+    # key (model.email_key), so the page can check they still sit in the regiegroep.
+    OVERVIEW = "overview"
 
 
 # Long enough for a resident on holiday; the leave link must keep working as long as a mail
@@ -27,6 +30,7 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.CONFIRM: timedelta(days=30),
     Purpose.ADDED: timedelta(days=60),
     Purpose.LEAVE: timedelta(days=730),
+    Purpose.OVERVIEW: timedelta(days=30),  # a new one comes with every monthly digest
 }
 
 

@@ -24,6 +24,7 @@ GROUP_SEATS = "group_seats"  # one document per occupied place in a WhatsApp gro
 ERASURES = "erasures"  # that (not whom) a sign-up was erased, and why; no personal data
 APPLICATIONS = "applications"  # coordinator applications
 APPLICATION_KEYS = "application_keys"  # hashed e-mail and phone of each application, unique
+DIGESTS = "digests"  # one per month the regiegroep's digest went out: its figures, no names
 
 
 class SignupStatus(StrEnum):

@@ -28,9 +28,11 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from .coverage import OverviewInputs, SignupRow
 from .model import (
     APPLICATION_KEYS,
     APPLICATIONS,
+    DIGESTS,
     ERASURES,
     GROUP_SEATS,
     MAIL,
@@ -464,3 +466,56 @@ class Store:
             batch.commit()
         except AlreadyExists as error:
             raise PeopleChanged(new.version) from error
+
+    # --- the overview's counts ---------------------------------------------------------------
+
+    def overview_inputs(self, group_ids: Sequence[str]) -> OverviewInputs:
+        """What the regiegroep's overview counts (coverage.py), with as few reads as it takes:
+        one query over the sign-ups, projected to the fields counted (the npm emulator ignores
+        projections, so only those fields are taken from what comes back: never a name or a
+        contact); each group's places as ``count_seats`` counts them, the figure a confirm
+        checks against the capacity (an aggregation: one read per group per 1,000 places); and
+        one aggregation each for the open coordinator applications and the failed mail.
+        Reads: one per sign-up (at least one), one per group, two."""
+        query = self._db.collection(SIGNUPS).select(list(SignupRow.FIELDS))
+        signups = tuple(SignupRow.from_document(s.to_dict() or {}) for s in query.stream())
+        seats = {group_id: self.count_seats(group_id) for group_id in group_ids}
+        [[applications]] = self._db.collection(APPLICATIONS).count().get()
+        failed = self._db.collection(MAIL).where(
+            filter=FieldFilter("status", "==", MailStatus.FAILED.value)
+        )
+        [[failed_mail]] = failed.count().get()
+        return OverviewInputs(
+            signups=signups,
+            seats=seats,
+            open_applications=int(applications.value),
+            failed_mail=int(failed_mail.value),
+        )
+
+    def latest_digest(self) -> tuple[str, dict[str, object]] | None:
+        """The newest monthly digest sent (its month, ``YYYY-MM``, and document); one read."""
+        query = (
+            self._db.collection(DIGESTS)
+            .order_by("month", direction=firestore.Query.DESCENDING)
+            .limit(1)
+        )
+        for snapshot in query.stream():
+            return snapshot.id, snapshot.to_dict() or {}
+        return None
+
+    def create_digest(self, month: str, digest: dict[str, object], mails: Mails) -> bool:
+        """Record the month's digest and queue its mails: all or nothing, once a month.
+
+        The document ``digests/<month>`` is created first in the batch: of any number of
+        housekeeping runs in a month (two instances at once, or a retried run) exactly one
+        commits; False for the others. The mails' ids are fixed per month as well.
+        """
+        batch = self._db.batch()
+        batch.create(self._db.collection(DIGESTS).document(month), digest)
+        for mail_id, mail in mails:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        try:
+            batch.commit()
+        except AlreadyExists:
+            return False
+        return True

@@ -47,6 +47,8 @@ MAILS = (
     "coordinator-remove",
     "application-ack",
     "application-alert",
+    "coordinator-handover",
+    "coordinator-thanks",
 )
 RESIDENT_MAILS = ("confirm-reminder", "added")
 # Mail that may reach an address nobody confirmed: it quotes nothing typed into a form (a name
@@ -59,12 +61,16 @@ NO_LEAVE_LINK = (
     "application-alert",
     "application-ack",
     "left",
+    "coordinator-handover",
+    "coordinator-thanks",
 )
 TO_A_COORDINATOR = (
     "coordinator-alert",
     "coordinator-reminder",
     "coordinator-remove",
     "application-alert",
+    "coordinator-handover",
+    "coordinator-thanks",
 )
 URLS = {
     "coordinator-alert": {"wa_me_url": WA_ME_URL, "added_url": ADDED_URL},
@@ -81,6 +87,8 @@ SUBJECTS = {
     "coordinator-remove": f"Graag uit de groep halen: {PERSON} heeft zich afgemeld",
     "application-ack": "Bedankt voor uw aanmelding als coördinator bij Buurt WhatsApp Buitenkaag",
     "application-alert": f"Nieuwe aanmelding als coördinator: {PERSON}",
+    "coordinator-handover": f"Welkom als coördinator van {GROUP}",
+    "coordinator-thanks": f"Dank u wel als coördinator van {GROUP}",
 }
 FALLBACK_SUBJECTS = {
     "coordinator-alert": f"Nog geen groep voor nieuwe deelnemer {PERSON}",
@@ -92,6 +100,8 @@ PERSON_KEY = {
     "coordinator-reminder": "member",
     "coordinator-remove": "member",
     "application-alert": "applicant",
+    "coordinator-handover": "members",  # the first of them
+    "coordinator-thanks": "successor",
 }
 # The one value each mail cannot do without, for the missing-value test.
 REQUIRED = {
@@ -101,6 +111,8 @@ REQUIRED = {
     "added": "group_name",
     "coordinator-remove": "was_added",
     "application-alert": "applicant",
+    "coordinator-handover": "members",
+    "coordinator-thanks": "successor",
 }
 
 
@@ -168,6 +180,29 @@ def sample_context(mail: str, **overrides: object) -> dict[str, object]:
             },
         },
     }
+    contexts["coordinator-handover"] = {
+        "recipient_name": COORDINATOR,
+        "group_name": GROUP,
+        "predecessor_name": "Kees Vorig",
+        "members": [
+            {**member, "phone": "+31612345678", "wa_me_url": WA_ME_URL},
+            {
+                "name": "Sem de Boer",
+                "street": "Lisserweg",
+                "house_number": "3",
+                "postcode_display": "2158 AC",
+                "phone": "+31623456789",
+                "phone_display": "06 23456789",
+                "wa_me_url": "https://wa.me/31623456789",
+            },
+        ],
+        "waiting_count": 2,
+    }
+    contexts["coordinator-thanks"] = {
+        "recipient_name": COORDINATOR,
+        "group_name": GROUP,
+        "successor": {"name": PERSON, "phone": "+31612345678", "phone_display": "06 12345678"},
+    }
     context: dict[str, object] = {"initiative": make_initiative(), **contexts[mail]}
     context.update(overrides)
     return context
@@ -178,6 +213,9 @@ def with_person_name(mail: str, name: str) -> dict[str, object]:
     key = PERSON_KEY.get(mail)
     if key is None:
         context["name"] = name
+    elif isinstance(context[key], list):
+        first, *others = context[key]  # type: ignore[misc]
+        context[key] = [{**first, "name": name}, *others]
     else:
         context[key] = {**context[key], "name": name}  # type: ignore[dict-item]
     return context

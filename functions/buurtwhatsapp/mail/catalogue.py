@@ -14,16 +14,17 @@ from ..links import Purpose
 
 
 class MailTemplate(StrEnum):
-    """name = (template folder, signed links for the mail's sign-up, attach the member's vCard)"""
+    """name = (template folder, signed links for the mail's sign-up, the data key whose
+    contact(s) go along as one vCard file: a card or a list of cards with name and phone)"""
 
     links: tuple[Purpose, ...]
-    member_vcard: bool
+    vcards: str | None
 
-    def __new__(cls, folder: str, links: tuple[Purpose, ...] = (), member_vcard: bool = False):
+    def __new__(cls, folder: str, links: tuple[Purpose, ...] = (), vcards: str | None = None):
         member = str.__new__(cls, folder)
         member._value_ = folder
         member.links = links
-        member.member_vcard = member_vcard
+        member.vcards = vcards
         return member
 
     # To a new resident: how the group works; confirm.
@@ -31,9 +32,9 @@ class MailTemplate(StrEnum):
     # To a resident who has not confirmed after 3 days.
     CONFIRM_REMINDER = ("confirm-reminder", (Purpose.CONFIRM, Purpose.LEAVE))
     # To the coordinator (or the regiegroep): please add this resident.
-    COORDINATOR_ALERT = ("coordinator-alert", (Purpose.ADDED,), True)
+    COORDINATOR_ALERT = ("coordinator-alert", (Purpose.ADDED,), "member")
     # ... still not added after 3 days.
-    COORDINATOR_REMINDER = ("coordinator-reminder", (Purpose.ADDED,), True)
+    COORDINATOR_REMINDER = ("coordinator-reminder", (Purpose.ADDED,), "member")
     # To the resident: you are in the group.
     ADDED = ("added", (Purpose.LEAVE,))
     # To the former resident: your data is erased.
@@ -44,3 +45,7 @@ class MailTemplate(StrEnum):
     APPLICATION_ACK = ("application-ack",)
     # To the regiegroep: a new application.
     APPLICATION_ALERT = ("application-alert",)
+    # To a group's new coordinator: the members, to take the WhatsApp group over.
+    COORDINATOR_HANDOVER = ("coordinator-handover", (), "members")
+    # To the coordinator they follow: thank you; please make the new one a group admin.
+    COORDINATOR_THANKS = ("coordinator-thanks", (), "successor")

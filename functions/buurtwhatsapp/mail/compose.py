@@ -57,12 +57,7 @@ class Composer:
             # One-click unsubscribe (RFC 8058): the leave link's POST erases the sign-up.
             headers.append(("List-Unsubscribe", f"<{leave_url}>"))
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-        attachments: tuple[Attachment, ...] = ()
-        member = data.get("member")
-        if kind.member_vcard and isinstance(member, Mapping):
-            name = str(member["name"])
-            card = vcard(name, str(member["phone"]), note=self._initiative.name)
-            attachments = (Attachment(_card_filename(name), "text/vcard", card),)
+        attachments = self._vcards(kind, data)
         return OutgoingMail(
             mail_id=mail_id,
             sender=self._sender,
@@ -75,6 +70,19 @@ class Composer:
             headers=tuple(headers),
             attachments=attachments,
         )
+
+
+    def _vcards(self, kind: MailTemplate, data: Mapping[str, object]) -> tuple[Attachment, ...]:
+        """One .vcf file with the contact(s) the mail kind names: named after the contact, or
+        after the group when it holds several (a phone imports them all at once)."""
+        value = data.get(kind.vcards) if kind.vcards else None
+        contacts = [value] if isinstance(value, Mapping) else value
+        if not isinstance(contacts, list) or not contacts:
+            return ()
+        note = self._initiative.name
+        card = b"".join(vcard(str(c["name"]), str(c["phone"]), note=note) for c in contacts)
+        label = str(contacts[0]["name"]) if len(contacts) == 1 else str(data.get("group_name"))
+        return (Attachment(_card_filename(label), "text/vcard", card),)
 
 
 def _card_filename(name: str) -> str:

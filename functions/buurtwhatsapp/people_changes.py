@@ -1,0 +1,235 @@
+"""Changing who coordinates a group or sits in the regiegroep, and the handover it brings.
+
+A new coordinator of a group gets what they need to take over its WhatsApp group: every active
+member's name, address and wa.me link, and one vCard holding them all. The coordinator they
+follow gets a thank-you that asks them to make the new one a group admin. Residents who
+confirmed but are not yet added are announced again, to the new coordinator.
+
+Every change makes a new version of ``people/current`` (see Store.replace_people), so two
+maintainers changing at once cannot overwrite each other unseen: the second reads again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from .clock import Clock
+from .config import MAX_REGIEGROEP, Deployment, Group, Person
+from .contacts import phone_display, wa_me_url
+from .mail.catalogue import MailTemplate
+from .membership import Placement, coordinator_mails
+from .model import Signup, SignupStatus, mail_document
+from .people import People
+from .store import Conflict, PeopleChanged, SignupGone, Store
+
+log = logging.getLogger(__name__)
+
+# The handover mail names every member of the group. It goes within seconds; if delivery keeps
+# failing, Firestore's TTL deletes it after this long, so that the names cannot linger in a
+# failing mail. A maintainer can requeue it in that time.
+HANDOVER_MAIL_LIFETIME = timedelta(days=3)
+# Rounds of reading again after another maintainer changed the people (or a resident their
+# sign-up) between read and write.
+ROUNDS = 5
+
+
+class UnknownGroup(ValueError):
+    """No group of the deployment has this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleChange:
+    changed: bool  # False: the people were so already; nothing written, nobody mailed
+    version: int
+    mails: int = 0  # handover and thank-you mails queued
+    reannounced: int = 0  # residents announced again to the new coordinator
+
+
+def set_coordinator(
+    group_id: str, person: Person, *, deployment: Deployment, store: Store, clock: Clock
+) -> PeopleChange:
+    """Make ``person`` the coordinator of the group, with the handover if someone else was."""
+    group = deployment.group(group_id)
+    if group is None:
+        raise UnknownGroup(group_id)
+    for _round in range(ROUNDS):
+        current = _current(store, deployment)
+        before = current.coordinator_of(group.id)
+        if before == person:
+            return PeopleChange(changed=False, version=current.version)
+        new = replace(
+            current,
+            coordinators={**current.coordinators, group.id: person},
+            version=current.version + 1,
+        )
+        now = clock.now()
+        handover = before is None or before.email != person.email
+        mails = _handover_mails(group, before, person, new, store, now) if handover else []
+        change = {"kind": "coordinator", "group": group.id, "handover": handover}
+        try:
+            store.replace_people(new, change, mails, now)
+        except PeopleChanged:
+            continue
+        reannounced = (
+            _reannounce(group, new, store=store, clock=clock, version=new.version)
+            if handover
+            else 0
+        )
+        log.info(
+            "coordinator changed",
+            extra={"group": group.id, "version": new.version, "reannounced": reannounced},
+        )
+        return PeopleChange(
+            changed=True, version=new.version, mails=len(mails), reannounced=reannounced
+        )
+    raise PeopleChanged(group_id)
+
+
+def set_regiegroep(
+    members: tuple[Person, ...], *, deployment: Deployment, store: Store, clock: Clock
+) -> PeopleChange:
+    """Make ``members`` (1 to MAX_REGIEGROEP, checked by the caller) the regiegroep."""
+    if not 1 <= len(members) <= MAX_REGIEGROEP:
+        raise ValueError(f"the regiegroep has 1 to {MAX_REGIEGROEP} members")
+    for _round in range(ROUNDS):
+        current = _current(store, deployment)
+        if current.regiegroep == members:
+            return PeopleChange(changed=False, version=current.version)
+        new = replace(current, regiegroep=members, version=current.version + 1)
+        try:
+            store.replace_people(new, {"kind": "regiegroep"}, [], clock.now())
+        except PeopleChanged:
+            continue
+        log.info("regiegroep changed", extra={"version": new.version, "size": len(members)})
+        return PeopleChange(changed=True, version=new.version)
+    raise PeopleChanged("regiegroep")
+
+
+def seed_people(*, deployment: Deployment, store: Store, clock: Clock) -> PeopleChange:
+    """Store the people a deployment file still names, once: the first deploy after the move
+    to Firestore. Later changes go through the maintainer's command line, and a file that
+    names people then changes nothing."""
+    stored = store.read_people()
+    if stored is not None:
+        return PeopleChange(changed=False, version=stored.version)
+    seeded = replace(People.from_deployment(deployment), version=1)
+    if seeded.is_empty:
+        return PeopleChange(changed=False, version=0)
+    try:
+        store.replace_people(seeded, {"kind": "seeded from the deployment file"}, [], clock.now())
+    except PeopleChanged:  # another deploy seeded at the same moment
+        return PeopleChange(changed=False, version=seeded.version)
+    return PeopleChange(changed=True, version=seeded.version)
+
+
+def _current(store: Store, deployment: Deployment) -> People:
+    """What is stored; before anything was, what the file names (as the functions see it)."""
+    return store.read_people() or People.from_deployment(deployment)
+
+
+def _handover_mails(
+    group: Group,
+    before: Person | None,
+    after: Person,
+    new: People,
+    store: Store,
+    now: datetime,
+) -> list[tuple[str, dict[str, object]]]:
+    members = sorted(
+        store.signups(status=SignupStatus.ACTIVE.value, group=group.id),
+        key=lambda signup: (signup.address.street, signup.address.house_number, signup.name),
+    )
+    waiting = len(store.signups(status=SignupStatus.CONFIRMED.value, group=group.id))
+    lifetime = {"keep_until": now + HANDOVER_MAIL_LIFETIME}
+    prefix = f"handover-{group.id}-v{new.version}"
+    mails = [
+        (
+            f"{prefix}-new",
+            mail_document(
+                template=MailTemplate.COORDINATOR_HANDOVER,
+                to=after.email,
+                data={
+                    "recipient_name": after.name,
+                    "group_name": group.name,
+                    "predecessor_name": before.name if before else None,
+                    "members": [_handover_card(member) for member in members],
+                    "waiting_count": waiting,
+                },
+                now=now,
+                **lifetime,
+            ),
+        )
+    ]
+    if before is not None:
+        mails.append(
+            (
+                f"{prefix}-thanks",
+                mail_document(
+                    template=MailTemplate.COORDINATOR_THANKS,
+                    to=before.email,
+                    data={
+                        "recipient_name": before.name,
+                        "group_name": group.name,
+                        "successor": {
+                            "name": after.name,
+                            "phone": after.phone,
+                            "phone_display": phone_display(after.phone),
+                        },
+                    },
+                    now=now,
+                    **lifetime,
+                ),
+            )
+        )
+    return mails
+
+
+def _handover_card(member: Signup) -> dict[str, object]:
+    return {
+        "name": member.name,
+        "street": member.address.street,
+        "house_number": member.address.house_number,
+        "postcode_display": member.address.postcode_display,
+        "phone": member.phone,
+        "phone_display": phone_display(member.phone),
+        "wa_me_url": wa_me_url(member.phone),
+    }
+
+
+def _reannounce(group: Group, people: People, *, store: Store, clock: Clock, version: int) -> int:
+    """Announce every resident still waiting to be added to the group again, to whoever adds
+    them now. Each goes as a step of its sign-up (fenced by its revision, see store.py), so an
+    erasure meanwhile is never overtaken by a mail about the resident who left.
+
+    A crash halfway leaves the rest unannounced; their coordinator reminder after three days
+    goes to the new coordinator all the same.
+    """
+    announced = 0
+    for signup in store.signups(status=SignupStatus.CONFIRMED.value, group=group.id):
+        for _round in range(ROUNDS):
+            now = clock.now()
+            mails = coordinator_mails(
+                MailTemplate.COORDINATOR_ALERT,
+                signup,
+                Placement(group=group),
+                people,
+                store,
+                now,
+                extra={"handover": True},
+            )
+            try:
+                store.advance_signup(signup, {"updated_at": now}, mails, now)
+            except SignupGone:
+                break
+            except Conflict:
+                fresh = store.get_signup(signup.id)
+                if fresh is None or fresh.status is not SignupStatus.CONFIRMED:
+                    break
+                signup = fresh
+                continue
+            announced += 1
+            break
+    log.info("waiting residents announced again", extra={"count": announced, "version": version})
+    return announced
