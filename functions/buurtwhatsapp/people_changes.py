@@ -65,7 +65,7 @@ def set_coordinator(
             version=current.version + 1,
         )
         now = clock.now()
-        handover = before is None or before.email != person.email
+        handover = before is None or before.email.casefold() != person.email.casefold()
         mails = _handover_mails(group, before, person, new, store, now) if handover else []
         change = {"kind": "coordinator", "group": group.id, "handover": handover}
         try:

@@ -10,7 +10,12 @@ import pytest
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.links import Links, Purpose
 from devstack.http_functions import create_function_app
-from tests.integration.fake_project import deployed_state, fake_gcloud, project  # noqa: F401
+from tests.integration.fake_project import (  # noqa: F401
+    deploy_firestore,
+    deployed_state,
+    fake_gcloud,
+    project,
+)
 
 PUBLIC_BASE_URL = "http://localhost:8080"
 SIGNING_KEY = "integration-signing-key-" + "k" * 32

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from google.cloud import firestore
 from moto import mock_aws
 
+from devstack import emulator
+
+from buurtwhatsapp.people import PEOPLE
 from infra import deploy, steps
 from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
 from tests.fake_gcloud import fresh_state
@@ -80,25 +84,39 @@ def fake_gcloud(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def deployed_state(tmp_path_factory, fake_gcloud) -> dict:
+def deploy_firestore() -> Iterator[str]:
+    """The project's Firestore for the deploy's people step, which writes with the real client:
+    one emulator, which the client reaches through FIRESTORE_EMULATOR_HOST as any tool does."""
+    with emulator.running(emulator.preferred_kind()) as running:
+        yield running.host
+
+
+@pytest.fixture(scope="session")
+def deployed_state(tmp_path_factory, fake_gcloud, deploy_firestore) -> dict:
     """The scripted project after one full deploy, made once and copied by the tests that
     start from a deployed project."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        project = _project(tmp_path_factory.mktemp("deployed"), monkeypatch, fake_gcloud)
+        project = _project(
+            tmp_path_factory.mktemp("deployed"), monkeypatch, fake_gcloud, deploy_firestore
+        )
         run = project.run()
         assert run.code == 0, run.output
         return project.state
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch, fake_gcloud, deployed_state) -> Iterator[Project]:
+def project(
+    tmp_path, monkeypatch, fake_gcloud, deploy_firestore, deployed_state
+) -> Iterator[Project]:
     # The check asks Amazon SES about the sender with the key from the secrets file: moto
     # answers, so that no test reaches AWS.
     with mock_aws():
-        yield _project(tmp_path, monkeypatch, fake_gcloud, deployed_state)
+        yield _project(tmp_path, monkeypatch, fake_gcloud, deploy_firestore, deployed_state)
 
 
-def _project(tmp_path, monkeypatch, fake_gcloud, deployed_state=None) -> Project:
+def _project(
+    tmp_path, monkeypatch, fake_gcloud, firestore_host: str, deployed_state=None
+) -> Project:
     state_file, log_file = tmp_path / "state.json", tmp_path / "calls.jsonl"
     state_file.write_text(json.dumps(fresh_state(PROJECT)))
     (tmp_path / "secrets.env").write_text(
@@ -109,6 +127,10 @@ def _project(tmp_path, monkeypatch, fake_gcloud, deployed_state=None) -> Project
     monkeypatch.setenv("FAKE_GCLOUD_STATE", str(state_file))
     monkeypatch.setenv("FAKE_GCLOUD_LOG", str(log_file))
     monkeypatch.setattr(steps, "EVENTARC_RETRY_SECONDS", 0)
+    monkeypatch.setenv(emulator.ENV_VAR, firestore_host)
+    people_store = firestore.Client(project=PROJECT)
+    for document in people_store.collection(PEOPLE).list_documents():
+        document.delete()  # a new project: nobody stored yet
     build_dir = tmp_path / "build"
 
     def run(*extra: str, command: str = "deploy") -> Run:

@@ -15,16 +15,25 @@ from ..links import Purpose
 
 class MailTemplate(StrEnum):
     """name = (template folder, signed links for the mail's sign-up, the data key whose
-    contact(s) go along as one vCard file: a card or a list of cards with name and phone)"""
+    contact(s) go along as one vCard file: a card or a list of cards with name and phone,
+    signed links for the recipient: made for their hashed e-mail key, ``model.email_key``)"""
 
     links: tuple[Purpose, ...]
     vcards: str | None
+    recipient_links: tuple[Purpose, ...]
 
-    def __new__(cls, folder: str, links: tuple[Purpose, ...] = (), vcards: str | None = None):
+    def __new__(
+        cls,
+        folder: str,
+        links: tuple[Purpose, ...] = (),
+        vcards: str | None = None,
+        recipient_links: tuple[Purpose, ...] = (),
+    ):
         member = str.__new__(cls, folder)
         member._value_ = folder
         member.links = links
         member.vcards = vcards
+        member.recipient_links = recipient_links
         return member
 
     # To a new resident: how the group works; confirm.
@@ -49,3 +58,5 @@ class MailTemplate(StrEnum):
     COORDINATOR_HANDOVER = ("coordinator-handover", (), "members")
     # To the coordinator they follow: thank you; please make the new one a group admin.
     COORDINATOR_THANKS = ("coordinator-thanks", (), "successor")
+    # To each regiegroep member, once a month: the overview's figures and their link to it.
+    REGIEGROEP_DIGEST = ("regiegroep-digest", (), None, (Purpose.OVERVIEW,))

@@ -11,6 +11,7 @@ import jinja2
 
 from ..config import Initiative
 from ..links import Links
+from ..model import email_key
 from ..rendering import render_mail
 from .catalogue import MailTemplate
 from .message import Attachment, OutgoingMail
@@ -49,6 +50,9 @@ class Composer:
             if not isinstance(signup_id, str):
                 raise ValueError(f"mail kind {template!r} needs a signup_id for its links")
             context[f"{purpose.value}_url"] = self._links.url(purpose, signup_id)
+        for purpose in kind.recipient_links:
+            # Made now, at delivery, so that a link works its whole lifetime from arrival.
+            context[f"{purpose.value}_url"] = self._links.url(purpose, email_key(str(mail["to"])))
         rendered = render_mail(self._templates, template, context)
 
         headers: list[tuple[str, str]] = []
