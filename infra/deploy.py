@@ -49,13 +49,20 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
     )
     # Checked once here, by the staged code itself, so that no function's first request pays
     # for checking it again.
-    subprocess.run(
+    compiled = subprocess.run(
         [sys.executable, "-c", _COMPILE],
         cwd=upload,
         env={**os.environ, "PYTHONPATH": str(upload)},
-        check=True,
+        capture_output=True,
+        text=True,
     )
+    if compiled.returncode != 0:
+        raise StageError(compiled.stderr.strip().splitlines()[-1] if compiled.stderr else "")
     return upload
+
+
+class StageError(Exception):
+    """The staged deployment file could not be checked, or still names people."""
 
 
 # The compiled copy is checked, by the staged code, to name nobody: a person written in a form
@@ -108,7 +115,11 @@ def deploy(args: argparse.Namespace, out: TextIO) -> int:
         return 2
     build_dir = args.build_dir
     build_dir.mkdir(parents=True, exist_ok=True)
-    source = stage(args.deployment, build_dir)
+    try:
+        source = stage(args.deployment, build_dir)
+    except StageError as error:
+        print(f"deployment file refused: {args.deployment}\n{error}", file=out)
+        return 2
     deploy_settings.write_env_file(settings.function_environment(), build_dir / "env.yaml")
     gcloud = Gcloud(args.project, dry_run=args.dry_run, out=out, executable=args.gcloud)
     ctx = steps.Context(

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from buurtwhatsapp.config import load_deployment
+from buurtwhatsapp.people import People
 from infra import deploy, deploy_settings, steps
 from infra.functions import FUNCTIONS
 from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
@@ -34,9 +36,61 @@ def test_the_upload_holds_the_code_the_templates_and_the_deployment(tmp_path):
     assert (upload / "requirements.txt").is_file()
     assert (upload / "buurtwhatsapp" / "config.py").is_file()
     assert (upload / "templates" / "mail" / "werkwijze" / "body.html").is_file()
-    assert (upload / "deployment.toml").read_bytes() == EXAMPLE_DEPLOYMENT.read_bytes()
+    assert (upload / "deployment.toml").read_text() == deploy.without_people(
+        EXAMPLE_DEPLOYMENT.read_text()
+    )
     assert (upload / "deployment.toml.checked.json").is_file()
     assert not list(upload.rglob("__pycache__"))
+
+
+def test_no_coordinators_personal_data_is_in_the_upload(tmp_path, deployment):
+    """Names, addresses and numbers of coordinators live in Firestore, never in an image."""
+    named = People.from_deployment(deployment)
+    people = [*named.coordinators.values(), *named.regiegroep]
+    assert people, "the example file names people: the test must see them dropped"
+    upload = deploy.stage(EXAMPLE_DEPLOYMENT, tmp_path)
+
+    needles = set()
+    for person in people:
+        local = person.phone.removeprefix("+31")
+        needles |= {person.name, person.email, person.phone, local, f"0{local}"}
+        needles |= {f"06-{local[1:]}", person.email.split("@")[0]}
+    files = [path for path in upload.rglob("*") if path.is_file()]
+    found = [
+        (str(path.relative_to(upload)), needle)
+        for path in files
+        for needle in needles
+        if needle.encode() in path.read_bytes()
+    ]
+    assert found == []
+    staged = load_deployment(upload / "deployment.toml")
+    assert [group.id for group in staged.groups] == [group.id for group in deployment.groups]
+    assert staged.areas == deployment.areas  # the structure stays whole
+
+
+def test_without_people_drops_exactly_the_tables_that_name_people():
+    text = (
+        '[initiative]\nname = "X"\n'
+        "[[groups]]\nid = \"a\"\n"
+        "  [[ groups.coordinators ]]  # the beheerder\nname = \"Jan\"\nphone = \"06\"\n"
+        "[[groups]]\nid = \"b\"\n"
+        "[[regiegroep]]\nname = \"Jan\"\n"
+        "[[areas]]\nid = \"dorp\"\n"
+    )
+    assert deploy.without_people(text) == (
+        '[initiative]\nname = "X"\n[[groups]]\nid = "a"\n[[groups]]\nid = "b"\n'
+        '[[areas]]\nid = "dorp"\n'
+    )
+
+
+def test_people_written_inline_stop_the_staging(tmp_path):
+    inline = 'regiegroep = [{ name = "In", email = "in@example.org", phone = "0612340009" }]\n'
+    source = tmp_path / "inline.toml"
+    source.write_text(inline + deploy.without_people(EXAMPLE_DEPLOYMENT.read_text()))
+    load_deployment(source)  # a valid file: only the upload must not hold it
+
+    with pytest.raises(deploy.StageError, match="the staged deployment file still names people"):
+        deploy.stage(source, tmp_path / "build")
 
 
 def test_the_settings_find_the_staged_files(tmp_path):
