@@ -16,6 +16,7 @@ template or the deployment file not staged, an import of code that is not upload
 
 from __future__ import annotations
 
+import io
 import re
 import ssl
 import time
@@ -30,6 +31,11 @@ import pytest
 import requests
 import trustme
 
+from buurtwhatsapp import bootstrap, cli
+from buurtwhatsapp.clock import SystemClock
+from buurtwhatsapp.config import load_deployment
+from buurtwhatsapp.people_changes import seed_people
+from buurtwhatsapp.store import Store
 from devstack import front_end
 from devstack.relay import MailRelay
 from devstack.upload_unit import (
@@ -53,6 +59,7 @@ pytestmark = pytest.mark.emulator
 START_TIMEOUT = 90.0
 REQUEST_TIMEOUT = 30.0
 SIGNING_KEY = "upload-unit-signing-key-" + "u" * 32
+PEOPLE_CACHE_SECONDS = 1
 
 
 # ---- the build and the runtime: devstack/upload_unit.py, shared with the benchmarks ---------
@@ -136,6 +143,12 @@ def deployed(
 ) -> Iterator[Deployed]:
     """Every function of the staged upload running as in Google Cloud, behind one front end."""
     upload = stage(EXAMPLE_DEPLOYMENT, tmp_path / "build")
+    # The upload names nobody; the deploy's people step stores whom the file names.
+    seed_people(
+        deployment=load_deployment(EXAMPLE_DEPLOYMENT),
+        store=Store(firestore_client),
+        clock=SystemClock(),
+    )
     outbox_dir = tmp_path / "outbox"
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -160,6 +173,8 @@ def deployed(
             "MAIL_OUTBOX_DIR": str(outbox_dir),
             "PUBLIC_BASE_URL": front.url,
             "SIGNING_KEY": SIGNING_KEY,
+            # Five minutes when deployed; a second here, so a test sees a change arrive.
+            "PEOPLE_CACHE_SECONDS": str(PEOPLE_CACHE_SECONDS),
         }
         for spec, port in ports.items():
             started.append(
@@ -325,3 +340,64 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
     }
     # Cloud Scheduler's path only: a browser's GET changes nothing.
     deployed.expect(http.get(f"{site}/sweep-mail", timeout=REQUEST_TIMEOUT), 405)
+
+
+def test_a_coordinator_changed_with_the_cli_reaches_the_running_functions(
+    deployed: Deployed, deployment, valid_signup, firestore_client, monkeypatch
+):
+    """No redeploy: the maintainer's command writes Firestore, the running instances read it
+    once their PEOPLE_CACHE_SECONDS have passed (five minutes when deployed)."""
+    site, http, outbox = deployed.url, deployed.http, deployed.outbox
+    browser = {"Origin": site}
+
+    def signed_up_and_confirmed(number: int) -> None:
+        resident = {
+            **valid_signup,
+            "name": f"Bewoner {number}",
+            "email": f"bewoner{number}@example.org",
+            "phone": f"06-2345000{number}",
+            "street": "Kagerdreef",
+            "house_number": str(number),
+        }
+        posted = http.post(
+            f"{site}/signup", data=resident, headers=browser, allow_redirects=False,
+            timeout=REQUEST_TIMEOUT,
+        )  # fmt: skip
+        deployed.expect(posted, 303)
+        confirm_url = link_in(outbox.next_mail("Welkom!", to=resident["email"]), "confirm", site)
+        deployed.expect(http.post(confirm_url, headers=browser, timeout=REQUEST_TIMEOUT), 200)
+
+    signed_up_and_confirmed(1)
+    first = outbox.next_mail("Nieuwe deelnemer voor")
+    assert first["To"] == deployment.group("dorp").coordinator.email
+    assert first["Subject"].endswith(": Bewoner 1")
+
+    # The maintainer's command, as infra/maintain runs it, against the same Firestore.
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", firestore_client.project)
+    monkeypatch.setenv("MAIL_TRANSPORT", "file")
+    bootstrap.reset()
+    out = io.StringIO()
+    code = cli.main(
+        ["coordinators", "set", "dorp", "--name", "Fenna Nieuw", "--email", "fenna@example.org",
+         "--phone", "06-87654321"],
+        out=out,
+    )  # fmt: skip
+    bootstrap.reset()
+    assert code == 0, out.getvalue()
+
+    # Eventarc hands the handover to the running delivery function.
+    handover = outbox.next_mail("Welkom als coördinator", to="fenna@example.org")
+    assert "Eén bewoner heeft de aanmelding bevestigd" in handover.get_body(
+        ("plain",)
+    ).get_content().replace("\n", " ")
+    assert not list(handover.iter_attachments())  # nobody in the group yet: no contacts file
+    thanks = outbox.next_mail("Dank u wel als coördinator")
+    assert thanks["To"] == deployment.group("dorp").coordinator.email
+    reannounced = outbox.next_mail("Nieuwe deelnemer voor", to="fenna@example.org")
+    assert reannounced["Subject"].endswith(": Bewoner 1")
+    assert "U bent nu coördinator van de groep" in reannounced.get_body(("plain",)).get_content()
+
+    time.sleep(PEOPLE_CACHE_SECONDS + 0.5)
+    signed_up_and_confirmed(2)
+    second = outbox.next_mail("Bewoner 2", timeout=REQUEST_TIMEOUT)
+    assert second["To"] == "fenna@example.org"
