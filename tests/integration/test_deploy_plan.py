@@ -7,10 +7,17 @@ from __future__ import annotations
 import io
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from google.cloud import firestore
 
+from buurtwhatsapp.clock import SystemClock
+from buurtwhatsapp.config import Person
+from buurtwhatsapp.people import People
+from buurtwhatsapp.people_changes import set_coordinator
+from buurtwhatsapp.store import Store
 from infra import deploy, steps
 from infra.functions import FUNCTIONS
 from tests.integration.fake_project import AWS_SECRET, ENV_FILE, PROJECT, Run
@@ -126,7 +133,7 @@ FRESH_PLAN = [
         "request URLs,filter=" + steps.LOG_EXCLUSION_FILTER
     ),
     *(function_deploy(n, n, "--trigger-http", "--allow-unauthenticated")
-      for n in ("signup", "coordinator", "confirm", "added", "leave")),
+      for n in ("signup", "coordinator", "confirm", "added", "leave", "overview")),
     function_deploy(
         "deliver-mail", "deliver_mail",
         "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",
@@ -174,6 +181,10 @@ def test_a_dry_run_on_a_fresh_project_plans_every_step_and_changes_nothing(proje
     assert f"# stdin: AWS_SECRET_ACCESS_KEY from {project.env_file.parent}" in run.output
     assert AWS_SECRET not in run.output
     assert all(outcome.endswith("(dry run: not done)") for outcome in run.outcomes()[:-1])
+    assert "would store 2 coordinator(s), 2 regiegroep member(s) from the deployment file" in (
+        run.output
+    )
+    assert Store(firestore.Client(project=PROJECT)).read_people() is None
 
 
 def test_the_plan_can_be_pasted_into_a_shell_as_printed(project):
@@ -188,7 +199,7 @@ def _reads(calls: list[list[str]]) -> list[list[str]]:
     return [c for c in calls if "--format=json" in c and c[:3] != ["secrets", "versions", "add"]]
 
 
-def test_a_deploy_then_a_second_deploy_changes_nothing(project):
+def test_a_deploy_then_a_second_deploy_changes_nothing(project, deployment):
     first = project.run()
     assert first.code == 0, first.output
     # Once the functions exist, their sources bucket gets its lifecycle too.
@@ -202,8 +213,19 @@ def test_a_deploy_then_a_second_deploy_changes_nothing(project):
     assert state["databases"][0]["locationId"] == "eur3"
     assert state["functions"]["deliver-mail"]["eventTrigger"]["triggerRegion"] == "eur3"
 
+    people = dict(zip([title for title, _ in steps.STEPS], first.outcomes(), strict=True))[
+        "Coordinators and regiegroep (from the file, first deploy only)"
+    ]
+    assert people == "stored 2 coordinator(s), 2 regiegroep member(s) from the deployment file"
+    store = Store(firestore.Client(project=PROJECT))
+    assert store.read_people() == replace(People.from_deployment(deployment), version=1)
+    # The maintainer changes a coordinator; a later deploy must not put the file's one back.
+    new = Person("Fenna Nieuw", "fenna@example.org", "+31687654321")
+    set_coordinator("dorp", new, deployment=deployment, store=store, clock=SystemClock())
+
     second = project.run()
     assert second.code == 0, second.output
+    assert store.read_people().coordinator_of("dorp") == new
     assert second.changes == []
     assert len(second.outcomes()) == len(steps.STEPS)
     assert all(outcome.startswith("unchanged") for outcome in second.outcomes()), second.outcomes()
@@ -335,7 +357,7 @@ def test_any_other_failure_stops_at_once_with_the_step_and_what_gcloud_said(proj
     )
     run = project.run()
     assert run.code == 1
-    assert "deploy stopped at step 9 (Functions)." in run.output
+    assert "deploy stopped at step 10 (Functions)." in run.output
     assert "Build failed" in run.output
     assert "run the deploy again" in run.output
     assert "scheduler jobs create" not in run.output
