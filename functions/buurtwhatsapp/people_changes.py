@@ -142,47 +142,35 @@ def _handover_mails(
         key=lambda signup: (signup.address.street, signup.address.house_number, signup.name),
     )
     waiting = len(store.signups(status=SignupStatus.CONFIRMED.value, group=group.id))
-    lifetime = {"keep_until": now + HANDOVER_MAIL_LIFETIME}
     prefix = f"handover-{group.id}-v{new.version}"
+
+    def mail(suffix: str, template: MailTemplate, to: Person, **data: object):
+        document = mail_document(
+            template=template,
+            to=to.email,
+            data={"recipient_name": to.name, "group_name": group.name, **data},
+            now=now,
+            keep_until=now + HANDOVER_MAIL_LIFETIME,
+        )
+        return f"{prefix}-{suffix}", document
+
     mails = [
-        (
-            f"{prefix}-new",
-            mail_document(
-                template=MailTemplate.COORDINATOR_HANDOVER,
-                to=after.email,
-                data={
-                    "recipient_name": after.name,
-                    "group_name": group.name,
-                    "predecessor_name": before.name if before else None,
-                    "members": [_handover_card(member) for member in members],
-                    "waiting_count": waiting,
-                },
-                now=now,
-                **lifetime,
-            ),
+        mail(
+            "new",
+            MailTemplate.COORDINATOR_HANDOVER,
+            after,
+            predecessor_name=before.name if before else None,
+            members=[_handover_card(member) for member in members],
+            waiting_count=waiting,
         )
     ]
     if before is not None:
-        mails.append(
-            (
-                f"{prefix}-thanks",
-                mail_document(
-                    template=MailTemplate.COORDINATOR_THANKS,
-                    to=before.email,
-                    data={
-                        "recipient_name": before.name,
-                        "group_name": group.name,
-                        "successor": {
-                            "name": after.name,
-                            "phone": after.phone,
-                            "phone_display": phone_display(after.phone),
-                        },
-                    },
-                    now=now,
-                    **lifetime,
-                ),
-            )
-        )
+        successor = {
+            "name": after.name,
+            "phone": after.phone,
+            "phone_display": phone_display(after.phone),
+        }
+        mails.append(mail("thanks", MailTemplate.COORDINATOR_THANKS, before, successor=successor))
     return mails
 
 
