@@ -70,7 +70,8 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	fi
 
 # The Nu HTML Checker (vnu.jar from the npm package vnu-jar) checks every page and mail in the
-# tests, run with the machine's java (setup warns when there is none): --ignore-scripts skips
+# tests, and axe-core (same folder) the accessibility of pages in the browser tests; vnu runs
+# with the machine's java (setup warns when there is none): --ignore-scripts skips
 # the package's own download of a Java runtime. Without npm the step is skipped with a warning,
 # as above; the HTML tests then fail, naming what is missing.
 $(VNU_STAMP): $(VNU_DIR)/package.json $(VNU_DIR)/package-lock.json

@@ -3,7 +3,8 @@
 - A pool of queued mail: ``--mails N`` sign-ups, each with its werkwijze mail, so that every
   CloudEvent the bench sends to ``deliver_mail`` is for a real mail that is there to send.
 - A confirmed sign-up and its confirm, added and leave tokens, so that the first GET of those
-  pages shows the page (200), not a refusal.
+  pages shows the page (200), not a refusal; and, where the measured tree has the regiegroep's
+  overview, a regiegroep member's overview token (the page then counts every sign-up made here).
 
 Run as a bench child (``python -P -m bench.fixtures``) with the staged upload first on the
 module path and the functions' settings in the environment; writes JSON to ``--output``.
@@ -53,7 +54,28 @@ def make_fixtures(mails: int) -> dict[str, object]:
     for purpose in (Purpose.CONFIRM, Purpose.ADDED, Purpose.LEAVE):
         [token] = parse_qs(urlsplit(runtime.links.url(purpose, signup_id)).query)["token"]
         links[purpose.value] = token
+    overview = getattr(Purpose, "OVERVIEW", None)
+    if overview is not None:
+        links[overview.value] = _overview_token(runtime, overview, observer)
     return {"signup_id": signup_id, "links": links, "mails": pool}
+
+
+def _overview_token(runtime, purpose, observer: firestore.Client) -> str:
+    """The overview token of a regiegroep member; a staged upload names none, so one is stored
+    as the maintainer's command line would (the functions read it from Firestore)."""
+    from buurtwhatsapp.config import Person
+    from buurtwhatsapp.model import email_key
+    from buurtwhatsapp.people import CURRENT, PEOPLE, People
+
+    people = runtime.store.read_people() or People()
+    if not people.regiegroep:
+        member = Person("Bench Regie", "bench.regie@example.org", "+31612340999")
+        people = People(people.coordinators, (member,), people.version + 1)
+        document = people.to_document(runtime.clock.now())
+        observer.collection(PEOPLE).document(CURRENT).set(document)
+    subject = email_key(people.regiegroep[0].email)
+    [token] = parse_qs(urlsplit(runtime.links.url(purpose, subject)).query)["token"]
+    return token
 
 
 def main() -> None:

@@ -56,6 +56,14 @@ def leave(request):
     return serve(request, {"GET": links.show_leave, "POST": links.leave})
 
 
+@functions_framework.http
+def overview(request):
+    """The regiegroep's overview (dekking) behind their signed link: GET only, counts only."""
+    from buurtwhatsapp.web.overview import show
+
+    return serve(request, {"GET": show})
+
+
 # functions-framework points ``errorhandler`` at the app it is building just before it runs
 # this module, so the name imported above registers on that app. Not an entry point.
 @errorhandler(HTTPException)

@@ -46,6 +46,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("confirm", Trigger.HTTP, "/confirm", cpu="1"),
     FunctionSpec("added", Trigger.HTTP, "/added", cpu="1"),
     FunctionSpec("leave", Trigger.HTTP, "/leave", cpu="1"),
+    FunctionSpec("overview", Trigger.HTTP, "/overview", cpu="1"),
     FunctionSpec("deliver_mail", Trigger.MAIL_CREATED, "/deliver_mail", cpu="1"),
     FunctionSpec("sweep_mail", Trigger.SCHEDULE, "/sweep_mail", schedule="*/5 * * * *"),
     FunctionSpec("housekeeping", Trigger.SCHEDULE, "/housekeeping", schedule="17 * * * *"),

@@ -13,6 +13,8 @@
         a group's (new) coordinator: the running functions see it within PEOPLE_CACHE_SECONDS
         (five minutes); a new coordinator gets the group's members, the one before a thank-you
     infra/maintain regiegroep set --member NAME EMAIL PHONE [--member ...]   (1 to 3 members)
+    infra/maintain report [--csv FILE]          the regiegroep's overview (dekking): a table,
+        or CSV to FILE (``--csv -``: to standard output), safe to open in a spreadsheet
 
 Credentials and project come from the environment (gcloud auth application-default login,
 GOOGLE_CLOUD_PROJECT), or FIRESTORE_EMULATOR_HOST for a local emulator; the deployment file
@@ -30,12 +32,14 @@ from typing import TextIO
 from . import bootstrap, contacts
 from .config import ConfigError, Person
 from .coordinators import erase_application
+from .coverage import build_overview
 from .deployment_file import check_people
 from .mail.outbox import Outbox
 from .membership import erase
 from .model import email_key, phone_key
 from .people import People
 from .people_changes import UnknownGroup, set_coordinator, set_regiegroep
+from .report import write_csv, write_table
 from .spreadsheet_cells import neutralise
 
 # Delivery bookkeeping only: never print addresses or contents to a terminal that may be shared.
@@ -121,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     command(
         applications.add_subparsers(required=True), "erase", _applications_erase, "erase one"
     ).add_argument("application_id")
+    report = topics.add_parser(
+        "report", help="the regiegroep's overview (dekking): counts per area, street and group"
+    )
+    report.set_defaults(run=_report)
+    report.add_argument(
+        "--csv", metavar="FILE", help="write it as CSV to FILE instead (-: standard output)"
+    )
     return parser
 
 
@@ -288,6 +299,22 @@ def _regiegroep_set(args, out: TextIO) -> int:
         return 0
     names = ", ".join(person.name for person in regiegroep)
     print(f"regiegroep: {names} (version {change.version})", file=out)
+    return 0
+
+
+def _report(args, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    deployment = runtime.deployment
+    inputs = runtime.store.overview_inputs([group.id for group in deployment.groups])
+    overview = build_overview(deployment, inputs)
+    if args.csv is None:
+        write_table(overview, out, title=deployment.initiative.name, at=runtime.clock.now())
+    elif args.csv == "-":
+        write_csv(overview, out)
+    else:
+        with open(args.csv, "w", encoding="utf-8", newline="") as target:
+            rows = write_csv(overview, target)
+        print(f"{rows} row(s) written to {args.csv}", file=out)
     return 0
 
 

@@ -46,8 +46,6 @@ DUTCH_MONTHS = (
     "november",
     "december",
 )
-# A sign-up whose address matches none of its area's listed streets (the list changed since).
-OTHER_ADDRESSES = "Andere adressen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,20 +247,18 @@ def _area_coverage(area: Area, rows: list[SignupRow]) -> AreaCoverage:
 def _listed_streets(
     ranges: tuple[StreetRange, ...], rows: list[SignupRow]
 ) -> tuple[StreetCoverage, ...]:
+    """Each sign-up under the first listed street that covers its address: the one that put it
+    in the area (``Area.contains``), since its area was worked out from the same address."""
     statuses: list[list[str]] = [[] for _ in ranges]
-    other: list[str] = []
     for row in rows:
         parsed = parse_house_number(row.house_number)
         number = parsed[0] if parsed else 0
-        index = next((i for i, r in enumerate(ranges) if r.covers(row.street, number)), None)
-        (other if index is None else statuses[index]).append(row.status)
-    streets = [
+        index = next(i for i, r in enumerate(ranges) if r.covers(row.street, number))
+        statuses[index].append(row.status)
+    return tuple(
         StreetCoverage(street_label(r), Counts.of(s), listed=True)
         for r, s in zip(ranges, statuses, strict=True)
-    ]
-    if other:
-        streets.append(StreetCoverage(OTHER_ADDRESSES, Counts.of(other), listed=False))
-    return tuple(streets)
+    )
 
 
 def _seen_streets(rows: list[SignupRow]) -> tuple[StreetCoverage, ...]:

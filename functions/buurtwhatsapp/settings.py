@@ -146,7 +146,8 @@ class Settings:
             people_cache_seconds = -1.0
         if not 0 <= people_cache_seconds <= 3600:
             problems.append(
-                f"PEOPLE_CACHE_SECONDS must be a number of seconds from 0 to 3600 (got {raw_cache!r})"
+                "PEOPLE_CACHE_SECONDS must be a number of seconds from 0 to 3600 "
+                f"(got {raw_cache!r})"
             )
 
         if problems:

@@ -9,6 +9,7 @@ the pages of its walk and the mails it received the same way.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,8 +18,10 @@ import pytest
 from playwright.sync_api import Page, Response
 
 from buurtwhatsapp import bootstrap
+from buurtwhatsapp.config import Person
 from buurtwhatsapp.links import Links, Purpose
-from buurtwhatsapp.model import SIGNUPS
+from buurtwhatsapp.model import SIGNUPS, email_key
+from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
 
 if TYPE_CHECKING:
@@ -80,6 +83,11 @@ def fill(page: Page, fields: dict[str, str], conditions: tuple[str, ...]) -> Non
 def test_every_page_the_browser_gets_passes_the_html_checker(
     page, live_server, firestore_client, seen_html: SeenHtml
 ):
+    # The regiegroep, stored before any page reads who is in it.
+    member = Person("Jan Regie", "jan.regie@example.org", "+31612340101")
+    people = replace(People.from_deployment(bootstrap.runtime().deployment), regiegroep=(member,))
+    firestore_client.collection(PEOPLE).document(CURRENT).set(people.to_document(LONG_AGO))
+
     # The sign-up form: empty, refused with every problem, refused with markup typed, thanked.
     seen_html.page("signup.html", visit(page, live_server("/signup"), 200))
     seen_html.page("signup.html, every field refused", press(page, "Aanmelden", 422))
@@ -129,6 +137,17 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
         seen_html.page(f"link_problem.html, {purpose} damaged", visit(page, damaged, 400))
         old = expired.url(Purpose(purpose), signup_id)
         seen_html.page(f"link_problem.html, {purpose} expired", visit(page, old, 410))
+
+    # The regiegroep's overview, and its link when it no longer works (its holder left the
+    # regiegroep, or it expired) or is damaged.
+    overview_url = runtime.links.url(Purpose.OVERVIEW, email_key(member.email))
+    seen_html.page("overview.html", visit(page, overview_url, 200))
+    outsider = runtime.links.url(Purpose.OVERVIEW, email_key(RESIDENT["E-mailadres"]))
+    seen_html.page("link_problem.html, overview not for them", visit(page, outsider, 410))
+    old = expired.url(Purpose.OVERVIEW, email_key(member.email))
+    seen_html.page("link_problem.html, overview expired", visit(page, old, 410))
+    damaged = live_server("/overview?token=beschadigd")
+    seen_html.page("link_problem.html, overview damaged", visit(page, damaged, 400))
 
     # The error page: a browser that opens what only Cloud Scheduler may post to.
     seen_html.page("problem.html", visit(page, live_server("/sweep_mail"), 405))

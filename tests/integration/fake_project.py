@@ -14,9 +14,8 @@ import pytest
 from google.cloud import firestore
 from moto import mock_aws
 
-from devstack import emulator
-
 from buurtwhatsapp.people import PEOPLE
+from devstack import emulator
 from infra import deploy, steps
 from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
 from tests.fake_gcloud import fresh_state

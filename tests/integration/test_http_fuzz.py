@@ -336,7 +336,7 @@ ALLOWED_SITE = "https://www.buurt.example.org"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 FORM_ROUTES = ("/signup", "/coordinator")
-LINK_ROUTES = ("/confirm", "/added", "/leave")
+LINK_ROUTES = ("/confirm", "/added", "/leave", "/overview")
 ROUTES = FORM_ROUTES + LINK_ROUTES
 FIELDS = (
     *TEXT_FIELDS,

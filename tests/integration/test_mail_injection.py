@@ -12,13 +12,17 @@ from email.parser import BytesParser
 
 import pytest
 
+from buurtwhatsapp.config import Person
 from buurtwhatsapp.coordinators import apply
+from buurtwhatsapp.digest import send_monthly_digest
 from buurtwhatsapp.housekeeping import run_housekeeping
 from buurtwhatsapp.mail.catalogue import MailTemplate
 from buurtwhatsapp.mail.delivery import Outcome, deliver
 from buurtwhatsapp.mail.transports import FileTransport
 from buurtwhatsapp.membership import confirm, leave, mark_added
 from buurtwhatsapp.model import MAIL, SIGNUPS
+from buurtwhatsapp.people import People
+from buurtwhatsapp.people_changes import set_coordinator
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
 from tests.integration.test_mail_delivery import make_mailer
@@ -95,6 +99,10 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
     deliver_queued()
     mark_added(member, deployment=deployment, store=store, clock=clock)
     deliver_queued()
+    # A new coordinator takes the member's group over: the handover lists what was typed.
+    successor = Person("Fenna Nieuw", "fenna@example.org", "+31687654321")
+    set_coordinator("buitengebied", successor, deployment=deployment, store=store, clock=clock)
+    deliver_queued()
     leave(member, deployment=deployment, store=store, clock=clock)
     application = {key: valid_signup[key] for key in ("postcode", "house_number", "privacy")}
     apply(
@@ -109,6 +117,10 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
         store=store,
         clock=clock,
     )
+    deliver_queued()
+    # The regiegroep's monthly digest: counts only, whatever was typed.
+    regiegroep = People(regiegroep=(Person("Jan Regie", "jan.regie@example.org", "+31612340101"),))
+    send_monthly_digest(deployment=deployment, people=regiegroep, store=store, clock=clock)
     deliver_queued()
     assert waiting  # its confirm-reminder is among the mails
 

@@ -330,14 +330,27 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
     swept = deployed.expect(http.post(f"{site}/sweep-mail", timeout=REQUEST_TIMEOUT), 200)
     assert swept.json()["sent"] == 0
 
-    # Nothing is three days old yet; the answer shows the housekeeping ran its queries.
+    # Nothing is three days old yet; the answer shows the housekeeping ran its queries. This
+    # month's digest for the regiegroep goes out with the first run, and only then.
     kept = deployed.expect(http.post(f"{site}/housekeeping", timeout=REQUEST_TIMEOUT), 200)
     assert kept.json() == {
         "confirm_reminders": 0,
         "coordinator_reminders": 0,
         "expired": 0,
         "orphan_seats": 0,
+        "digest_mails": len(deployment.regiegroep),
     }
+    again = deployed.expect(http.post(f"{site}/housekeeping", timeout=REQUEST_TIMEOUT), 200)
+    assert again.json()["digest_mails"] == 0
+    swept = deployed.expect(http.post(f"{site}/sweep-mail", timeout=REQUEST_TIMEOUT), 200)
+    assert swept.json()["sent"] == len(deployment.regiegroep)
+    for member in deployment.regiegroep:
+        digest = outbox.next_mail("Maandoverzicht van de dekking", to=member.email)
+        overview_url = link_in(digest, "overview", site)
+        page = deployed.expect(http.get(overview_url, timeout=REQUEST_TIMEOUT), 200)
+        assert "Overzicht van de dekking" in page.text and "Zoë" not in page.text
+        refused = http.post(overview_url, headers=browser, timeout=REQUEST_TIMEOUT)
+        deployed.expect(refused, 405)
     # Cloud Scheduler's path only: a browser's GET changes nothing.
     deployed.expect(http.get(f"{site}/sweep-mail", timeout=REQUEST_TIMEOUT), 405)
 

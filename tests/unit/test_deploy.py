@@ -71,11 +71,11 @@ def test_no_coordinators_personal_data_is_in_the_upload(tmp_path, deployment):
 def test_without_people_drops_exactly_the_tables_that_name_people():
     text = (
         '[initiative]\nname = "X"\n'
-        "[[groups]]\nid = \"a\"\n"
-        "  [[ groups.coordinators ]]  # the beheerder\nname = \"Jan\"\nphone = \"06\"\n"
-        "[[groups]]\nid = \"b\"\n"
-        "[[regiegroep]]\nname = \"Jan\"\n"
-        "[[areas]]\nid = \"dorp\"\n"
+        '[[groups]]\nid = "a"\n'
+        '  [[ groups.coordinators ]]  # the beheerder\nname = "Jan"\nphone = "06"\n'
+        '[[groups]]\nid = "b"\n'
+        '[[regiegroep]]\nname = "Jan"\n'
+        '[[areas]]\nid = "dorp"\n'
     )
     assert deploy.without_people(text) == (
         '[initiative]\nname = "X"\n[[groups]]\nid = "a"\n[[groups]]\nid = "b"\n'

@@ -19,6 +19,7 @@ import pytest
 
 from buurtwhatsapp.rendering import render_mail, template_environment
 from tests.html_checker import Report, check
+from tests.unit.test_digest_mail import sample_digest_context
 from tests.unit.test_mail_rendering import werkwijze_context
 from tests.unit.test_mail_templates import (
     HOSTILE_NAME,
@@ -52,6 +53,8 @@ MAIL_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
         sample_context("coordinator-remove", was_added=False, group_name=None),
     ),
     "added, no group": ("added", sample_context("added", group_name=None)),
+    "regiegroep-digest": ("regiegroep-digest", sample_digest_context()),
+    "regiegroep-digest, the first": ("regiegroep-digest", sample_digest_context(first=True)),
     "coordinator-alert, a name full of markup": (
         "coordinator-alert",
         with_person_name("coordinator-alert", HOSTILE_NAME),

@@ -75,7 +75,6 @@ class Composer:
             attachments=attachments,
         )
 
-
     def _vcards(self, kind: MailTemplate, data: Mapping[str, object]) -> tuple[Attachment, ...]:
         """One .vcf file with the contact(s) the mail kind names: named after the contact, or
         after the group when it holds several (a phone imports them all at once)."""

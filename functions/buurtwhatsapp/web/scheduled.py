@@ -1,10 +1,12 @@
-"""Functions called by Cloud Scheduler: deliver due mail, and the daily housekeeping."""
+"""Functions called by Cloud Scheduler: deliver due mail, and the housekeeping (with the
+regiegroep's monthly digest)."""
 
 from __future__ import annotations
 
 import flask
 
 from ..bootstrap import Runtime
+from ..digest import send_monthly_digest
 from ..housekeeping import run_housekeeping
 from ..mail.delivery import sweep
 from .http import json_response
@@ -16,6 +18,13 @@ def sweep_mail(_request: flask.Request, runtime: Runtime) -> flask.Response:
 
 def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:
     counts = run_housekeeping(
+        deployment=runtime.deployment,
+        people=runtime.people,
+        store=runtime.store,
+        clock=runtime.clock,
+    )
+    # Then the regiegroep's monthly digest: once a calendar month, however often this runs.
+    counts["digest_mails"] = send_monthly_digest(
         deployment=runtime.deployment,
         people=runtime.people,
         store=runtime.store,

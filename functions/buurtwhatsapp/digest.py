@@ -1,0 +1,150 @@
+"""The regiegroep's monthly digest: the overview's main figures, what changed since the last
+digest, and the link to the overview page, to each member of the regiegroep.
+
+The scheduled housekeeping calls it after its own work (web/scheduled.py), every hour; it sends
+at most once per calendar month (UTC) whatever the schedule. The fence is the document
+``digests/<YYYY-MM>``, created in the same batch as the month's mails: of any number of runs
+(two instances at once, a retried run) exactly one commits. That document keeps the month's
+figures, no names, so the next digest can say what changed. An idle run costs one read: the
+newest digest, which says whether this month's went out.
+
+The mail carries no link of its own: the overview link is signed for the recipient's hashed
+e-mail key when the mail is delivered (``MailTemplate.recipient_links``), so it works its whole
+30 days from arrival, and the page checks that its holder is still in the regiegroep.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from .clock import Clock
+from .config import Deployment
+from .coverage import Overview, build_overview, dutch_month
+from .mail.catalogue import MailTemplate
+from .model import mail_document
+from .people import People
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+# The figures each digest shows, and compares with the previous digest's.
+MAIN_FIGURES = (
+    "active",
+    "confirmed",
+    "pending",
+    "without_group",
+    "streets_without_members",
+    "open_applications",
+    "failed_mail",
+)
+
+
+def month_of(moment: datetime) -> str:
+    """The calendar month (UTC) a digest sent at ``moment`` belongs to: ``"2026-11"``."""
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def digest_mail_id(month: str, number: int) -> str:
+    """Fixed per month and recipient: the month's mails can be created once."""
+    return f"digest-{month}-{number}"
+
+
+def send_monthly_digest(
+    *, deployment: Deployment, people: People, store: Store, clock: Clock
+) -> int:
+    """Queue this month's digest to every regiegroep member, unless it went out already this
+    month; how many mails were queued (0: nothing to do, or another run was first)."""
+    if not people.regiegroep:
+        return 0
+    now = clock.now()
+    month = month_of(now)
+    latest = store.latest_digest()
+    if latest is not None and latest[0] >= month:
+        return 0
+    inputs = store.overview_inputs([group.id for group in deployment.groups])
+    overview = build_overview(deployment, inputs)
+    figures = overview.figures()
+    previous = (latest[0], latest[1].get("figures") or {}) if latest else None
+    content = digest_content(overview, figures, previous, now)
+    mails = [
+        (
+            digest_mail_id(month, number),
+            mail_document(
+                template=MailTemplate.REGIEGROEP_DIGEST,
+                to=person.email,
+                data={**content, "recipient_name": person.name},
+                now=now,
+            ),
+        )
+        for number, person in enumerate(people.regiegroep)
+    ]
+    document = {"month": month, "figures": figures, "mails": len(mails), "created_at": now}
+    if not store.create_digest(month, document, mails):
+        log.info("monthly digest already sent", extra={"month": month})
+        return 0
+    log.info("monthly digest queued", extra={"month": month, "mails": len(mails)})
+    return len(mails)
+
+
+def digest_content(
+    overview: Overview,
+    figures: Mapping[str, Any],
+    previous: tuple[str, Mapping[str, Any]] | None,
+    now: datetime,
+) -> dict[str, object]:
+    """What the digest's templates show (besides the recipient's name and the link): counts,
+    changes since ``previous`` (its month and figures; None for the first digest), and the
+    listed streets without members (names from the deployment file, never typed by anyone)."""
+    before = previous[1] if previous else None
+
+    def change(now_value: int, then_value: object) -> int | None:
+        return now_value - int(then_value) if isinstance(then_value, int) else None
+
+    areas_before = (before or {}).get("areas") or {}
+    groups_before = (before or {}).get("groups") or {}
+    return {
+        "month_label": dutch_month(now.date()),
+        "since_label": _month_label(previous[0]) if previous else None,
+        "figures": {key: figures[key] for key in MAIN_FIGURES},
+        "changes": (
+            {key: change(figures[key], before.get(key)) for key in MAIN_FIGURES}
+            if before is not None
+            else None
+        ),
+        "areas": [
+            {
+                "name": area.name,
+                "members": area.counts.total,
+                "active": area.counts.active,
+                "change": change(area.counts.total, areas_before.get(area.id))
+                if before is not None
+                else None,
+            }
+            for area in overview.areas
+        ],
+        "groups": [
+            {
+                "name": group.name,
+                "taken": group.taken,
+                "capacity": group.capacity,
+                "percent": group.percent,
+                "change": change(group.taken, groups_before.get(group.id))
+                if before is not None
+                else None,
+            }
+            for group in overview.groups
+        ],
+        "streets_without_members": [
+            {"area": area.name, "streets": list(area.streets_without_members)}
+            for area in overview.areas
+            if area.streets_without_members
+        ],
+    }
+
+
+def _month_label(month: str) -> str:
+    year, number = month.split("-")
+    return dutch_month(date(int(year), int(number), 1))

@@ -1,0 +1,144 @@
+"""The regiegroep's overview (coverage.py), built from plain inputs against the example
+deployment: Buitenkaag dorp lists Kagerdreef, Lisserweg 480–530 and the odd numbers 1–49 of
+Dorpsstraat; the buitengebied takes every other address of 2158 and has no street list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from buurtwhatsapp.config import StreetRange
+from buurtwhatsapp.coverage import (
+    Counts,
+    GroupFill,
+    OverviewInputs,
+    SignupRow,
+    build_overview,
+    dutch_date,
+    dutch_month,
+    street_label,
+)
+
+DORP_STREETS = ("Kagerdreef", "Lisserweg 480–530", "Dorpsstraat 1–49 (oneven nummers)")
+
+
+def row(status: str, street: str, number: str, group: str | None = None, postcode: str = "2158AB"):
+    return SignupRow(status, street, number, postcode, group)
+
+
+def inputs(*rows: SignupRow, seats=None, applications=0, failed=0) -> OverviewInputs:
+    return OverviewInputs(tuple(rows), seats or {}, applications, failed)
+
+
+@pytest.fixture
+def overview(deployment):
+    return build_overview(
+        deployment,
+        inputs(
+            row("active", "Kagerdreef", "12a", "dorp"),
+            row("active", "kager-dreef", "14", "dorp"),  # the same street, written otherwise
+            row("confirmed", "Kagerdreef", "3", "dorp"),
+            row("pending", "Kagerdreef", "5"),
+            row("active", "Lisserweg", "500", "dorp"),
+            # Outside the dorp's part of Lisserweg and on the even side of Dorpsstraat: the
+            # buitengebied, which counts the streets it sees, however they are spelled.
+            row("active", "Lisserweg", "12", "buitengebied"),
+            row("pending", "lisserweg", "14"),
+            row("confirmed", "Dorpsstraat", "4", None),  # confirmed while no group had room
+            row("pending", "Zandslootweg", "1"),
+            row("active", "Kerkstraat", "1", "dorp", postcode="1012AB"),  # no area takes it now
+            seats={"dorp": 4, "buitengebied": 1},
+            applications=2,
+            failed=3,
+        ),
+    )
+
+
+def test_a_listed_area_shows_every_listed_street_with_its_counts(overview):
+    dorp = overview.areas[0]
+    assert (dorp.id, dorp.has_street_list) == ("dorp", True)
+    assert [(s.label, s.counts, s.listed) for s in dorp.streets] == [
+        ("Kagerdreef", Counts(active=2, confirmed=1, pending=1), True),
+        ("Lisserweg 480–530", Counts(active=1), True),
+        ("Dorpsstraat 1–49 (oneven nummers)", Counts(), True),
+    ]
+    assert dorp.counts == Counts(active=3, confirmed=1, pending=1)
+
+
+def test_a_listed_street_nobody_signed_up_from_is_a_street_without_members(overview):
+    assert overview.areas[0].streets_without_members == ("Dorpsstraat 1–49 (oneven nummers)",)
+    assert overview.streets_without_members == 1
+
+
+def test_an_area_without_a_street_list_shows_the_streets_seen_in_its_signups(overview):
+    buitengebied = overview.areas[1]
+    assert buitengebied.has_street_list is False
+    assert [(s.label, s.counts, s.listed) for s in buitengebied.streets] == [
+        ("Dorpsstraat", Counts(confirmed=1), False),
+        ("Lisserweg", Counts(active=1, pending=1), False),  # "lisserweg" is the same street
+        ("Zandslootweg", Counts(pending=1), False),
+    ]
+    assert buitengebied.streets_without_members == ()  # it cannot know them
+
+
+def test_totals_groups_and_the_other_figures(overview):
+    assert overview.totals == Counts(active=5, confirmed=2, pending=3)
+    assert overview.elsewhere == Counts(active=1)
+    assert overview.without_group == 1
+    assert (overview.open_applications, overview.failed_mail) == (2, 3)
+    assert [(g.id, g.area, g.taken, g.capacity) for g in overview.groups] == [
+        ("dorp", "Buitenkaag dorp", 4, 1024),
+        ("buitengebied", "Buitengebied Buitenkaag", 1, 1024),
+    ]
+
+
+def test_the_figures_a_digest_keeps_are_counts_only(overview):
+    assert overview.figures() == {
+        "active": 5,
+        "confirmed": 2,
+        "pending": 3,
+        "without_group": 1,
+        "streets_without_members": 1,
+        "open_applications": 2,
+        "failed_mail": 3,
+        "areas": {"dorp": 5, "buitengebied": 4},
+        "groups": {"dorp": 4, "buitengebied": 1},
+    }
+
+
+def test_an_empty_project_counts_zero_everywhere(deployment):
+    overview = build_overview(deployment, inputs())
+    assert overview.totals == Counts()
+    assert overview.areas[1].streets == ()
+    assert overview.streets_without_members == 3
+    assert [g.taken for g in overview.groups] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("street", "label"),
+    [
+        (StreetRange("Kagerdreef"), "Kagerdreef"),
+        (StreetRange("Lisserweg", 480, 530), "Lisserweg 480–530"),
+        (StreetRange("Lisserweg", 480), "Lisserweg vanaf 480"),
+        (StreetRange("Lisserweg", None, 530), "Lisserweg tot en met 530"),
+        (StreetRange("Dorpsstraat", 1, 49, "odd"), "Dorpsstraat 1–49 (oneven nummers)"),
+        (StreetRange("Dorpsstraat", parity="even"), "Dorpsstraat (even nummers)"),
+    ],
+)
+def test_a_listed_street_is_labelled_as_the_regiegroep_knows_it(street, label):
+    assert street_label(street) == label
+
+
+@pytest.mark.parametrize(
+    ("taken", "capacity", "percent", "full"),
+    [(0, 1024, 0, False), (1, 1024, 1, False), (512, 1024, 50, False), (3, 3, 100, True)],
+)
+def test_a_groups_fill(taken, capacity, percent, full):
+    group = GroupFill("g", "G", "A", capacity, taken)
+    assert (group.percent, group.full, group.free) == (percent, full, capacity - taken)
+
+
+def test_dates_in_dutch():
+    assert dutch_date(date(2026, 11, 26)) == "26 november 2026"
+    assert dutch_month(date(2027, 3, 1)) == "maart 2027"
