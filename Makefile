@@ -32,7 +32,7 @@ FIND_PYTHON := py="$$(command -v python3.11 || true)"; \
 
 help:
 	@echo "make setup   create .venv (Python 3.11+), install the npm Firestore emulator, the HTML"
-	@echo "             checker (vnu) and chromium"
+	@echo "             checker (vnu), chromium, shellcheck and (if missing) the Google Cloud CLI"
 	@echo "make test    run all tests (PYTEST_ARGS=... passes arguments to pytest)"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  sort imports and format with ruff"
@@ -44,6 +44,7 @@ help:
 # ---- set-up ----------------------------------------------------------------
 
 setup: $(VENV_STAMP) $(NPM_STAMP) $(VNU_STAMP) $(CHROMIUM) $(SHELLCHECK)
+	@devstack/install-gcloud.sh
 	@if ! command -v java >/dev/null; then \
 	  echo "warning: java is not on PATH; the tests run the Nu HTML Checker (vnu.jar) with it" \
 	    "and fail without it: install Java 11 or newer (Debian: default-jre-headless)" >&2; \

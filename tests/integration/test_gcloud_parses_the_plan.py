@@ -26,24 +26,30 @@ def parsed(result: dict) -> bool:
     )
 
 
-GCLOUD = shutil.which("gcloud")
-pytestmark = pytest.mark.skipif(
-    GCLOUD is None,
-    reason="gcloud is not installed: the deploy's commands were NOT checked against its parser",
-)
+@pytest.fixture(scope="module")
+def gcloud() -> str:
+    """The machine's gcloud; without one the set-up is incomplete, and the tests fail (never
+    skip: the deploy's commands would go unchecked)."""
+    found = shutil.which("gcloud")
+    if found is None:
+        pytest.fail(
+            "gcloud is not on PATH: run `make setup` (devstack/install-gcloud.sh installs "
+            "Google's google-cloud-cli)",
+            pytrace=False,
+        )
+    return found
 
 
 @pytest.fixture(scope="module")
-def empty_config(tmp_path_factory) -> dict[str, str]:
+def empty_config(tmp_path_factory, gcloud) -> dict[str, str]:
     return {**os.environ, "CLOUDSDK_CONFIG": str(tmp_path_factory.mktemp("gcloud-config"))}
 
 
 @pytest.fixture(scope="module")
-def parse(empty_config):
+def parse(empty_config, gcloud):
     """Run command lines through gcloud's parser; the result of each, in order."""
-    assert GCLOUD is not None
     sdk_root, python = subprocess.run(
-        [GCLOUD, "info", "--format=value(installation.sdk_root,basic.python_location)"],
+        [gcloud, "info", "--format=value(installation.sdk_root,basic.python_location)"],
         capture_output=True, text=True, check=True, env=empty_config,
     ).stdout.split()  # fmt: skip
 
@@ -99,7 +105,7 @@ def test_every_command_of_every_operation_parses(project, parse, tmp_path):
     assert not refused, "gcloud's parser refused:\n" + "\n".join(refused)
 
 
-def test_the_parser_check_refuses_what_gcloud_refuses(parse, empty_config):
+def test_the_parser_check_refuses_what_gcloud_refuses(parse, empty_config, gcloud):
     """The check is not a rubber stamp: a wrong flag fails it, and gcloud itself agrees."""
     good = ["gcloud", "scheduler", "jobs", "update", "http", "j", "--location=europe-west4",
             "--update-headers=a=b", "--project=p"]  # fmt: skip
@@ -112,5 +118,7 @@ def test_the_parser_check_refuses_what_gcloud_refuses(parse, empty_config):
     assert "unrecognized arguments: --headers=a=b" in results[1]["stderr"]
     assert "Invalid choice: 'native'" in results[2]["stderr"]
     for command, code in ((good, 1), (bad, 2)):
-        itself = subprocess.run(command, capture_output=True, text=True, env=empty_config)
+        itself = subprocess.run(
+            [gcloud, *command[1:]], capture_output=True, text=True, env=empty_config
+        )
         assert itself.returncode == code, itself.stderr
