@@ -109,7 +109,7 @@ def deploy(args: argparse.Namespace, out: TextIO) -> int:
     if settings is None:
         return 2
     try:
-        load_deployment(args.deployment)
+        deployment = load_deployment(args.deployment)
     except (ConfigError, OSError) as error:
         print(f"deployment file refused: {args.deployment}\n{error}", file=out)
         return 2
@@ -129,6 +129,7 @@ def deploy(args: argparse.Namespace, out: TextIO) -> int:
         source=source,
         out=out,
         deployment_file=args.deployment,
+        deployment=deployment,
     )
 
     mode = "dry run: nothing is changed" if args.dry_run else "deploying"

@@ -63,7 +63,8 @@ class DeploySettings:
     database_location_given: bool  # set in the env file (else the default, for a new database)
     secret_names: dict[str, str]  # environment variable -> Secret Manager secret
     secrets_file: Path | None
-    problems: list[str] = field(default_factory=list)
+    # The secrets file's values, read once with the rest (never printed: repr=False).
+    given_secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def functions_base_url(self) -> str:
@@ -131,11 +132,19 @@ def load(project: str, region: str, env_file: Path) -> DeploySettings:
             problems.append(f"{env_file}: unknown deploy setting {key} (known: {known})")
 
     location = deploy.get("DEPLOY_DATABASE_LOCATION", "")
-    secrets_file = None
+    secrets_file, given_secrets = None, {}
     if deploy.get("DEPLOY_SECRETS_FILE"):
         secrets_file = (env_file.parent / deploy["DEPLOY_SECRETS_FILE"]).resolve()
         if not secrets_file.is_file():
-            problems.append(f"{env_file}: DEPLOY_SECRETS_FILE {secrets_file} does not exist")
+            problems.append(
+                f"{env_file}: DEPLOY_SECRETS_FILE {secrets_file} does not exist; copy "
+                "infra/secrets.example.env there, or leave DEPLOY_SECRETS_FILE out to be asked"
+            )
+        else:
+            try:
+                given_secrets = read_secrets_file(secrets_file)
+            except DeploySettingsError as error:
+                problems.append(str(error))
 
     settings = DeploySettings(
         project=project,
@@ -147,6 +156,7 @@ def load(project: str, region: str, env_file: Path) -> DeploySettings:
         database_location_given=bool(location),
         secret_names={v: secret_names[v] for v in required_secrets(environment)},
         secrets_file=secrets_file,
+        given_secrets=given_secrets,
     )
     problems += _function_settings_problems(settings)
     if problems:

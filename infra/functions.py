@@ -20,7 +20,6 @@ class Trigger(StrEnum):
 class FunctionSpec:
     entry_point: str
     trigger: Trigger
-    path: str  # the path it answers on locally (in Google Cloud each has its own URL)
     schedule: str | None = None  # cron, for Trigger.SCHEDULE
     # vCPUs (Cloud Run's --cpu) where someone waits for the answer; None: the 256 MiB tier's
     # default of a sixth of a vCPU. See README, Deploy, "Sizing".
@@ -32,6 +31,12 @@ class FunctionSpec:
         return self.entry_point.replace("_", "-")
 
     @property
+    def path(self) -> str:
+        """The path it answers on locally: its name, as the path of its own URL in Google
+        Cloud (``https://REGION-PROJECT.cloudfunctions.net/NAME``)."""
+        return f"/{self.name}"
+
+    @property
     def public(self) -> bool:
         return self.trigger is Trigger.HTTP
 
@@ -41,13 +46,13 @@ class FunctionSpec:
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("signup", Trigger.HTTP, "/signup", cpu="1"),
-    FunctionSpec("coordinator", Trigger.HTTP, "/coordinator", cpu="1"),
-    FunctionSpec("confirm", Trigger.HTTP, "/confirm", cpu="1"),
-    FunctionSpec("added", Trigger.HTTP, "/added", cpu="1"),
-    FunctionSpec("leave", Trigger.HTTP, "/leave", cpu="1"),
-    FunctionSpec("overview", Trigger.HTTP, "/overview", cpu="1"),
-    FunctionSpec("deliver_mail", Trigger.MAIL_CREATED, "/deliver_mail", cpu="1"),
-    FunctionSpec("sweep_mail", Trigger.SCHEDULE, "/sweep_mail", schedule="*/5 * * * *"),
-    FunctionSpec("housekeeping", Trigger.SCHEDULE, "/housekeeping", schedule="17 * * * *"),
+    FunctionSpec("signup", Trigger.HTTP, cpu="1"),
+    FunctionSpec("coordinator", Trigger.HTTP, cpu="1"),
+    FunctionSpec("confirm", Trigger.HTTP, cpu="1"),
+    FunctionSpec("added", Trigger.HTTP, cpu="1"),
+    FunctionSpec("leave", Trigger.HTTP, cpu="1"),
+    FunctionSpec("overview", Trigger.HTTP, cpu="1"),
+    FunctionSpec("deliver_mail", Trigger.MAIL_CREATED, cpu="1"),
+    FunctionSpec("sweep_mail", Trigger.SCHEDULE, schedule="*/5 * * * *"),
+    FunctionSpec("housekeeping", Trigger.SCHEDULE, schedule="17 * * * *"),
 )

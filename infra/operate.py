@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from infra.deploy_settings import DeploySettings, read_secrets_file
+from infra.deploy_settings import GENERATED_SECRETS, DeploySettings
 from infra.functions import FUNCTIONS, Trigger
 from infra.gcloud import Gcloud, GcloudError
 from infra.steps import ACCOUNTS, RUNTIME, SERVICES
@@ -148,11 +148,11 @@ def _secret_findings(settings: DeploySettings, gcloud: Gcloud, enabled: set[str]
     existing = set()
     if "secretmanager.googleapis.com" in enabled:
         existing = {s["name"].rsplit("/", 1)[-1] for s in _quiet(gcloud, "secrets", "list") or []}
-    given = read_secrets_file(settings.secrets_file) if settings.secrets_file else {}
+    given = settings.given_secrets
     for variable, secret in settings.secret_names.items():
         if secret in existing:
             yield Finding(True, f"secret {secret} ({variable}) exists")
-        elif variable == "SIGNING_KEY":
+        elif variable in GENERATED_SECRETS:
             yield Finding(True, f"secret {secret} ({variable}): the deploy generates it")
         elif given.get(variable):
             yield Finding(True, f"secret {secret} ({variable}): the deploy stores it from the file")
@@ -184,7 +184,7 @@ def _ses_findings(settings: DeploySettings, domain: str):
     with the access key from the secrets file (nothing is read from Secret Manager)."""
     region = settings.environment.get("SES_REGION", "eu-west-1")
     where = f"Amazon SES ({region})"
-    keys = read_secrets_file(settings.secrets_file) if settings.secrets_file else {}
+    keys = settings.given_secrets
     if not (keys.get("AWS_ACCESS_KEY_ID") and keys.get("AWS_SECRET_ACCESS_KEY")):
         yield Finding(
             True,

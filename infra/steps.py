@@ -20,7 +20,7 @@ from getpass import getpass
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.deploy_settings import GENERATED_SECRETS, DeploySettings, read_secrets_file
+from infra.deploy_settings import GENERATED_SECRETS, DeploySettings
 from infra.functions import FUNCTIONS, FunctionSpec, Trigger
 from infra.gcloud import Gcloud, GcloudError, Unreadable
 
@@ -127,8 +127,10 @@ class Context:
     ask: Callable[[str], str] = field(default=lambda prompt: getpass(prompt))
     sleep: Callable[[float], None] = time.sleep
     facts: dict[str, Any] = field(default_factory=dict)
-    # The deployment file as given (the upload holds a copy without people): see people().
+    # The deployment file as given, and as read (the upload holds a copy without people):
+    # see people().
     deployment_file: Path | None = None
+    deployment: Any = None  # buurtwhatsapp.config.Deployment, imported with the deploy's venv
 
     @property
     def dry_run(self) -> bool:
@@ -343,10 +345,9 @@ def _secret_value(ctx: Context, variable: str, secret: str) -> tuple[str, str]:
     Never from or onto a command line."""
     if variable in GENERATED_SECRETS:
         return secrets.token_urlsafe(48), "generated, 64 random characters"
-    if ctx.settings.secrets_file is not None:
-        value = read_secrets_file(ctx.settings.secrets_file).get(variable)
-        if value:
-            return value, f"{variable} from {ctx.settings.secrets_file}"
+    value = ctx.settings.given_secrets.get(variable)
+    if value:
+        return value, f"{variable} from {ctx.settings.secrets_file}"
     if ctx.dry_run:
         return "", f"{variable}, asked for when the deploy runs"
     if not sys.stdin.isatty():
@@ -431,11 +432,9 @@ def people(ctx: Context) -> Outcome:
     (the upload never holds them); later changes go through infra/maintain, so a file's
     people change nothing once some are stored. Firestore is reached with the maintainer's
     application-default credentials, as infra/maintain does."""
-    from buurtwhatsapp.config import load_deployment
     from buurtwhatsapp.people import People
 
-    deployment = load_deployment(ctx.deployment_file)
-    named = People.from_deployment(deployment)
+    named = People.from_deployment(ctx.deployment)
     counts = (
         f"{len(named.coordinators)} coordinator(s), {len(named.regiegroep)} regiegroep member(s)"
     )
@@ -444,26 +443,38 @@ def people(ctx: Context) -> Outcome:
             return "unchanged"
         ctx.say(f"would store {counts} from the deployment file, unless some are stored already")
         return "stored from the deployment file (if none are yet)"
+    from google.api_core.exceptions import GoogleAPICallError
+    from google.auth.exceptions import GoogleAuthError
     from google.cloud import firestore
 
     from buurtwhatsapp.clock import SystemClock
     from buurtwhatsapp.people_changes import seed_people
     from buurtwhatsapp.store import Store
 
-    store = Store(firestore.Client(project=ctx.project, database=ctx.settings.database))
-    seeded = seed_people(deployment=deployment, store=store, clock=SystemClock())
-    stored = store.read_people()
+    try:
+        store = Store(firestore.Client(project=ctx.project, database=ctx.settings.database))
+        seeded = seed_people(deployment=ctx.deployment, store=store, clock=SystemClock())
+    except (GoogleAuthError, GoogleAPICallError) as error:
+        raise DeployError(
+            f"cannot reach Firestore with your own Google login ({type(error).__name__}: "
+            f"{str(error)[:300]}). Run: gcloud auth application-default login (an account with "
+            f"roles/datastore.user on {ctx.project}), then deploy again."
+        ) from None
+    maintain = (
+        f"GOOGLE_CLOUD_PROJECT={ctx.project} DEPLOYMENT_FILE={ctx.deployment_file} infra/maintain"
+    )
+    stored = seeded.people
     if stored is None or not stored.regiegroep:
         ctx.say(
             "no regiegroep is stored: sign-ups no group can take and coordinator applications "
-            "reach nobody. Set it: infra/maintain regiegroep set --member NAME EMAIL PHONE"
+            f"reach nobody. Set it: {maintain} regiegroep set --member NAME EMAIL PHONE"
         )
-    missing = [g.id for g in deployment.groups if stored is None or not stored.coordinator_of(g.id)]
-    if missing:
-        ctx.say(
-            f"no coordinator for {', '.join(missing)}: the regiegroep adds their residents. "
-            "Set one: infra/maintain coordinators set GROUP --name ... --email ... --phone ..."
-        )
+    for group in ctx.deployment.groups:
+        if stored is None or not stored.coordinator_of(group.id):
+            ctx.say(
+                f"no coordinator for {group.id}: the regiegroep adds its residents. Set one: "
+                f"{maintain} coordinators set {group.id} --name NAME --email EMAIL --phone PHONE"
+            )
     return f"stored {counts} from the deployment file" if seeded.changed else "unchanged"
 
 

@@ -32,7 +32,7 @@ from typing import TextIO
 from . import bootstrap, contacts
 from .config import ConfigError, Person
 from .coordinators import erase_application
-from .coverage import build_overview
+from .coverage import read_overview
 from .deployment_file import check_people
 from .mail.outbox import Outbox
 from .membership import erase
@@ -204,7 +204,7 @@ def _signups_erase(args, out: TextIO) -> int:
         print("no sign-up with that address or number", file=out)
         return 0 if notices else 1
     signup_id = found.id
-    erase(
+    erased = erase(
         signup_id,
         reason="request",
         deployment=runtime.deployment,
@@ -212,6 +212,9 @@ def _signups_erase(args, out: TextIO) -> int:
         clock=runtime.clock,
         people=runtime.people,
     )
+    if not erased:  # erased by another request between the lookup and now
+        print(f"{signup_id}: already erased meanwhile; nothing left to do", file=out)
+        return 0
     print(f"{signup_id}: erased; the resident and their coordinator are told", file=out)
     return 0
 
@@ -305,8 +308,7 @@ def _regiegroep_set(args, out: TextIO) -> int:
 def _report(args, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     deployment = runtime.deployment
-    inputs = runtime.store.overview_inputs([group.id for group in deployment.groups])
-    overview = build_overview(deployment, inputs)
+    overview = read_overview(deployment, runtime.store)
     if args.csv is None:
         write_table(overview, out, title=deployment.initiative.name, at=runtime.clock.now())
     elif args.csv == "-":

@@ -257,6 +257,12 @@ class Deployment:
                 return area
         return None
 
+    def area_at(self, postcode: str, street: str, house_number: str) -> Area | None:
+        """The area of an address as a resident typed its house number ("12a"); None if no
+        area contains it (or the number has no digits)."""
+        parsed = parse_house_number(house_number)
+        return self.area_for(postcode, street, parsed[0]) if parsed else None
+
     def groups_in(self, area_id: str) -> tuple[Group, ...]:
         """The groups serving ``area_id``, in file order (empty for an unknown id)."""
         return tuple(group for group in self.groups if group.area == area_id)

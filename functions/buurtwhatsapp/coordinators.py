@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from .clock import Clock
-from .config import MAX_REGIEGROEP, Deployment
+from .config import Deployment
 from .form_mail_quota import free_day
 from .mail.catalogue import MailTemplate
 from .model import (
@@ -56,7 +56,6 @@ def apply(
     application_id = secrets.token_hex(12)
     keys = identity_keys(application.email, application.phone)
     document = application_document(application, now=now, keep_for=APPLICATION_RETENTION)
-    alert_ids = application_alert_ids(application_id, MAX_REGIEGROEP)
     applicant = applicant_card(application)
     alerts = [
         (
@@ -69,7 +68,9 @@ def apply(
                 now=now,
             ),
         )
-        for alert_id, person in zip(alert_ids, regiegroep, strict=False)
+        for alert_id, person in zip(
+            application_alert_ids(application_id, len(regiegroep)), regiegroep, strict=True
+        )
     ]
     for _round in range(ROUNDS):
         quota = free_day(store, application.email, now)

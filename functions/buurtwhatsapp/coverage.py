@@ -27,10 +27,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Area, Deployment, StreetRange, normalise_street, parse_house_number
 from .model import SignupStatus
+
+if TYPE_CHECKING:
+    from .store import Store
 
 DUTCH_MONTHS = (
     "januari",
@@ -197,11 +200,18 @@ class Overview:
         }
 
 
+def read_overview(deployment: Deployment, store: Store) -> Overview:
+    """The overview as Firestore holds it now (the page, the digest and the report)."""
+    return build_overview(
+        deployment, store.overview_inputs([group.id for group in deployment.groups])
+    )
+
+
 def build_overview(deployment: Deployment, inputs: OverviewInputs) -> Overview:
     by_area: dict[str, list[SignupRow]] = defaultdict(list)
     elsewhere: list[str] = []
     for row in inputs.signups:
-        area = _area_of(deployment, row)
+        area = deployment.area_at(row.postcode, row.street, row.house_number)
         if area is None:
             elsewhere.append(row.status)
         else:
@@ -229,13 +239,6 @@ def build_overview(deployment: Deployment, inputs: OverviewInputs) -> Overview:
         open_applications=inputs.open_applications,
         failed_mail=inputs.failed_mail,
     )
-
-
-def _area_of(deployment: Deployment, row: SignupRow) -> Area | None:
-    parsed = parse_house_number(row.house_number)
-    if parsed is None:
-        return None
-    return deployment.area_for(row.postcode, row.street, parsed[0])
 
 
 def _area_coverage(area: Area, rows: list[SignupRow]) -> AreaCoverage:

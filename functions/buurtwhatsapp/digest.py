@@ -22,7 +22,8 @@ from typing import Any
 
 from .clock import Clock
 from .config import Deployment
-from .coverage import Overview, build_overview, dutch_month
+from .coverage import Overview, dutch_month, read_overview
+from .links import LIFETIMES, Purpose
 from .mail.catalogue import MailTemplate
 from .model import mail_document
 from .people import People
@@ -64,8 +65,7 @@ def send_monthly_digest(
     latest = store.latest_digest()
     if latest is not None and latest[0] >= month:
         return 0
-    inputs = store.overview_inputs([group.id for group in deployment.groups])
-    overview = build_overview(deployment, inputs)
+    overview = read_overview(deployment, store)
     figures = overview.figures()
     previous = (latest[0], latest[1].get("figures") or {}) if latest else None
     content = digest_content(overview, figures, previous, now)
@@ -107,6 +107,7 @@ def digest_content(
     groups_before = (before or {}).get("groups") or {}
     return {
         "month_label": dutch_month(now.date()),
+        "lifetime_days": LIFETIMES[Purpose.OVERVIEW].days,  # of the link made at delivery
         "since_label": _month_label(previous[0]) if previous else None,
         "figures": {key: figures[key] for key in MAIN_FIGURES},
         "changes": (

@@ -1,8 +1,9 @@
 """Scheduled housekeeping: one reminder to confirm, one reminder to the coordinator, and the
 expiry of sign-ups never confirmed, as the privacy statement promises.
 
-Each reminder happens at most once whatever the schedule: its mail has a fixed id per sign-up
-(a second create fails) and the flag set in the same write takes the sign-up out of the query.
+Each reminder happens at most once whatever the schedule: the flag set in the same write takes
+the sign-up out of the query, and that write is fenced by the sign-up's revision (see store.py),
+so two runs that read the same sign-up cannot both send it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from .clock import Clock
 from .config import Deployment
 from .mail.catalogue import MailTemplate
-from .membership import coordinator_mails, erase, placement_of
+from .membership import coordinator_mails, erase, placement_of, places_taken
 from .model import Signup, SignupStatus, mail_document, step_mail_id
 from .people import People
 from .store import Conflict, SignupGone, Store
@@ -63,6 +64,7 @@ def run_housekeeping(
         if _once(store, signup, fields, reminder, now):
             counts["confirm_reminders"] += 1
 
+    taken: dict[str | None, int | None] = {}
     for signup in store.signups_waiting(
         SignupStatus.CONFIRMED,
         "confirmed_at",
@@ -71,12 +73,16 @@ def run_housekeeping(
         unflagged="coordinator_reminder_sent",
     ):
         waiting = now - (signup.confirmed_at or now)
+        placement = placement_of(signup, deployment)
+        group_id = placement.group.id if placement.group else None
+        if group_id not in taken:  # counted once per group and run, not once per reminder
+            taken[group_id] = places_taken(placement, store)
         mails = coordinator_mails(
             MailTemplate.COORDINATOR_REMINDER,
             signup,
-            placement_of(signup, deployment),
+            placement,
             people,
-            store,
+            taken[group_id],
             now,
             extra={"days_waiting": waiting.days},
         )
@@ -93,6 +99,8 @@ def run_housekeeping(
             store=store,
             clock=clock,
             notify=False,
+            # Found pending, but the resident may confirm before the erasure reads or writes.
+            only_if=SignupStatus.PENDING,
         ):
             counts["expired"] += 1
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .clock import Clock
-from .config import Deployment, Group, Person, parse_house_number
+from .config import Deployment, Group, Person
 from .contacts import wa_me_url
 from .mail.catalogue import MailTemplate
 from .model import (
@@ -86,7 +86,12 @@ def confirm(
             updated_at=now,
         )
         mails = coordinator_mails(
-            MailTemplate.COORDINATOR_ALERT, signup, placement, people, store, now
+            MailTemplate.COORDINATOR_ALERT,
+            signup,
+            placement,
+            people,
+            places_taken(placement, store),
+            now,
         )
         try:
             store.advance_signup(signup, _changes(signup, confirmed), mails, now)
@@ -264,18 +269,15 @@ def coordinator_mails(
     signup: Signup,
     placement: Placement,
     people: People,
-    store: Store,
+    member_count: int | None,
     now: datetime,
     extra: Mapping[str, object] | None = None,
 ) -> list[tuple[str, dict[str, object]]]:
-    """What a coordinator needs to add the resident, to each person who should add them."""
+    """What a coordinator needs to add the resident, to each person who should add them.
+
+    ``member_count``: the places taken in the group (see places_taken), None without a group.
+    """
     group = placement.group
-    if group is None:
-        member_count = None
-    elif placement.seat is not None:
-        member_count = placement.seat.taken
-    else:
-        member_count = store.count_seats(group.id)
     mails = []
     for number, person in enumerate(placement.recipients(people)):
         data = {
@@ -297,6 +299,16 @@ def coordinator_mails(
     return mails
 
 
+def places_taken(placement: Placement, store: Store) -> int | None:
+    """How full the resident's group is, for the coordinator's mail: as counted when the place
+    was claimed, else counted now; None without a group."""
+    if placement.group is None:
+        return None
+    if placement.seat is not None:
+        return placement.seat.taken
+    return store.count_seats(placement.group.id)
+
+
 def placement_of(signup: Signup, deployment: Deployment) -> Placement:
     """Where a confirmed sign-up was placed, as recorded on it."""
     return Placement(group=group_of(signup, deployment))
@@ -314,8 +326,7 @@ def _place(signup: Signup, deployment: Deployment, store: Store, now: datetime) 
     sign-ups confirmed after the change.
     """
     address = signup.address
-    parsed = parse_house_number(address.house_number)
-    area = deployment.area_for(address.postcode, address.street, parsed[0]) if parsed else None
+    area = deployment.area_at(address.postcode, address.street, address.house_number)
     for group in deployment.groups_in(area.id) if area else ():
         seat = store.claim_seat(group.id, group.capacity, signup.id, now)
         if seat is not None:

@@ -23,7 +23,6 @@ from .config import Deployment, Person
 
 PEOPLE = "people"
 CURRENT = "current"
-DEFAULT_CACHE_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +84,7 @@ class PeopleCache:
         self,
         read: Callable[[], People | None],
         fallback: People,
-        seconds: float = DEFAULT_CACHE_SECONDS,
+        seconds: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._read = read

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 # The handover mail names every member of the group. It goes within seconds; if delivery keeps
 # failing, Firestore's TTL deletes it after this long, so that the names cannot linger in a
-# failing mail. A maintainer can requeue it in that time.
+# failing mail. A maintainer can requeue it in that time. It carries the members' hashed keys,
+# so that an erasure request (infra/maintain signups erase) deletes it while unsent; a member
+# who leaves through the link in those seconds is named in it once more.
 HANDOVER_MAIL_LIFETIME = timedelta(days=3)
 # Rounds of reading again after another maintainer changed the people (or a resident their
 # sign-up) between read and write.
@@ -45,6 +47,7 @@ class PeopleChange:
     version: int
     mails: int = 0  # handover and thank-you mails queued
     reannounced: int = 0  # residents announced again to the new coordinator
+    people: People | None = None  # as stored now (seed_people; None: nobody stored)
 
 
 def set_coordinator(
@@ -72,11 +75,7 @@ def set_coordinator(
             store.replace_people(new, change, mails, now)
         except PeopleChanged:
             continue
-        reannounced = (
-            _reannounce(group, new, store=store, clock=clock, version=new.version)
-            if handover
-            else 0
-        )
+        reannounced = _reannounce(group, new, store=store, clock=clock) if handover else 0
         log.info(
             "coordinator changed",
             extra={"group": group.id, "version": new.version, "reannounced": reannounced},
@@ -113,15 +112,16 @@ def seed_people(*, deployment: Deployment, store: Store, clock: Clock) -> People
     names people then changes nothing."""
     stored = store.read_people()
     if stored is not None:
-        return PeopleChange(changed=False, version=stored.version)
+        return PeopleChange(changed=False, version=stored.version, people=stored)
     seeded = replace(People.from_deployment(deployment), version=1)
     if seeded.is_empty:
         return PeopleChange(changed=False, version=0)
     try:
         store.replace_people(seeded, {"kind": "seeded from the deployment file"}, [], clock.now())
     except PeopleChanged:  # another deploy seeded at the same moment
-        return PeopleChange(changed=False, version=seeded.version)
-    return PeopleChange(changed=True, version=seeded.version)
+        stored = store.read_people()
+        return PeopleChange(changed=False, version=seeded.version, people=stored)
+    return PeopleChange(changed=True, version=seeded.version, people=seeded)
 
 
 def _current(store: Store, deployment: Deployment) -> People:
@@ -141,15 +141,16 @@ def _handover_mails(
         store.signups(status=SignupStatus.ACTIVE.value, group=group.id),
         key=lambda signup: (signup.address.street, signup.address.house_number, signup.name),
     )
-    waiting = len(store.signups(status=SignupStatus.CONFIRMED.value, group=group.id))
+    waiting = store.count_signups(status=SignupStatus.CONFIRMED.value, group=group.id)
     prefix = f"handover-{group.id}-v{new.version}"
 
-    def mail(suffix: str, template: MailTemplate, to: Person, **data: object):
+    def mail(suffix: str, template: MailTemplate, to: Person, about=(), **data: object):
         document = mail_document(
             template=template,
             to=to.email,
             data={"recipient_name": to.name, "group_name": group.name, **data},
             now=now,
+            subject_keys=tuple(about),
             keep_until=now + HANDOVER_MAIL_LIFETIME,
         )
         return f"{prefix}-{suffix}", document
@@ -159,6 +160,8 @@ def _handover_mails(
             "new",
             MailTemplate.COORDINATOR_HANDOVER,
             after,
+            # An erasure request of any member finds (and deletes) this mail while unsent.
+            about=[key for member in members for key in member.identity_keys],
             predecessor_name=before.name if before else None,
             members=[_handover_card(member) for member in members],
             waiting_count=waiting,
@@ -186,7 +189,7 @@ def _handover_card(member: Signup) -> dict[str, object]:
     }
 
 
-def _reannounce(group: Group, people: People, *, store: Store, clock: Clock, version: int) -> int:
+def _reannounce(group: Group, people: People, *, store: Store, clock: Clock) -> int:
     """Announce every resident still waiting to be added to the group again, to whoever adds
     them now. Each goes as a step of its sign-up (fenced by its revision, see store.py), so an
     erasure meanwhile is never overtaken by a mail about the resident who left.
@@ -195,7 +198,11 @@ def _reannounce(group: Group, people: People, *, store: Store, clock: Clock, ver
     goes to the new coordinator all the same.
     """
     announced = 0
-    for signup in store.signups(status=SignupStatus.CONFIRMED.value, group=group.id):
+    # Read after the change is stored: a resident who confirmed meanwhile was announced to
+    # whoever a function still had cached, and is announced again here.
+    waiting = store.signups(status=SignupStatus.CONFIRMED.value, group=group.id)
+    taken = store.count_seats(group.id) if waiting else None
+    for signup in waiting:
         for _round in range(ROUNDS):
             now = clock.now()
             mails = coordinator_mails(
@@ -203,7 +210,7 @@ def _reannounce(group: Group, people: People, *, store: Store, clock: Clock, ver
                 signup,
                 Placement(group=group),
                 people,
-                store,
+                taken,
                 now,
                 extra={"handover": True},
             )
@@ -219,5 +226,8 @@ def _reannounce(group: Group, people: People, *, store: Store, clock: Clock, ver
                 continue
             announced += 1
             break
-    log.info("waiting residents announced again", extra={"count": announced, "version": version})
+    log.info(
+        "waiting residents announced again",
+        extra={"count": announced, "version": people.version},
+    )
     return announced

@@ -84,6 +84,11 @@ class Store:
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
 
+    def _get_all(self, refs: Sequence[firestore.DocumentReference]) -> list:
+        """The documents ``refs`` name (absent ones as snapshots that do not exist); no round
+        trip for none, which is the usual case on the hourly and per-erasure paths."""
+        return list(self._db.get_all(refs)) if refs else []
+
     def create_signup(self, signup: Signup, form_mail: Mails) -> None:
         """Store a sign-up, claim its phone and e-mail, and queue its first mail: all or nothing.
 
@@ -109,7 +114,7 @@ class Store:
     def quota_taken(self, document_ids: list[str]) -> set[str]:
         """Which of these form-mail quota days are taken already."""
         refs = [self._db.collection(MAIL).document(i) for i in document_ids]
-        return {snapshot.id for snapshot in self._db.get_all(refs) if snapshot.exists}
+        return {snapshot.id for snapshot in self._get_all(refs) if snapshot.exists}
 
     def find_signup_by_identity(self, identity_keys: Sequence[str]) -> Signup | None:
         """The sign-up that holds any of these keys, with its data; None if there is none.
@@ -121,7 +126,7 @@ class Store:
         state that atomic batches never produce.
         """
         refs = [self._db.collection(SIGNUP_KEYS).document(key) for key in identity_keys]
-        for key_snapshot in self._db.get_all(refs):
+        for key_snapshot in self._get_all(refs):
             if not key_snapshot.exists:
                 continue
             signup_id = key_snapshot.get("signup_id")
@@ -195,6 +200,16 @@ class Store:
             return None
         return Signup.from_document(signup_id, snapshot.to_dict() or {})
 
+    def count_signups(self, *, status: str, group: str) -> int:
+        """How many sign-ups of a group are in ``status``: one aggregation, no documents."""
+        query = (
+            self._db.collection(SIGNUPS)
+            .where(filter=FieldFilter("status", "==", status))
+            .where(filter=FieldFilter("group", "==", group))
+        )
+        [[result]] = query.count().get()
+        return int(result.value)
+
     def count_seats(self, group_id: str) -> int:
         query = self._db.collection(GROUP_SEATS).where(filter=FieldFilter("group", "==", group_id))
         [[result]] = query.count().get()
@@ -262,7 +277,7 @@ class Store:
             if mail.get("status") == MailStatus.QUEUED
         }
         claims = [self._db.collection(MAIL_CLAIMS).document(claim_id) for claim_id in queued]
-        for snapshot in self._db.get_all(claims):
+        for snapshot in self._get_all(claims):
             mails[queued[snapshot.id]]["in_flight"] = snapshot.exists
         return mails
 
@@ -288,6 +303,8 @@ class Store:
         signup_id = signup.id
         batch = self._db.batch()
         self._fence(batch, signup, now, notices)
+        for mail_id, mail in notices:  # the first is the step's fence: creates go first
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
         for mail_id, mail in mails.items():
             if mail.get("status") == MailStatus.QUEUED and not mail.get("in_flight"):
                 attempt = int(mail.get("attempts", 0)) + 1
@@ -304,8 +321,6 @@ class Store:
         for mail_id, mail in mails.items():
             if mail.get("status") != MailStatus.SENT:
                 batch.delete(self._db.collection(MAIL).document(mail_id))
-        for mail_id, mail in notices:
-            batch.create(self._db.collection(MAIL).document(mail_id), mail)
         try:
             batch.commit()
         except AlreadyExists as error:
@@ -333,7 +348,7 @@ class Store:
         )
         holders = {
             snapshot.id: snapshot
-            for snapshot in self._db.get_all(
+            for snapshot in self._get_all(
                 [self._signup(str(seat.get("signup_id"))) for seat in seats]
             )
         }
@@ -406,7 +421,7 @@ class Store:
         """The application that holds any of these keys; stale keys (their application erased
         or expired by TTL before them) are removed, as in find_signup_by_identity."""
         refs = [self._db.collection(APPLICATION_KEYS).document(key) for key in identity_keys]
-        for key_snapshot in self._db.get_all(refs):
+        for key_snapshot in self._get_all(refs):
             if not key_snapshot.exists:
                 continue
             application_id = str(key_snapshot.get("application_id"))

@@ -150,7 +150,7 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     seen_html.page("link_problem.html, overview damaged", visit(page, damaged, 400))
 
     # The error page: a browser that opens what only Cloud Scheduler may post to.
-    seen_html.page("problem.html", visit(page, live_server("/sweep_mail"), 405))
+    seen_html.page("problem.html", visit(page, live_server("/sweep-mail"), 405))
 
     templates = {path.name for path in PAGES.glob("*.html")} - {"layout.html", "_form.html"}
     assert {name.split(",")[0] for name in seen_html.documents} == templates

@@ -85,7 +85,7 @@ SERVERS = {
     "dev-server": Server(
         lambda port: [sys.executable, "-c", DEV_SERVER, str(port)],
         "Werkzeug/",
-        ("/signup", "/deliver_mail"),
+        ("/signup", "/deliver-mail"),
         ("/signup", 200),
     ),
     "gunicorn-signup": Server(
@@ -316,5 +316,5 @@ def test_an_endless_chunked_body_leaves_the_dev_server_bounded(tmp_path):
 
         assert_bounded(name, watchdog, baseline, cpu_used, 1.0, ENDLESS_ALLOWED_GROWTH)
         assert statuses.get("/signup", 413) == 413
-        assert 400 <= statuses.get("/deliver_mail", 400) < 500
+        assert 400 <= statuses.get("/deliver-mail", 400) < 500
         probe(base_url, SERVERS[name])

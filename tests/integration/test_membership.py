@@ -353,6 +353,31 @@ def test_expiry_spares_a_signup_confirmed_just_before(
     assert documents(firestore_client, SIGNUPS)[signup_id]["status"] == "confirmed"
 
 
+def test_housekeeping_spares_a_resident_who_confirms_after_its_expiry_query(
+    firestore_client, deployment, clock, valid_signup
+):
+    """The expiry query finds the sign-up pending; the resident confirms a moment later,
+    before the erasure reads it: the confirmed resident stays."""
+    from buurtwhatsapp.model import SignupStatus
+
+    class ConfirmedRightAfterTheQuery(Store):
+        def signups_waiting(self, status, since_field, cutoff, limit, *, unflagged=None):
+            found = super().signups_waiting(status, since_field, cutoff, limit, unflagged=unflagged)
+            if status is SignupStatus.PENDING and unflagged is None:  # the expiry query
+                for signup in found:
+                    confirm(signup.id, deployment=deployment, store=self, clock=clock)
+            return found
+
+    store = ConfirmedRightAfterTheQuery(firestore_client)
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    clock.current += timedelta(days=deployment.initiative.privacy_retention_days + 1)
+
+    counts = run_housekeeping(deployment=deployment, store=store, clock=clock)
+
+    assert counts["expired"] == 0
+    assert documents(firestore_client, SIGNUPS)[signup_id]["status"] == "confirmed"
+
+
 def test_a_place_left_by_a_crashed_confirm_is_freed_by_housekeeping(
     store, deployment, clock, firestore_client, valid_signup
 ):

@@ -194,6 +194,9 @@ def test_handover_mails_the_members_with_one_vcard_thanks_and_reannounces_the_wa
     assert alert["to"] == NEW.email and alert["signup_id"] == group_with_members[2]
     # Mail naming members expires whatever its state (see HANDOVER_MAIL_LIFETIME).
     assert handover["keep_until"] > clock.now() and thanks["keep_until"] > clock.now()
+    # ... and an erasure request of any member it names finds it.
+    member = store.get_signup(group_with_members[0])
+    assert set(member.identity_keys) <= set(handover["subject_keys"])
 
     message = composer.compose(handover_id, handover)
     assert message.subject == f"Welkom als coördinator van {deployment.group('dorp').name}"
@@ -221,6 +224,9 @@ def test_handover_mails_the_members_with_one_vcard_thanks_and_reannounces_the_wa
 
     announced = composer.compose("a", alert)
     assert "U bent nu coördinator van de groep" in announced.text
+
+    assert store.erase_mail_about(member.identity_keys[0]) == 1
+    assert handover_id not in mails(firestore_client)
 
 
 def test_the_same_coordinator_again_changes_nothing_and_mails_nobody(

@@ -404,7 +404,7 @@ def test_a_coordinator_changed_with_the_cli_reaches_the_running_functions(
         ("plain",)
     ).get_content().replace("\n", " ")
     assert not list(handover.iter_attachments())  # nobody in the group yet: no contacts file
-    thanks = outbox.next_mail("Dank u wel als coördinator")
+    thanks = outbox.next_mail("Bedankt voor uw inzet als coördinator")
     assert thanks["To"] == deployment.group("dorp").coordinator.email
     reannounced = outbox.next_mail("Nieuwe deelnemer voor", to="fenna@example.org")
     assert reannounced["Subject"].endswith(": Bewoner 1")

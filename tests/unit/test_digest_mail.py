@@ -58,6 +58,7 @@ def sample_digest_context(*, first: bool = False, **overrides: object) -> dict[s
         "initiative": make_initiative(),
         "recipient_name": "Jan Voorbeeld",
         "month_label": "november 2026",
+        "lifetime_days": 30,
         "since_label": None if first else "oktober 2026",
         "figures": figures,
         "changes": None if first else changes,

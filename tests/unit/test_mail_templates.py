@@ -88,7 +88,7 @@ SUBJECTS = {
     "application-ack": "Bedankt voor uw aanmelding als coördinator bij Buurt WhatsApp Buitenkaag",
     "application-alert": f"Nieuwe aanmelding als coördinator: {PERSON}",
     "coordinator-handover": f"Welkom als coördinator van {GROUP}",
-    "coordinator-thanks": f"Dank u wel als coördinator van {GROUP}",
+    "coordinator-thanks": f"Bedankt voor uw inzet als coördinator van {GROUP}",
 }
 FALLBACK_SUBJECTS = {
     "coordinator-alert": f"Nog geen groep voor nieuwe deelnemer {PERSON}",

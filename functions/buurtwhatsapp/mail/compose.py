@@ -76,15 +76,16 @@ class Composer:
         )
 
     def _vcards(self, kind: MailTemplate, data: Mapping[str, object]) -> tuple[Attachment, ...]:
-        """One .vcf file with the contact(s) the mail kind names: named after the contact, or
-        after the group when it holds several (a phone imports them all at once)."""
+        """One .vcf file with the contact(s) the mail kind names: named after the contact, or,
+        for a list of them (however long), after the group: a phone imports them all at once."""
         value = data.get(kind.vcards) if kind.vcards else None
-        contacts = [value] if isinstance(value, Mapping) else value
+        one = isinstance(value, Mapping)
+        contacts = [value] if one else value
         if not isinstance(contacts, list) or not contacts:
             return ()
         note = self._initiative.name
         card = b"".join(vcard(str(c["name"]), str(c["phone"]), note=note) for c in contacts)
-        label = str(contacts[0]["name"]) if len(contacts) == 1 else str(data.get("group_name"))
+        label = str(contacts[0]["name"]) if one else str(data.get("group_name"))
         return (Attachment(_card_filename(label), "text/vcard", card),)
 
 

@@ -75,15 +75,40 @@ def mailbox(field: str, value: str, *, name_length: int) -> tuple[str, str]:
     return f"{phrase} <{address}>", address
 
 
+# Percent-encoded characters per RFC 2231 continuation: each section goes on a folded line of
+# its own, within the 78 characters a line should keep to.
+_FILENAME_SECTION = 50
+
+
 def filename_parameter(field: str, filename: str) -> str:
     """The ``filename`` parameter of a Content-Disposition: quoted when plain ASCII, else
-    RFC 2231 (``filename*=utf-8''...``), so that no mail client decodes anything of ours."""
+    RFC 2231 (``filename*=utf-8''...``), so that no mail client decodes anything of ours.
+
+    A long name (a hundred 4-byte characters make 1200 encoded characters, past the 998 a line
+    may hold) is split into numbered continuations, ``filename*0*=...;\r\n filename*1*=...``,
+    each on a folded line (the caller folds before the first too); never inside a percent
+    escape.
+    """
     check_text(field, filename)
     if not filename:
         raise ValueError(f"{field} must not be empty")
-    if _is_plain(filename) and not set(filename) & set('"\\%'):
+    if _is_plain(filename) and not set(filename) & set('"\\%') and len(filename) <= 60:
         return f'filename="{filename}"'
-    return f"filename*=utf-8''{quote(filename, safe='')}"
+    encoded = quote(filename, safe="")
+    if len(encoded) <= _FILENAME_SECTION:
+        return f"filename*=utf-8''{encoded}"
+    sections, start = [], 0
+    while start < len(encoded):
+        end = min(start + _FILENAME_SECTION, len(encoded))
+        while "%" in encoded[max(end - 2, start) : end]:  # not inside a %XX escape
+            end -= 1
+        sections.append(encoded[start:end])
+        start = end
+    parts = [
+        f"filename*{n}*={'utf-8' + chr(39) * 2 if n == 0 else ''}{section}"
+        for n, section in enumerate(sections)
+    ]
+    return ";\r\n ".join(parts)
 
 
 def check_wire_form(field: str, value: str) -> None:

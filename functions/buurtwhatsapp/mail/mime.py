@@ -92,7 +92,8 @@ def build_mime(mail: OutgoingMail, *, date: datetime | None = None) -> EmailMess
         )
         part = message.get_payload()[-1]
         del part["Content-Disposition"]
-        _set(part, "Content-Disposition", f"attachment; {disposition}")
+        separator = ";\r\n " if "\r\n" in disposition else "; "  # continuations: folded
+        _set(part, "Content-Disposition", f"attachment{separator}{disposition}")
 
     # EmailMessage gives every part it creates its own MIME-Version; only the top level needs it.
     for part in message.walk():

@@ -196,17 +196,6 @@ class Outbox:
         )
         return [snapshot.id for snapshot in query.stream()]
 
-    def in_flight(self, mails: dict[str, dict[str, object]]) -> set[str]:
-        """Which of these queued mails a delivery has claimed (sending now, or its holder died
-        before recording anything)."""
-        queued = [
-            (mail_id, int(mail.get("attempts", 0)) + 1)
-            for mail_id, mail in mails.items()
-            if mail.get("status") == MailStatus.QUEUED
-        ]
-        snapshots = self._db.get_all([self._claim(mail_id, n) for mail_id, n in queued])
-        return {snapshot.id.rsplit(".", 1)[0] for snapshot in snapshots if snapshot.exists}
-
     def failed(self, limit: int = 100) -> list[tuple[str, dict[str, object]]]:
         query = (
             self._db.collection(MAIL)

@@ -14,7 +14,7 @@ import flask
 
 from ..bootstrap import Runtime
 from ..chart import members_per_street
-from ..coverage import build_overview, dutch_date
+from ..coverage import dutch_date, read_overview
 from ..links import LIFETIMES, Purpose
 from ..model import email_key
 from .http import page_response
@@ -25,8 +25,7 @@ def _show(member_key: str, runtime: Runtime) -> flask.Response:
     if member_key not in {email_key(person.email) for person in runtime.people.regiegroep}:
         raise LinkRefused("expired")
     deployment = runtime.deployment
-    inputs = runtime.store.overview_inputs([group.id for group in deployment.groups])
-    overview = build_overview(deployment, inputs)
+    overview = read_overview(deployment, runtime.store)
     return page_response(
         runtime.templates,
         "pages/overview.html",

@@ -8,11 +8,12 @@ import flask
 from ..bootstrap import Runtime
 from ..digest import send_monthly_digest
 from ..housekeeping import run_housekeeping
-from ..mail.delivery import sweep
 from .http import json_response
 
 
 def sweep_mail(_request: flask.Request, runtime: Runtime) -> flask.Response:
+    from ..mail.delivery import sweep  # only the sweep sends mail; housekeeping only queues it
+
     return json_response(sweep(runtime.mailer), 200)
 
 

@@ -118,6 +118,18 @@ def test_an_encoded_word_in_an_attachment_name_stays_literal_text(text: str) -> 
     assert attachment.get_filename() == f"{text}.vcf"
 
 
+@pytest.mark.parametrize("name", ["\U0001d400" * 100, "a" * 100, "Zoë " * 40])
+def test_a_long_attachment_name_is_split_into_continuations_and_read_back_whole(name) -> None:
+    """A name the form accepts (100 characters, some of 4 bytes) must not make the coordinator's
+    alert unsendable: RFC 2231 continuations keep every line short."""
+    card = Attachment(f"{name}.vcf", "text/vcard", b"BEGIN:VCARD\r\nEND:VCARD\r\n")
+    raw, parsed = sent(make_mail(attachments=(card,)))
+
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    [attachment] = parsed.iter_attachments()
+    assert attachment.get_filename() == f"{name}.vcf"
+
+
 def test_an_encoded_word_as_local_part_is_sent_to_exactly_that_address() -> None:
     # email-validator accepts '=' and '?' in a local part; Python's parser would decode it.
     address = f"{q_word('evil@ev.il')}@example.org"
