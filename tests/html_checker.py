@@ -87,6 +87,9 @@ class Report:
     def assert_no_errors(self, *names: str) -> None:
         """Fails with :meth:`describe` when a named document (any by default) has an error."""
         __tracebackhide__ = True  # pytest: the failure is the caller's
+        unknown = set(names) - set(self.messages)
+        if unknown:
+            raise AssertionError(f"vnu checked no document named {sorted(unknown)}")
         if any(name in self.errors() for name in names or self.messages):
             raise AssertionError("vnu found errors:\n" + self.describe(*names))
 

@@ -236,6 +236,14 @@ def probe(base_url: str, server: Server) -> None:
     assert response.headers["Server"].startswith(server.software)
 
 
+def assert_routes_exist(base_url: str, server: Server) -> None:
+    """Each attacked path is a function's route: an attack on a path nobody serves (a 404)
+    would prove nothing."""
+    for path in server.attacked_paths:
+        response = requests.post(f"{base_url}{path}", data=b"{}", timeout=5)
+        assert response.status_code != 404, f"{path} is no route of {server.software}"
+
+
 def sample(watchdog: Watchdog, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and watchdog.killed_at is None:
@@ -270,6 +278,7 @@ def test_a_chunked_body_cut_off_by_a_disconnect_leaves_the_server_bounded(name, 
     server = SERVERS[name]
     with watched_server(name, tmp_path) as (base_url, watchdog):
         probe(base_url, server)  # lazily built parts (settings, templates) count as baseline
+        assert_routes_exist(base_url, server)
         baseline = watchdog.reset_peak()
 
         port = int(base_url.rsplit(":", 1)[1])
@@ -307,14 +316,16 @@ def test_an_endless_chunked_body_leaves_the_dev_server_bounded(tmp_path):
                     for _ in range(128):
                         client.sendall(chunk)
                     client.sendall(b"0\r\n\r\n")
-                    statuses[path] = int(client.makefile("rb").readline().split()[1])
                 except OSError:
-                    pass  # the server may close the connection once it has answered
+                    pass  # the server may close the connection once it has answered ...
+                status_line = client.makefile("rb").readline()  # ... which is still to read
+                assert status_line, f"{path}: the server closed without an answer"
+                statuses[path] = int(status_line.split()[1])
         cpu_before = watchdog.cpu_seconds()
         sample(watchdog, 1.0)
         cpu_used = watchdog.cpu_seconds() - cpu_before
 
         assert_bounded(name, watchdog, baseline, cpu_used, 1.0, ENDLESS_ALLOWED_GROWTH)
-        assert statuses.get("/signup", 413) == 413
-        assert 400 <= statuses.get("/deliver-mail", 400) < 500
+        # The form's pipeline refuses the size; functions-framework the event's content type.
+        assert statuses == {"/signup": 413, "/deliver-mail": 415}
         probe(base_url, SERVERS[name])

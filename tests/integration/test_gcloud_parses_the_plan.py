@@ -42,7 +42,11 @@ def gcloud() -> str:
 
 @pytest.fixture(scope="module")
 def empty_config(tmp_path_factory, gcloud) -> dict[str, str]:
-    return {**os.environ, "CLOUDSDK_CONFIG": str(tmp_path_factory.mktemp("gcloud-config"))}
+    return {
+        **os.environ,
+        "CLOUDSDK_CONFIG": str(tmp_path_factory.mktemp("gcloud-config")),
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",  # never wait for an answer from the terminal
+    }
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +55,7 @@ def parse(empty_config, gcloud):
     sdk_root, python = subprocess.run(
         [gcloud, "info", "--format=value(installation.sdk_root,basic.python_location)"],
         capture_output=True, text=True, check=True, env=empty_config,
+        stdin=subprocess.DEVNULL, timeout=120,
     ).stdout.split()  # fmt: skip
 
     def run(commands: list[list[str]]) -> list[dict]:
@@ -119,6 +124,7 @@ def test_the_parser_check_refuses_what_gcloud_refuses(parse, empty_config, gclou
     assert "Invalid choice: 'native'" in results[2]["stderr"]
     for command, code in ((good, 1), (bad, 2)):
         itself = subprocess.run(
-            [gcloud, *command[1:]], capture_output=True, text=True, env=empty_config
-        )
+            [gcloud, *command[1:]], capture_output=True, text=True, env=empty_config,
+            stdin=subprocess.DEVNULL, timeout=120,
+        )  # fmt: skip
         assert itself.returncode == code, itself.stderr

@@ -5,6 +5,7 @@ read who coordinates now."""
 from __future__ import annotations
 
 import io
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -276,9 +277,23 @@ def test_after_the_change_a_confirm_alerts_the_new_coordinator(
     assert [m["to"] for m in alerts] == [NEW.email]
 
 
-def test_two_maintainers_at_once_lose_neither_change(store, deployment, clock, firestore_client):
+def test_two_maintainers_at_once_lose_neither_change(deployment, clock, firestore_client):
     other = Person(name="Gert Buiten", email="gert@example.org", phone="+31611223344")
     changes = [("dorp", NEW), ("buitengebied", other)]
+    both_read = threading.Barrier(2, timeout=20)
+    first_reads = iter(range(2))
+
+    class BothReadBeforeEitherWrites(Store):
+        """The first read of each maintainer waits for the other's: both decide on the same
+        version, so one write must lose and be decided again."""
+
+        def read_people(self):
+            people = super().read_people()
+            if next(first_reads, None) is not None:
+                both_read.wait()
+            return people
+
+    store = BothReadBeforeEitherWrites(firestore_client)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(
