@@ -38,6 +38,7 @@ help:
 	@echo "make format  sort imports and format with ruff"
 	@echo "make dev     serve every function on http://localhost:8080"
 	@echo "make outbox  the newest mail make dev delivered, with its links"
+	@echo "make bench   the benchmarks: cold start, latency, Firestore operations, memory, mail"
 	@echo "make clean   remove .venv, node_modules, .local and caches"
 	@echo "make deploy  PROJECT=... DEPLOYMENT=... ENV_FILE=... [DRY_RUN=1]: see README, Deploy"
 
@@ -126,7 +127,7 @@ format: setup
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 clean:
-	rm -rf $(VENV) .venv-deploy build $(NPM_DIR)/node_modules $(VNU_DIR)/node_modules .local \
+	rm -rf $(VENV) build $(NPM_DIR)/node_modules $(VNU_DIR)/node_modules .local \
 	  .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
@@ -149,7 +150,7 @@ bench: $(VENV_STAMP) $(NPM_STAMP)
 	PYTHONPATH=$(CURDIR) $(PY) -m bench --source "$(BENCH_SOURCE)" $(BENCH_ARGS)
 
 # ---- deploy ------------------------------------------------------------------
-# No dev set-up: only Python 3.11+ and gcloud (infra/deploy.py makes .venv-deploy itself).
+# No dev set-up: only Python 3.11+ and gcloud (infra/deploy.py makes its own venv).
 
 REGION ?= europe-west4
 deploy:

@@ -56,25 +56,21 @@ def make_fixtures(mails: int) -> dict[str, object]:
         links[purpose.value] = token
     overview = getattr(Purpose, "OVERVIEW", None)
     if overview is not None:
-        links[overview.value] = _overview_token(runtime, overview, observer)
+        links[overview.value] = _overview_token(runtime, overview)
     return {"signup_id": signup_id, "links": links, "mails": pool}
 
 
-def _overview_token(runtime, purpose, observer: firestore.Client) -> str:
+def _overview_token(runtime, purpose) -> str:
     """The overview token of a regiegroep member; a staged upload names none, so one is stored
-    as the maintainer's command line would (the functions read it from Firestore)."""
+    with the maintainer's command (the functions read it from Firestore)."""
     from buurtwhatsapp.config import Person
     from buurtwhatsapp.model import email_key
-    from buurtwhatsapp.people import CURRENT, PEOPLE, People
+    from buurtwhatsapp.people_changes import set_regiegroep
 
-    people = runtime.store.read_people() or People()
-    if not people.regiegroep:
-        member = Person("Bench Regie", "bench.regie@example.org", "+31612340999")
-        people = People(people.coordinators, (member,), people.version + 1)
-        document = people.to_document(runtime.clock.now())
-        observer.collection(PEOPLE).document(CURRENT).set(document)
-    subject = email_key(people.regiegroep[0].email)
-    [token] = parse_qs(urlsplit(runtime.links.url(purpose, subject)).query)["token"]
+    member = Person("Bench Regie", "bench.regie@example.org", "+31612340999")
+    services = {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
+    set_regiegroep((member,), **services)
+    [token] = parse_qs(urlsplit(runtime.links.url(purpose, email_key(member.email))).query)["token"]
     return token
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.payloads import Request
+from devstack.processes import free_port
 from devstack.upload_unit import (
     FunctionProcess,
     Target,
-    free_port,
     live_members,
     start_function,
     stop_functions,

@@ -21,6 +21,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from devstack.upload_unit import function_name
+
 BENCH_ROOT = Path(__file__).resolve().parent.parent
 # A bench child (a journey, the dev server) beyond this address space is a runaway, not a
 # measurement; gRPC and the interpreter reserve about 1 GiB of it at rest.
@@ -28,6 +30,23 @@ CHILD_ADDRESS_SPACE_BYTES = 4 * 2**30
 
 
 @dataclass(frozen=True)
+@dataclass(frozen=True)
+class MeasuredFunction:
+    """A function spec of the tree measured, with what this bench reads of it: an older tree's
+    specs may lack ``name`` (the dashed entry point, its URL path in Google Cloud)."""
+
+    spec: Any
+
+    @property
+    def name(self) -> str:
+        return function_name(self.spec)
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute == "spec":  # not set yet (a copy being made): no recursion
+            raise AttributeError(attribute)
+        return getattr(self.spec, attribute)
+
+
 class SourceTree:
     root: Path
 
@@ -57,9 +76,9 @@ class SourceTree:
         deploy = self._load("infra/deploy.py")
         return deploy.stage(self.example_deployment, build_dir)
 
-    def functions(self) -> tuple[Any, ...]:
+    def functions(self) -> tuple[MeasuredFunction, ...]:
         """That tree's ``infra.functions.FUNCTIONS``: what is deployed, and how triggered."""
-        return tuple(self._load("infra/functions.py").FUNCTIONS)
+        return tuple(MeasuredFunction(spec) for spec in self._load("infra/functions.py").FUNCTIONS)
 
     def describe(self) -> str:
         """Where it is and which commit, with the number of changed files (work in progress)."""

@@ -26,9 +26,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+
+from devstack.processes import free_port, log_tail, terminate_group
 
 ENV_VAR = "FIRESTORE_EMULATOR_HOST"
 EXTERNAL = "external"
@@ -42,7 +44,6 @@ NPM_PACKAGE_DIR = NPM_DIR / "node_modules" / "@firestore-emulator" / "server"
 GOOGLE_COMPONENT = Path("platform") / "cloud-firestore-emulator" / "cloud_firestore_emulator"
 
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
 PROBE_PROJECT = "emulator-readiness-probe"
 LOG_TAIL_LINES = 25
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
@@ -133,12 +134,6 @@ def preferred_kind() -> str:
     return kinds[0]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _command(kind: str, port: int) -> list[str]:
     if kind == GOOGLE:
         launcher = _google_launcher()
@@ -161,51 +156,6 @@ def _command(kind: str, port: int) -> list[str]:
             raise EmulatorError(f"npm emulator not installed (needs node on PATH). {SETUP_HINT}")
         return ["node", str(NPM_DIR / "server.js"), str(port)]
     raise EmulatorError(f"unknown emulator kind {kind!r}; expected one of {GOOGLE}, {NPM}")
-
-
-def _live_group_members(pgid: int) -> set[int] | None:
-    """Pids of the running (not zombie) processes of group `pgid`; None where /proc is missing."""
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").exists():
-        return None
-    members = set()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid pgrp ..."; comm may itself contain spaces and parentheses.
-        fields = stat.rpartition(")")[2].split()
-        if len(fields) >= 3 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.add(int(entry.name))
-    return members
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether any process of group `pgid` is still running (zombies awaiting reaping excepted)."""
-    members = _live_group_members(pgid)
-    if members is not None:
-        return bool(members)
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _log_tail(path: Path, offset: int, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        with path.open("rb") as log:
-            log.seek(offset)
-            text = log.read().decode("utf-8", "replace")
-    except OSError as exc:
-        return f"(log unreadable: {exc})"
-    tail = text.strip().splitlines()[-lines:]
-    return "\n".join(tail) if tail else "(log is empty)"
 
 
 def _probe(host: str) -> None:
@@ -277,7 +227,7 @@ class RunningEmulator:
         """The last lines this emulator wrote to its log."""
         if self.log_path is None:
             return ""
-        return _log_tail(self.log_path, self._log_offset, lines)
+        return log_tail(self.log_path, self._log_offset, lines)
 
     def stop(self) -> None:
         """Stop the emulator and every process it started; idempotent, no-op for external.
@@ -290,45 +240,12 @@ class RunningEmulator:
             self._stopped = True
         atexit.unregister(self._stop_at_exit)
         assert self._process is not None
-        _terminate_group(self._process)
+        terminate_group(self._process)
 
     def _stop_at_exit(self) -> None:
         # A forked child (e.g. a server worker) inherits atexit handlers; only the owner stops.
         if os.getpid() == self._owner_pid:
             self.stop()
-
-
-def _terminate_group(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
-    """SIGTERM the process group of `process`, wait up to `timeout` for all of it, then SIGKILL.
-
-    Where the leader is a launcher script (Google's runs java as its child), the children are
-    signalled first: the script then exits by itself and reaps them, rather than leaving them
-    orphaned, to linger as zombies until init collects them.
-    """
-    pgid = process.pid  # start_new_session=True: the leader's pid is the group id
-    deadline = time.monotonic() + timeout
-
-    def wait_while(still_running: Callable[[], bool], until: float) -> None:
-        while time.monotonic() < until:
-            process.poll()  # reap the leader, so that it does not linger as our zombie
-            if not still_running():
-                return
-            time.sleep(0.05)
-
-    children = (_live_group_members(pgid) or set()) - {pgid}
-    if children:
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        wait_while(lambda: bool(children & (_live_group_members(pgid) or set())), deadline)
-        wait_while(lambda: process.poll() is None, min(deadline, time.monotonic() + 1))
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    wait_while(lambda: _group_alive(pgid), deadline)
-    if _group_alive(pgid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-    process.wait()
 
 
 def _open_log(kind: str) -> tuple[Path, int]:
@@ -391,7 +308,7 @@ def start(kind: str) -> RunningEmulator:
             raise EmulatorError(f"kind {EXTERNAL!r} needs {ENV_VAR} to be set")
         return RunningEmulator(EXTERNAL, host)
 
-    port = _free_port()
+    port = free_port()
     command = _command(kind, port)
     log_path, log_offset = _open_log(kind)
     with log_path.open("ab") as log:

@@ -25,6 +25,7 @@ fi
 
 keyring=/usr/share/keyrings/cloud.google.gpg
 echo "installing Google's google-cloud-cli (the tests check the deploy's commands with gcloud)"
+"${sudo[@]}" apt-get update -q
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
   ca-certificates curl gnupg
 curl -fsSL https://packages.cloud.google.com/apt/doc/apt-key.gpg \

@@ -18,22 +18,23 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from devstack.processes import live_group_members, log_tail, terminate_group
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPOSITORY / "functions" / "requirements.txt"
 VENV_CACHE = REPOSITORY / ".local" / "upload-venv"
 # A cold build takes about 20 s here; a slow mirror may take minutes. Beyond this it is stuck.
 VENV_BUILD_TIMEOUT = 900.0
-STOP_TIMEOUT = 10.0
 OUTPUT_TAIL_LINES = 40
 
 
@@ -44,18 +45,25 @@ class VenvBuildError(RuntimeError):
 # ---- the build: functions/requirements.txt alone, in a fresh virtual environment -------------
 
 
-def upload_venv(requirements: Path = REQUIREMENTS, cache: Path = VENV_CACHE) -> Path:
+def upload_venv(
+    requirements: Path = REQUIREMENTS,
+    cache: Path = VENV_CACHE,
+    on_build: Callable[[Path], None] | None = None,
+) -> Path:
     """A virtual environment with exactly ``requirements`` installed, as Cloud Build makes one.
 
     Kept in ``cache`` under a key of the requirements and this Python, so a changed file gets a
-    new one. Built in a temporary directory and renamed into place: a rename is atomic, so a
-    directory under its key is always complete, and of two runs racing to build it the second
-    rename fails and that run uses the first one's.
+    new one; ``on_build`` hears of it (with the venv's path) when one is built. Built in a
+    temporary directory and renamed into place: a rename is atomic, so a directory under its key
+    is always complete, and of two runs racing to build it the second rename fails and that run
+    uses the first one's.
     """
     key = _venv_key(requirements.read_bytes())
     venv = cache / key
     if (venv / "pyvenv.cfg").is_file():
         return venv
+    if on_build is not None:
+        on_build(venv)
     cache.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".building-{key}-", dir=cache))
     building.chmod(0o755)  # mkdtemp makes it private; the venv is an ordinary directory
@@ -244,41 +252,19 @@ def start_function(
 
 def stop_functions(functions: list[FunctionProcess]) -> None:
     """SIGTERM to each process group (gunicorn's master stops its worker, then itself), all at
-    once so that they shut down together; SIGKILL whatever is left after STOP_TIMEOUT."""
+    once so that they shut down together; then each group is stopped whole (SIGKILL for what
+    is left after STOP_TIMEOUT)."""
     for function in functions:
         with suppress(ProcessLookupError):
             os.killpg(function.process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
     for function in functions:
-        with suppress(subprocess.TimeoutExpired):
-            function.process.wait(max(0.0, deadline - time.monotonic()))
-        with suppress(ProcessLookupError):
-            os.killpg(function.process.pid, signal.SIGKILL)
-        function.process.wait()
+        terminate_group(function.process)
 
 
 def live_members(group: int) -> list[int]:
-    """Pids of the running (not zombie) processes of a process group, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError):
-                # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-                if int(fields[2]) == group and fields[0] not in ("Z", "X"):
-                    members.append(int(entry.name))
-    return members
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Pids of the running (not zombie) processes of a process group."""
+    return sorted(live_group_members(group) or ())
 
 
 def tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace").strip()
-    except OSError as error:
-        return f"(no output: {error})"
-    return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+    return log_tail(path, 0, lines)

@@ -7,10 +7,11 @@
     python3 infra/deploy.py teardown --project=P [--delete-database] [--delete-secrets]
 
 (``make deploy PROJECT=... DEPLOYMENT=... ENV_FILE=... [DRY_RUN=1]`` runs ``deploy``.) Only
-Python 3.11+ and gcloud are needed: the first run makes ``.venv-deploy`` with the functions'
-own requirements. Every step reads the project first and changes only what is missing or
-different, so running it again is safe and reports "unchanged"; ``--dry-run`` prints every
-command it would run, shell-quoted, and runs none.
+Python 3.11+ and gcloud are needed: the first run makes a virtual environment with the
+functions' own requirements (under .local/upload-venv/, made again when they change). Every step
+reads the project first and changes only what is missing or different, so running it again is
+safe and reports "unchanged"; ``--dry-run`` prints every command it would run, shell-quoted, and
+runs none.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import TextIO
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-DEPLOY_VENV = REPOSITORY / ".venv-deploy"
 
 
 def stage(deployment_file: Path, build_dir: Path) -> Path:
@@ -296,25 +296,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
 
 
 def _ensure_requirements() -> None:
-    """Run inside .venv-deploy (made once, with the functions' own requirements) unless this
-    Python has them already: the deploy checks the deployment file with the functions' code."""
+    """Run with the functions' own requirements (the deploy checks the deployment file and
+    seeds Firestore with the functions' code): in this Python if it has them (the development
+    venv), else in the virtual environment the upload-unit tests build from
+    functions/requirements.txt alone, kept under a key of that file, so it is never stale."""
     try:
         import email_validator  # noqa: F401
+        import google.cloud.firestore  # noqa: F401
         import phonenumbers  # noqa: F401
     except ImportError:
         if os.environ.get("BUURTWHATSAPP_DEPLOY_VENV"):
             raise SystemExit(
-                f"{DEPLOY_VENV} lacks the functions' requirements; remove it and run again"
+                "the functions' requirements are missing from the venv made for the deploy; "
+                "remove .local/upload-venv and run again"
             ) from None
-        python = DEPLOY_VENV / "bin" / "python"
-        if not python.exists():
-            print(f"making {DEPLOY_VENV} (once) ...", file=sys.stderr, flush=True)
-            subprocess.run([sys.executable, "-m", "venv", str(DEPLOY_VENV)], check=True)
-            subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r",
-                 str(REPOSITORY / "functions" / "requirements.txt")],
-                check=True,
-            )  # fmt: skip
+        sys.path.insert(0, str(REPOSITORY))
+        from devstack.upload_unit import VenvBuildError, upload_venv
+
+        def building(venv: Path) -> None:
+            print(f"installing the functions' requirements in {venv} (once) ...", file=sys.stderr)
+
+        try:
+            python = upload_venv(on_build=building) / "bin" / "python"
+        except VenvBuildError as error:
+            raise SystemExit(str(error)) from None
         os.environ["BUURTWHATSAPP_DEPLOY_VENV"] = "1"
         os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 

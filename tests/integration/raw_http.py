@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack.processes import free_port
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -99,12 +101,6 @@ def exchange(port: int, request: RawRequest, timeout: float) -> RawAnswer:
         body,
         time.monotonic() - started,
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def resident_memory(pid: int) -> int:

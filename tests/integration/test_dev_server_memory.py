@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from devstack.processes import free_port
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
 # The bound a test asserts: growth over the server's warmed-up memory. After a disconnect the
@@ -167,12 +169,6 @@ class Watchdog:
 def kill_group(pgid: int, signum: int) -> None:
     with suppress(ProcessLookupError):
         os.killpg(pgid, signum)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from buurtwhatsapp.mail.transports import (
     transport_from_settings,
 )
 from buurtwhatsapp.settings import Settings
+from devstack.processes import free_port
 
 REGION = "eu-west-1"
 SENDER = "noreply@buurt.example.org"
@@ -87,12 +87,6 @@ def assert_is_the_mail(message: EmailMessage) -> None:
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == "werkwijze.txt"
     assert attachment.get_payload(decode=True) == b"SAAR: Signaleer, ..."
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --- files -------------------------------------------------------------------------------------

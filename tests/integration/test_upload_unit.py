@@ -37,11 +37,11 @@ from buurtwhatsapp.config import load_deployment
 from buurtwhatsapp.people_changes import seed_people
 from buurtwhatsapp.store import Store
 from devstack import front_end
+from devstack.processes import free_port
 from devstack.relay import MailRelay
 from devstack.upload_unit import (
     FunctionProcess,
     VenvBuildError,
-    free_port,
     function_name,
     live_members,
     start_function,
