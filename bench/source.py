@@ -29,24 +29,31 @@ BENCH_ROOT = Path(__file__).resolve().parent.parent
 CHILD_ADDRESS_SPACE_BYTES = 4 * 2**30
 
 
-@dataclass(frozen=True)
-@dataclass(frozen=True)
 class MeasuredFunction:
     """A function spec of the tree measured, with what this bench reads of it: an older tree's
-    specs may lack ``name`` (the dashed entry point, its URL path in Google Cloud)."""
+    specs may lack ``name`` (the dashed entry point, its URL path in Google Cloud). Equal and
+    hashed as its spec, so it can key a dict."""
 
-    spec: Any
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
 
     @property
     def name(self) -> str:
         return function_name(self.spec)
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute == "spec":  # not set yet (a copy being made): no recursion
-            raise AttributeError(attribute)
         return getattr(self.spec, attribute)
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MeasuredFunction) and other.spec == self.spec
 
+    def __hash__(self) -> int:
+        return hash(self.spec)
+
+
+@dataclass(frozen=True)
 class SourceTree:
     root: Path
 
