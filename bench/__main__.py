@@ -459,18 +459,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
-    from devstack.emulator import SETUP_HINT, available_kinds
+    from devstack.emulator import SETUP_HINT, NoEmulatorError, preferred_kind
 
     source = SourceTree(args.source.resolve())
     source.check()
     # Google's emulator where it is installed (it is what Firestore itself does most alike),
     # else the npm one; or the one FIRESTORE_EMULATOR_HOST names.
-    installed = available_kinds()
-    if args.emulator != "auto":
-        kind = args.emulator
-    elif installed:
-        kind = installed[0]
-    else:
+    try:
+        kind = preferred_kind() if args.emulator == "auto" else args.emulator
+    except NoEmulatorError:
         print(SETUP_HINT, file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-") as work:

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -206,7 +207,7 @@ def _settings(args: argparse.Namespace, out: TextIO):
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
-    return "\n".join(prefix + line for line in str(text).splitlines())
+    return textwrap.indent(str(text), prefix)
 
 
 def check(args: argparse.Namespace, out: TextIO) -> int:

@@ -12,6 +12,7 @@ import json
 import shlex
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Sequence
@@ -124,4 +125,4 @@ def _last_lines(text: str, count: int = 12) -> str:
 
 
 def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
+    return textwrap.indent(text, prefix)

@@ -501,6 +501,12 @@ def _teardown(
             if secret in existing:
                 gcloud.change("secrets", "delete", secret, "--quiet")
                 removed.append(f"secret {secret}")
+        others = sorted(existing - set(DEFAULT_SECRET_NAMES.values()))
+        if others:  # renamed with DEPLOY_SECRET_* in an env file this command does not read
+            removed.append(
+                f"(left: secrets {', '.join(others)}, not of the default names; delete those of "
+                "this deploy with: gcloud secrets delete NAME)"
+            )
     if delete_database:
         name = f"projects/{project}/databases/{database}"
         found = [d for d in gcloud.read("firestore", "databases", "list") if d.get("name") == name]

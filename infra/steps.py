@@ -337,7 +337,7 @@ def secret_values(ctx: Context) -> Outcome:
             done.append(f"access to {secret}")
     ctx.facts["secret_versions"] = versions
     pinned = ", ".join(f"{settings.secret_names[v]}:{n}" for v, n in versions.items())
-    return (changed("", done).strip() + f" (pinned {pinned})") if done else f"unchanged ({pinned})"
+    return f"{', '.join(done)} (pinned {pinned})" if done else f"unchanged ({pinned})"
 
 
 def _secret_value(ctx: Context, variable: str, secret: str) -> tuple[str, str]:
@@ -656,7 +656,7 @@ def scheduler_jobs(ctx: Context) -> Outcome:
         elif _job_settings(job) != wanted:
             ctx.gcloud.change("scheduler", "jobs", "update", "http", spec.name, *flags)
             done.append(f"updated {spec.name}")
-    return changed("", done).strip() if done else "unchanged"
+    return ", ".join(done) if done else "unchanged"
 
 
 def function_uri(ctx: Context, spec: FunctionSpec) -> str:
