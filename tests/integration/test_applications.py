@@ -10,6 +10,7 @@ import pytest
 from buurtwhatsapp.coordinators import erase_application
 from buurtwhatsapp.model import APPLICATION_KEYS, APPLICATIONS, MAIL
 from buurtwhatsapp.store import Store
+from tests.firestore_documents import documents
 
 pytestmark = pytest.mark.emulator
 
@@ -24,10 +25,6 @@ def application(valid_signup):
         "name": "https://ev.il/inloggen",
         "motivation": MOTIVATION,
     }
-
-
-def documents(client, collection):
-    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
 
 
 def test_ten_identical_applications_store_one_and_mail_once(

@@ -21,15 +21,12 @@ from buurtwhatsapp.model import (
     SIGNUP_KEYS,
     SIGNUPS,
 )
+from tests.firestore_documents import documents
 from tests.integration.conftest import PUBLIC_BASE_URL, link
 
 pytestmark = pytest.mark.emulator
 
 ALL_COLLECTIONS = (SIGNUPS, SIGNUP_KEYS, GROUP_SEATS, MAIL, MAIL_CLAIMS, ERASURES, APPLICATIONS)
-
-
-def documents(client, collection):
-    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
 
 
 def mails(client, template=None):

@@ -25,6 +25,7 @@ from buurtwhatsapp.people import People
 from buurtwhatsapp.people_changes import set_coordinator
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
+from tests.firestore_documents import documents
 from tests.integration.test_mail_delivery import make_mailer
 
 pytestmark = pytest.mark.emulator
@@ -59,10 +60,6 @@ TOP_HEADERS = {
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
 }
-
-
-def documents(client, collection):
-    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
 
 
 @pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())

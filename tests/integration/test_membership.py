@@ -15,6 +15,7 @@ from buurtwhatsapp.membership import confirm, leave, mark_added
 from buurtwhatsapp.model import GROUP_SEATS, MAIL, SIGNUP_KEYS, SIGNUPS
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
+from tests.firestore_documents import documents, signed_up
 
 pytestmark = pytest.mark.emulator
 
@@ -22,10 +23,6 @@ pytestmark = pytest.mark.emulator
 @pytest.fixture
 def store(firestore_client) -> Store:
     return Store(firestore_client)
-
-
-def documents(client, collection):
-    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
 
 
 def templates_of(client):
@@ -40,13 +37,6 @@ def resident(valid_signup, number: int, **address) -> dict[str, object]:
         "phone": f"06-2345{number:04d}",
         **address,
     }
-
-
-def signed_up(store, deployment, clock, firestore_client, raw) -> str:
-    before = set(documents(firestore_client, SIGNUPS))
-    sign_up(raw, deployment=deployment, store=store, clock=clock)
-    [signup_id] = set(documents(firestore_client, SIGNUPS)) - before
-    return signup_id
 
 
 def with_groups(deployment, *groups: Group):

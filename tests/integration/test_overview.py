@@ -39,6 +39,7 @@ from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
 from buurtwhatsapp.web import scheduled
+from tests.firestore_documents import documents
 from tests.integration.conftest import PUBLIC_BASE_URL, SIGNING_KEY, PastClock
 
 pytestmark = pytest.mark.emulator
@@ -48,10 +49,6 @@ ANNA = Person("Anna Regie", "anna.regie@example.org", "+31612340102")
 PIET = Person("Piet Oud", "piet.oud@example.org", "+31612340103")
 DORP = ("Kagerdreef", "Lisserweg 480–530", "Dorpsstraat 1–49 (oneven nummers)")
 NOVEMBER = datetime(2026, 11, 26, 10, 17, tzinfo=UTC)
-
-
-def documents(client, collection: str) -> dict[str, dict]:
-    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
 
 
 def everything(client) -> dict[str, dict[str, dict]]:

@@ -17,13 +17,13 @@ from buurtwhatsapp.coordinators import apply
 from buurtwhatsapp.links import Links
 from buurtwhatsapp.mail.compose import Composer
 from buurtwhatsapp.membership import confirm, mark_added
-from buurtwhatsapp.model import MAIL, SIGNUPS
+from buurtwhatsapp.model import MAIL
 from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from buurtwhatsapp.people_changes import seed_people, set_coordinator
 from buurtwhatsapp.rendering import deployment_environment
-from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
 from tests.conftest import REPOSITORY
+from tests.firestore_documents import signed_up
 
 pytestmark = pytest.mark.emulator
 
@@ -61,13 +61,6 @@ def resident(valid_signup, number: int) -> dict[str, object]:
         "street": "Lisserweg",
         "house_number": str(480 + number),
     }
-
-
-def signed_up(store, deployment, clock, client, raw) -> str:
-    before = {s.id for s in client.collection(SIGNUPS).stream()}
-    sign_up(raw, deployment=deployment, store=store, clock=clock)
-    [signup_id] = {s.id for s in client.collection(SIGNUPS).stream()} - before
-    return signup_id
 
 
 @pytest.fixture

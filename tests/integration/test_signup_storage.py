@@ -10,6 +10,7 @@ import pytest
 from buurtwhatsapp.model import MAIL, SIGNUP_KEYS, SIGNUPS
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
+from tests.firestore_documents import documents
 
 pytestmark = pytest.mark.emulator
 
@@ -27,10 +28,6 @@ def submit(firestore_client, deployment, clock):
 def mails(client):
     """The outbox's mails (not the revision markers that fence a step without one)."""
     return {i: m for i, m in documents(client, MAIL).items() if m.get("status") != "revision"}
-
-
-def documents(client, collection):
-    return {snapshot.id: snapshot.to_dict() for snapshot in client.collection(collection).stream()}
 
 
 def test_a_signup_is_stored_pending_with_its_werkwijze_mail(
