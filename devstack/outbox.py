@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 from email import policy
+from email.header import decode_header, make_header
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -31,13 +32,34 @@ def main() -> None:
 
 
 def show(path: Path) -> None:
-    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    text = message.get_body(("plain",)).get_content()
-    print(f"\n{path.name}\n  To:      {message['To']}\n  Subject: {message['Subject']}")
+    raw = path.read_bytes()
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    # The headers as written, not parsed as addresses: a file from an older version may hold a
+    # To that Python's address parser refuses (an encoded word as local part), and a decoded
+    # value may hold characters a terminal would act on.
+    head = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    to = printable(str(head.get("To", "")))
+    subject = printable(decoded(str(head.get("Subject", ""))))
+    print(f"\n{path.name}\n  To:      {to}\n  Subject: {subject}")
     for attachment in message.iter_attachments():
-        print(f"  Attached: {attachment.get_filename()}")
+        print(f"  Attached: {printable(attachment.get_filename() or '')}")
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
     for link in dict.fromkeys(LINK.findall(text)):
         print(f"  {link}")
+
+
+def decoded(value: str) -> str:
+    """An unstructured header with its encoded words decoded; as written if it cannot be."""
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError):
+        return value
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters shown as escapes, never acted on."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ DEFAULT_REGION = "NL"
 
 class Reason(StrEnum):
     EMAIL_INVALID = "email-invalid"
+    EMAIL_ENCODED_WORD = "email-encoded-word"
     PHONE_INVALID = "phone-invalid"
     PHONE_NOT_MOBILE = "phone-not-mobile"
 
@@ -35,16 +36,46 @@ class ContactError(ValueError):
 
 
 def normalise_email(text: str) -> str:
-    """The address as mail will be sent to it (domain lower-cased and in Unicode form)."""
+    """The address as mail will be sent to it (domain lower-cased and in Unicode form).
+
+    Its wire form is ``ascii_address``: the domain in IDNA 2008, as email-validator checks it.
+    """
     from email_validator import EmailNotValidError, validate_email
 
     try:
         # Without SMTPUTF8 (which SES lacks) a non-ASCII local part could never be delivered.
-        return validate_email(
+        # Quoted local parts are refused by default: a local part is always a dot-atom.
+        normalised = validate_email(
             text.strip(), check_deliverability=False, allow_smtputf8=False
         ).normalized
     except EmailNotValidError as error:
         raise ContactError(Reason.EMAIL_INVALID, str(error)) from None
+    local_part = normalised.rpartition("@")[0]
+    if "=?" in local_part:
+        # "=" and "?" are allowed in a dot-atom, but a local part shaped like an RFC 2047
+        # encoded word is decoded by mail readers (and Python's own parser) into whatever it
+        # encodes: a line break and a Bcc header, say. No real mailbox is named like that.
+        raise ContactError(Reason.EMAIL_ENCODED_WORD, "the local part looks like an encoded word")
+    return normalised
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain as it goes on the wire and into an envelope: IDNA 2008 with the UTS 46 mapping
+    (non-transitional), the encoding email-validator checks addresses with.
+
+    Never Python's built-in ``idna`` codec: that is IDNA 2003, which maps ``faß.de`` to
+    ``fass.de`` and ``ς`` to ``σ`` and drops a joiner, each another domain with another owner.
+    ValueError (idna.IDNAError) for a domain IDNA 2008 does not allow, such as an emoji.
+    """
+    import idna
+
+    return idna.encode(domain, uts46=True, std3_rules=True, transitional=False).decode("ascii")
+
+
+def ascii_address(email: str) -> str:
+    """``local@domain`` with the domain in its wire form (``ascii_domain``)."""
+    local_part, _, domain = email.rpartition("@")
+    return f"{local_part}@{ascii_domain(domain)}"
 
 
 def normalise_phone(text: str, *, mobile: bool = False, region: str = DEFAULT_REGION) -> str:

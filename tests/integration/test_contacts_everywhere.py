@@ -22,6 +22,14 @@ EMAILS = [
     ("jürgen@example.org", None),
     ("zoe@", None),
     ("zoe example.org", None),
+    # International domains are kept as typed (IDNA 2008): faß.de is not fass.de.
+    ("resident@xn--fa-hia.de", "resident@faß.de"),
+    ("resident@fass.de", "resident@fass.de"),
+    ("thea@xn--nxasmm1c.com", "thea@βόλος.com"),
+    ("resident@😀.example", None),
+    ("resident@xn--mgba3gch31f060k.com", None),  # a zero-width non-joiner in the domain
+    # An RFC 2047 encoded word as local part, which mail readers would decode.
+    ("=?utf-8?b?DQpCY2M6IGVAZS5l?=@example.org", None),
 ]
 PHONES = [
     ("06-12345678", "+31612345678"),
@@ -119,3 +127,50 @@ def test_the_command_line_refuses_what_the_form_refuses(option, typed, app_envir
     out = io.StringIO()
     assert cli.main(["signups", "erase", option, typed], out=out) == 2
     assert out.getvalue().startswith("not a valid")
+
+
+def delivered_recipients(firestore_client, tmp_path) -> dict[str, str]:
+    """Deliver every queued mail to files, as the functions would; each mail's To address."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from buurtwhatsapp import bootstrap
+    from buurtwhatsapp.mail.delivery import deliver
+
+    mailer = bootstrap.runtime().mailer
+    recipients = {}
+    for snapshot in firestore_client.collection("mail").stream():
+        if snapshot.get("status") == "queued" and snapshot.get("not_before"):
+            deliver(snapshot.id, mailer)
+            eml = tmp_path / "outbox" / f"{snapshot.id}.eml"
+            if eml.exists():
+                message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+                recipients[snapshot.get("template")] = message["To"].addresses[0].addr_spec
+    return recipients
+
+
+def test_a_resident_at_an_eszett_domain_is_mailed_there_not_at_the_ss_domain(
+    function_client, firestore_client, valid_signup, tmp_path
+):
+    signup = {**valid_signup, "email": "resident@xn--fa-hia.de"}
+    assert function_client("signup").post("/signup", data=signup).status_code == 303
+    [stored] = [s.to_dict() for s in firestore_client.collection("signups").stream()]
+    assert stored["email"] == "resident@faß.de"
+
+    assert delivered_recipients(firestore_client, tmp_path) == {
+        "werkwijze": "resident@xn--fa-hia.de"
+    }
+
+
+def test_a_coordinator_set_at_an_eszett_domain_gets_the_handover_there(
+    function_client, firestore_client, valid_signup, tmp_path
+):
+    # The handover lists every member with name, address and number: it must not go astray.
+    out = io.StringIO()
+    command = ["coordinators", "set", "dorp", "--name", "Fenna", "--phone", "06-12340009"]
+    assert cli.main([*command, "--email", "fenna@xn--fa-hia.de"], out=out) == 0, out.getvalue()
+
+    assert delivered_recipients(firestore_client, tmp_path) == {
+        "coordinator-handover": "fenna@xn--fa-hia.de",
+        "coordinator-thanks": "coordinator.dorp@example.org",
+    }

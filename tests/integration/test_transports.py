@@ -577,3 +577,40 @@ def test_transport_from_settings_builds_the_configured_transport(
         )
         ses.send(make_mail())
         assert len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages) == 1
+
+
+# --- International domains: the envelope names the validated domain ----------------------------
+
+# As stored by the form (Unicode domain) -> where it must go (IDNA 2008, email-validator's form).
+IDN_RECIPIENTS = [
+    ("resident@faß.de", "resident@xn--fa-hia.de"),
+    ("thea@βόλος.com", "thea@xn--nxasmm1c.com"),
+    ("zoe@exämple.org", "zoe@xn--exmple-cua.org"),
+]
+
+
+@pytest.mark.parametrize(("stored", "wire"), IDN_RECIPIENTS)
+def test_smtp_sends_an_international_domain_to_its_idna_2008_form(
+    smtp_server: Any, stored: str, wire: str
+) -> None:
+    handler, port = smtp_server()
+
+    SmtpTransport("127.0.0.1", port, security="none").send(make_mail(to=stored))
+
+    (received,) = handler.received
+    assert received.rcpt_tos == [wire]
+    assert parse(received.content)["To"].addresses[0].addr_spec == wire
+
+
+@pytest.mark.parametrize(("stored", "wire"), IDN_RECIPIENTS)
+def test_ses_sends_an_international_domain_to_its_idna_2008_form(
+    ses_client: Any, stored: str, wire: str
+) -> None:
+    sent_bodies = wire_requests(ses_client)
+
+    SesTransport(ses_client, configuration_set=None, tags=()).send(make_mail(to=stored))
+
+    (body,) = sent_bodies
+    assert body["Destination"] == {"ToAddresses": [wire]}
+    (sent,) = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    assert parse(sent.raw_data.encode("ascii"))["To"].addresses[0].addr_spec == wire

@@ -18,6 +18,8 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from ..contacts import ascii_domain
+
 # RFC 5322: lines SHOULD stay within 78 characters and MUST within 998.
 LINE_LENGTH = 78
 MAX_LINE_LENGTH = 998
@@ -191,10 +193,13 @@ def _split_mailbox(field: str, value: str) -> tuple[str, str]:
     if not local_part.isascii():
         # SES does not support SMTPUTF8, and mail must go through every transport alike.
         raise ValueError(f"{field} has a non-ASCII local part, which needs SMTPUTF8")
+    if "=?" in local_part:
+        raise ValueError(f"{field} has a local part shaped like an encoded word")
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
+        # IDNA 2008, as the address was validated: never another domain than the one typed.
+        wire_domain = ascii_domain(domain)
     except UnicodeError:
-        raise ValueError(f"{field} has a domain that cannot be encoded (IDNA)") from None
-    if not _DOT_ATOM.fullmatch(local_part) or not _DOMAIN.fullmatch(ascii_domain):
+        raise ValueError(f"{field} has a domain that IDNA 2008 cannot encode") from None
+    if not _DOT_ATOM.fullmatch(local_part) or not _DOMAIN.fullmatch(wire_domain):
         raise ValueError(f"{field} must be exactly one valid e-mail address")
-    return display_name, f"{local_part}@{ascii_domain}"
+    return display_name, f"{local_part}@{wire_domain}"
