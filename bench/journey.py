@@ -28,6 +28,7 @@ from typing import Any
 from google.cloud import firestore
 
 from bench.firestore_ops import OperationCounter, Operations, install
+from bench.fixtures import signup_services
 
 # The journey's steps, in order; each is followed by the delivery of the mail it queued.
 STEPS = ("sign-up", "confirm", "added", "leave")
@@ -110,7 +111,7 @@ def run_journey(counter: OperationCounter, resident: dict[str, object] = RESIDEN
         sweep(runtime.mailer)
     idle_sweep = counted()
     with counter.measuring() as counted:
-        run_housekeeping(**services)
+        run_housekeeping(**signup_services(runtime, services))
     idle_housekeeping = counted()
 
     steps = {name: Operations() for name in (*STEPS, "delivery", "schedules")}
@@ -129,12 +130,12 @@ def run_journey(counter: OperationCounter, resident: dict[str, object] = RESIDEN
             steps["delivery"] = steps["delivery"] + counted()
         with counter.measuring() as counted:
             sweep(runtime.mailer)
-            run_housekeeping(**services)
+            run_housekeeping(**signup_services(runtime, services))
         steps["schedules"] = steps["schedules"] + counted()
         schedule_runs += 1
 
     with counter.measuring() as counted:
-        sign_up(resident, **services)
+        sign_up(resident, **signup_services(runtime, services))
     steps["sign-up"] = counted()
     [signup_id] = ids(SIGNUPS)
     after_step()

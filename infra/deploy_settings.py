@@ -10,7 +10,8 @@ itself and never reach the functions:
     DEPLOY_SECRET_<VARIABLE>   the Secret Manager secret that holds <VARIABLE>, to use another
                                name than the default
 
-Secrets are never in the env file. SIGNING_KEY is generated on the first deploy. The mail
+Secrets are never in the env file. SIGNING_KEY and KEY_PEPPER are generated on the first
+deploy. The mail
 credentials the transport needs (AWS keys for ses, SMTP_PASSWORD for smtp with a user name) are
 read from DEPLOY_SECRETS_FILE or asked for when a secret does not exist yet.
 """
@@ -31,11 +32,13 @@ DEPLOY_KEYS = frozenset({"DEPLOY_DATABASE_LOCATION", "DEPLOY_SECRETS_FILE"})
 # Environment variable -> its secret, by default; DEPLOY_SECRET_<VARIABLE> names another.
 DEFAULT_SECRET_NAMES = {
     "SIGNING_KEY": "buurtwhatsapp-signing-key",
+    # The key pepper: infra/maintain reads it by this name too (buurtwhatsapp.cli).
+    "KEY_PEPPER": "buurtwhatsapp-key-pepper",
     "AWS_ACCESS_KEY_ID": "buurtwhatsapp-aws-access-key-id",
     "AWS_SECRET_ACCESS_KEY": "buurtwhatsapp-aws-secret-access-key",
     "SMTP_PASSWORD": "buurtwhatsapp-smtp-password",
 }
-GENERATED_SECRETS = frozenset({"SIGNING_KEY"})
+GENERATED_SECRETS = frozenset({"SIGNING_KEY", "KEY_PEPPER"})
 # Set by the deploy, not by the maintainer.
 SET_BY_DEPLOY = frozenset(
     {"GOOGLE_CLOUD_PROJECT", "FIRESTORE_EMULATOR_HOST", *DEFAULT_SECRET_NAMES}
@@ -88,7 +91,7 @@ class DeploySettings:
 def required_secrets(environment: dict[str, str]) -> tuple[str, ...]:
     """The environment variables that come from Secret Manager, for this mail transport."""
     transport = environment.get("MAIL_TRANSPORT", "file")
-    needed = ["SIGNING_KEY"]
+    needed = ["SIGNING_KEY", "KEY_PEPPER"]
     if transport == "ses":
         needed += ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
     if transport == "smtp" and environment.get("SMTP_USERNAME"):

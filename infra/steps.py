@@ -81,6 +81,7 @@ INDEXES = (
 TTL_COLLECTIONS = (
     "mail",
     "mail_claims",
+    "mail_slots",
     "applications",
     "application_keys",
 )

@@ -17,6 +17,8 @@ import pytest
 from google.cloud import firestore
 
 from buurtwhatsapp.config import Deployment, load_deployment
+from buurtwhatsapp.personal_keys import PersonalKeys
+from buurtwhatsapp.settings import LOCAL_KEY_PEPPER
 from devstack import emulator
 
 # Decided once, at collection; an empty list still yields one (failing) parameter.
@@ -58,6 +60,8 @@ def firestore_client(
 
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+# The keys the functions make in the tests' environment (MAIL_TRANSPORT=file, no KEY_PEPPER).
+KEYS = PersonalKeys(LOCAL_KEY_PEPPER)
 EXAMPLE_DEPLOYMENT = REPOSITORY / "infra" / "deployments" / "buitenkaag.toml"
 
 

@@ -6,6 +6,7 @@ from google.cloud import firestore
 
 from buurtwhatsapp.model import SIGNUPS
 from buurtwhatsapp.signups import sign_up
+from tests.conftest import KEYS
 
 
 def documents(client: firestore.Client, collection: str) -> dict[str, dict]:
@@ -16,6 +17,6 @@ def documents(client: firestore.Client, collection: str) -> dict[str, dict]:
 def signed_up(store, deployment, clock, client: firestore.Client, raw) -> str:
     """Sign ``raw`` up through the service; the id of the sign-up it stored."""
     before = set(documents(client, SIGNUPS))
-    sign_up(raw, deployment=deployment, store=store, clock=clock)
+    sign_up(raw, deployment=deployment, store=store, clock=clock, keys=KEYS)
     [signup_id] = set(documents(client, SIGNUPS)) - before
     return signup_id

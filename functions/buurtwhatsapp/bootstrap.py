@@ -20,6 +20,7 @@ from .config import Deployment, load_deployment
 from .links import Links
 from .logs import configure_logging
 from .people import People, PeopleCache
+from .personal_keys import PersonalKeys
 from .rendering import deployment_environment
 from .settings import Settings
 from .store import Store
@@ -36,6 +37,7 @@ class Runtime:
     store: Store
     templates: jinja2.Environment
     links: Links
+    keys: PersonalKeys  # document ids and link subjects made from addresses and numbers
     clock: Clock
     origins: OriginPolicy
     rate_limiter: RateLimiter  # per instance: the one piece of state kept between requests
@@ -59,7 +61,11 @@ class Runtime:
         return Mailer(
             outbox=Outbox(_firestore_client()),
             composer=Composer(
-                self.templates, self.links, self.deployment.initiative, self.settings.mail_sender
+                self.templates,
+                self.links,
+                self.keys,
+                self.deployment.initiative,
+                self.settings.mail_sender,
             ),
             transport=transport_from_settings(self.settings),
             clock=self.clock,
@@ -88,6 +94,7 @@ def runtime() -> Runtime:
         store=store,
         templates=templates,
         links=Links(settings.signing_key, settings.public_base_url, clock),
+        keys=PersonalKeys(settings.key_pepper),
         clock=clock,
         origins=OriginPolicy((*settings.allowed_origins, settings.public_base_url)),
         rate_limiter=RateLimiter(settings.rate_limit_posts, settings.rate_limit_window_seconds),

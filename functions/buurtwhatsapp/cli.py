@@ -6,25 +6,36 @@
     infra/maintain signups export [--group G] [--status S] [--output FILE]   CSV export
         (a cell that starts with = + - @ or ' gets a leading ' so that no spreadsheet runs it
         as a formula; a program gets every value back by dropping one leading ')
-    infra/maintain signups erase (--email E | --phone P)   an erasure request (AVG art. 17)
-    infra/maintain applications erase APPLICATION_ID       an applicant's erasure request
+    infra/maintain erase (--email E | --phone P) [--remove-from-people]
+        an erasure request (AVG art. 17): the person's sign-up, applications, mail about and to
+        them, everywhere; stops first if they coordinate a group or sit in the regiegroep,
+        unless --remove-from-people (``signups erase`` is the same command)
+    infra/maintain applications erase APPLICATION_ID       one application, by its id
     infra/maintain coordinators list            who coordinates each group; the regiegroep
     infra/maintain coordinators set GROUP --name N --email E --phone P
         a group's (new) coordinator: the running functions see it within PEOPLE_CACHE_SECONDS
         (five minutes); a new coordinator gets the group's members, the one before a thank-you
     infra/maintain regiegroep set --member NAME EMAIL PHONE [--member ...]   (1 to 3 members)
+    infra/maintain keys migrate [--dry-run]     move every key to the current pepper (after the
+        move from unsalted keys, or a new pepper): see key_migration.py for what moves and why
     infra/maintain report [--csv FILE]          the regiegroep's overview (dekking): a table,
         or CSV to FILE (``--csv -``: to standard output), safe to open in a spreadsheet
 
 Credentials and project come from the environment (gcloud auth application-default login,
 GOOGLE_CLOUD_PROJECT), or FIRESTORE_EMULATOR_HOST for a local emulator; the deployment file
-from DEPLOYMENT_FILE, as for the functions.
+from DEPLOYMENT_FILE, as for the functions. The commands that look a person up by address or
+number make their keys as the functions do, under the deployment's pepper: KEY_PEPPER if set,
+else read from Secret Manager with the maintainer's gcloud login (secret
+buurtwhatsapp-key-pepper, or the one KEY_PEPPER_SECRET names). Only against an emulator does the
+local pepper serve.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -34,9 +45,9 @@ from .config import ConfigError, Person
 from .coordinators import erase_application
 from .coverage import read_overview
 from .deployment_file import check_people
+from .erasure_request import ErasureReport, StillServing, erase_person
+from .key_migration import migrate_keys
 from .mail.outbox import Outbox
-from .membership import erase
-from .model import email_key, phone_key
 from .people import People
 from .people_changes import UnknownGroup, set_coordinator, set_regiegroep
 from .report import write_csv, write_table
@@ -71,9 +82,58 @@ EXPORT_FIELDS = (
 )
 
 
+# The Secret Manager secret the deploy generates the pepper in (infra/deploy_settings.py).
+KEY_PEPPER_SECRET = "buurtwhatsapp-key-pepper"
+
+
+class PepperUnavailable(RuntimeError):
+    """The deployment's key pepper could not be read; the message says what to do."""
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "needs_keys", False):
+        try:
+            _load_pepper()
+        except PepperUnavailable as error:
+            print(f"error: {error}", file=out)
+            return 2
     return args.run(args, out)
+
+
+def _load_pepper(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Put the deployment's pepper in KEY_PEPPER for the runtime to read, unless it is there.
+
+    Against a real project, a key made under the local pepper would find nobody, and an erasure
+    request would answer "not found" for a person who is there: so the pepper is read from
+    Secret Manager, and the command stops when it cannot be.
+    """
+    if environ.get("KEY_PEPPER") or environ.get("FIRESTORE_EMULATOR_HOST"):
+        return
+    project = environ.get("GOOGLE_CLOUD_PROJECT", "")
+    if not project:
+        raise PepperUnavailable("set GOOGLE_CLOUD_PROJECT to the project's id")
+    secret = environ.get("KEY_PEPPER_SECRET") or KEY_PEPPER_SECRET
+    command = [
+        "gcloud", "secrets", "versions", "access", "latest",
+        f"--secret={secret}", f"--project={project}", "--quiet",
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise PepperUnavailable(
+            f"could not run gcloud to read the key pepper ({error.__class__.__name__}); "
+            "install the Google Cloud CLI, or set KEY_PEPPER"
+        ) from None
+    pepper = result.stdout.strip()
+    if result.returncode != 0 or not pepper:
+        said = (result.stderr.strip().splitlines() or ["no value"])[-1]
+        raise PepperUnavailable(
+            f"could not read secret {secret} in project {project} ({said}); log in with "
+            "`gcloud auth login` as someone who may read it, or set KEY_PEPPER"
+        )
+    environ["KEY_PEPPER"] = pepper
+    bootstrap.reset()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,10 +157,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--group")
     export.add_argument("--status", choices=("pending", "confirmed", "active"))
     export.add_argument("--output", type=argparse.FileType("w", encoding="utf-8"))
-    request = command(signups, "erase", _signups_erase, "erase one resident on request")
-    who = request.add_mutually_exclusive_group(required=True)
-    who.add_argument("--email")
-    who.add_argument("--phone")
+    _erase_arguments(command(signups, "erase", _erase, "the same as: maintain erase"))
+    erasure = topics.add_parser(
+        "erase", help="an erasure request (AVG art. 17): the person, everywhere"
+    )
+    erasure.set_defaults(run=_erase)
+    _erase_arguments(erasure)
 
     coordinators = topics.add_parser("coordinators", help="who coordinates each group")
     coordinator_commands = coordinators.add_subparsers(required=True)
@@ -125,6 +187,17 @@ def _parser() -> argparse.ArgumentParser:
     command(
         applications.add_subparsers(required=True), "erase", _applications_erase, "erase one"
     ).add_argument("application_id")
+    key_commands = topics.add_parser("keys", help="the keys made from addresses and numbers")
+    migrate = command(
+        key_commands.add_subparsers(required=True),
+        "migrate",
+        _keys_migrate,
+        "move every sign-up, application and mail to the current keys",
+    )
+    migrate.set_defaults(needs_keys=True)
+    migrate.add_argument(
+        "--dry-run", action="store_true", help="count what would move; change nothing"
+    )
     report = topics.add_parser(
         "report", help="the regiegroep's overview (dekking): counts per area, street and group"
     )
@@ -133,6 +206,18 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", metavar="FILE", help="write it as CSV to FILE instead (-: standard output)"
     )
     return parser
+
+
+def _erase_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(needs_keys=True)
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email")
+    who.add_argument("--phone")
+    parser.add_argument(
+        "--remove-from-people",
+        action="store_true",
+        help="also when they coordinate a group or sit in the regiegroep: take them out of it",
+    )
 
 
 def _outbox() -> Outbox:
@@ -181,42 +266,57 @@ def _signups_export(args, out: TextIO) -> int:
     return 0
 
 
-def _signups_erase(args, out: TextIO) -> int:
+def _erase(args, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     try:
-        # Normalised as the form did, so that the key is the one the sign-up was stored under.
-        if args.email:
-            key = email_key(contacts.normalise_email(args.email))
-        else:
-            key = phone_key(contacts.normalise_phone(args.phone))
+        # Normalised as the form did, so that the keys are the ones it was stored under.
+        email = contacts.normalise_email(args.email) if args.email else None
+        phone = contacts.normalise_phone(args.phone) if args.phone else None
     except contacts.ContactError as error:
         print(
             f"not a valid {'e-mail address' if args.email else 'phone number'}: {error}", file=out
         )
         return 2
-    # Notices about a resident who already left are still being sent (or failing); they are
-    # found by the same key. First, so that the notices of this erasure stay.
-    notices = runtime.store.erase_mail_about(key)
-    if notices:
-        print(f"{notices} unsent mail(s) about an earlier erasure deleted", file=out)
-    found = runtime.store.find_signup_by_identity([key])
-    if found is None:
-        print("no sign-up with that address or number", file=out)
-        return 0 if notices else 1
-    signup_id = found.id
-    erased = erase(
-        signup_id,
-        reason="request",
-        deployment=runtime.deployment,
-        store=runtime.store,
-        clock=runtime.clock,
-        people=runtime.people,
-    )
-    if not erased:  # erased by another request between the lookup and now
-        print(f"{signup_id}: already erased meanwhile; nothing left to do", file=out)
-        return 0
-    print(f"{signup_id}: erased; the resident and their coordinator are told", file=out)
-    return 0
+    try:
+        report = erase_person(
+            email=email,
+            phone=phone,
+            remove_from_people=args.remove_from_people,
+            deployment=runtime.deployment,
+            store=runtime.store,
+            clock=runtime.clock,
+            keys=runtime.keys,
+        )
+    except StillServing as serving:
+        print(
+            f"nothing erased: this person serves as {', '.join(serving.roles)}. Appoint a "
+            "successor first (infra/maintain coordinators set GROUP ... or regiegroep set ...), "
+            "or run again with --remove-from-people to take them out now (a group without a "
+            "coordinator has its residents added by the regiegroep)",
+            file=out,
+        )
+        return 1
+    _print_erasure(report, out)
+    return 0 if report.found else 1
+
+
+def _print_erasure(report: ErasureReport, out: TextIO) -> None:
+    if not report.found:
+        print("nobody with that address or number: nothing to erase", file=out)
+        return
+    told = " (the resident and their coordinator are told)" if report.signups else ""
+    lines = [
+        ("sign-ups", report.signups, told),
+        ("coordinator applications", report.applications, ""),
+        ("unsent mail about them (notices, handovers, digests)", report.mail_about, ""),
+        ("unsent mail to them", report.mail_to, ""),
+        ("sent form mail named for their mailbox", report.mailbox_markers, ""),
+    ]
+    print("erased:", file=out)
+    for kind, count, note in lines:
+        print(f"  {kind}: {count}{note}", file=out)
+    for role in report.roles:
+        print(f"  removed as {role}: appoint a successor with infra/maintain", file=out)
 
 
 def _applications_erase(args, out: TextIO) -> int:
@@ -268,6 +368,7 @@ def _coordinators_set(args, out: TextIO) -> int:
             deployment=runtime.deployment,
             store=runtime.store,
             clock=runtime.clock,
+            keys=runtime.keys,
         )
     except UnknownGroup:
         known = ", ".join(f'"{group.id}"' for group in runtime.deployment.groups)
@@ -303,6 +404,20 @@ def _regiegroep_set(args, out: TextIO) -> int:
     names = ", ".join(person.name for person in regiegroep)
     print(f"regiegroep: {names} (version {change.version})", file=out)
     return 0
+
+
+def _keys_migrate(args, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    report = migrate_keys(store=runtime.store, keys=runtime.keys, dry_run=args.dry_run)
+    verb = "would move" if args.dry_run else "moved"
+    print(
+        f"{verb} to the current keys: {report.signups} sign-up(s), {report.applications} "
+        f"application(s), {report.mail} mail(s) about people; {report.unchanged} already on them",
+        file=out,
+    )
+    for holder in report.conflicts:
+        print(f"  {holder}: not moved, another document holds its new key", file=out)
+    return 1 if report.conflicts else 0
 
 
 def _report(args, out: TextIO) -> int:

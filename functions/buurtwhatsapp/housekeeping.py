@@ -4,19 +4,27 @@ expiry of sign-ups never confirmed, as the privacy statement promises.
 Each reminder happens at most once whatever the schedule: the flag set in the same write takes
 the sign-up out of the query, and that write is fenced by the sign-up's revision (see store.py),
 so two runs that read the same sign-up cannot both send it.
+
+The reminder to confirm goes to an address nobody has confirmed, so it keeps to the same fences
+as the forms' mail (form_mail_quota.py): one a day per mailbox, a few an hour per domain. When
+they put it off, it is queued for the first free day and hour rather than skipped, so that a
+flood of sign-ups for one mailbox cannot hold back the reminders of everyone else.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import Deployment
+from .form_mail_quota import LOOK_AHEAD_DAYS, mail_quota
 from .mail.catalogue import MailTemplate
 from .membership import coordinator_mails, erase, placement_of, places_taken
-from .model import Signup, SignupStatus, mail_document, step_mail_id
+from .model import Signup, SignupStatus, mail_document
 from .people import People
+from .personal_keys import PersonalKeys
 from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -33,6 +41,7 @@ def run_housekeeping(
     deployment: Deployment,
     store: Store,
     clock: Clock,
+    keys: PersonalKeys,
     people: People | None = None,
     limit: int = 100,
 ) -> dict[str, int]:
@@ -51,6 +60,16 @@ def run_housekeeping(
         limit,
         unflagged="confirm_reminder_sent",
     ):
+        fields = {"confirm_reminder_sent": True, "updated_at": now}
+        quota = mail_quota(store, keys, signup.email, now, days=LOOK_AHEAD_DAYS)
+        if quota is None:
+            # A week of this mailbox's days is taken: the reminder is given up, the expiry
+            # after privacy_retention_days still comes.
+            log.info(
+                "confirm reminder given up: mail quota used up", extra={"signup_id": signup.id}
+            )
+            _once(store, signup, fields, [], now)
+            continue
         mail = mail_document(
             template=MailTemplate.CONFIRM_REMINDER,
             to=signup.email,
@@ -58,10 +77,9 @@ def run_housekeeping(
             data={"retention_days": deployment.initiative.privacy_retention_days},
             signup_id=signup.id,
             now=now,
+            not_before=quota.send_from,
         )
-        fields = {"confirm_reminder_sent": True, "updated_at": now}
-        reminder = [(step_mail_id(signup.id, signup.revision + 1), mail)]
-        if _once(store, signup, fields, reminder, now):
+        if _once(store, signup, fields, [(quota.mail_id, mail)], now, [quota.slot]):
             counts["confirm_reminders"] += 1
 
     taken: dict[str | None, int | None] = {}
@@ -115,11 +133,12 @@ def _once(
     fields: dict[str, object],
     mails: list[tuple[str, dict[str, object]]],
     now: datetime,
+    slots: Sequence[str] = (),
 ) -> bool:
-    """Record a reminder against the sign-up as read; a sign-up that changed meanwhile is
-    skipped (the next run sees it as it is now)."""
+    """Record a reminder against the sign-up as read; a sign-up that changed meanwhile (or a
+    quota day or slot taken meanwhile) is skipped: the next run sees it as it is now."""
     try:
-        store.advance_signup(signup, fields, mails, now)
+        store.advance_signup(signup, fields, mails, now, slots)
     except (Conflict, SignupGone):
         return False
     return True

@@ -19,8 +19,8 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"  # the resident confirms their e-mail address
     ADDED = "added"  # the coordinator marks the resident as added to the group
     LEAVE = "leave"  # the resident leaves and has their data erased
-    # A regiegroep member opens the overview (dekking); the subject is their hashed e-mail
-    # key (model.email_key), so the page can check they still sit in the regiegroep.
+    # A regiegroep member opens the overview (dekking); the subject is their e-mail key
+    # (PersonalKeys.email), so the page can check they still sit in the regiegroep.
     OVERVIEW = "overview"
 
 

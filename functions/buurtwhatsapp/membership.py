@@ -231,11 +231,11 @@ def _erasure_notices(
 ) -> list[tuple[str, dict[str, object]]]:
     """The goodbye to the resident and, if a coordinator knows them, the request to remove.
 
-    These mails carry no ``signup_id`` (the sign-up is gone) but the resident's hashed keys,
+    These mails carry no ``signup_id`` (the sign-up is gone) but the resident's keys,
     so that an erasure request finds them, and they expire soon whatever their state. The
     goodbye quotes nothing typed: the address may never have been confirmed.
     """
-    about = {"subject_keys": signup.identity_keys, "keep_until": now + ERASURE_NOTICE_LIFETIME}
+    about = {"subject_keys": signup.keys, "keep_until": now + ERASURE_NOTICE_LIFETIME}
     step = step_mail_id(signup.id, signup.revision + 1)
     notices = [
         (

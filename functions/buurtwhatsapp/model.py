@@ -7,7 +7,6 @@ shows, not a silent overwrite.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,6 +24,8 @@ ERASURES = "erasures"  # that (not whom) a sign-up was erased, and why; no perso
 APPLICATIONS = "applications"  # coordinator applications
 APPLICATION_KEYS = "application_keys"  # hashed e-mail and phone of each application, unique
 DIGESTS = "digests"  # one per month the regiegroep's digest went out: its figures, no names
+# Numbered slots of hourly allowances (form_mail_quota.py): mail per domain, alerts per hour.
+MAIL_SLOTS = "mail_slots"
 
 
 class SignupStatus(StrEnum):
@@ -104,27 +105,6 @@ class CoordinatorApplication:
     motivation: str
 
 
-def identity_keys(email: str, phone: str) -> tuple[str, str]:
-    """Document ids in ``signup_keys`` that make a phone number or e-mail address unique.
-
-    Hashed so that the ids (which show in consoles and logs) carry no readable personal data;
-    the key documents are erased together with the sign-up they point at.
-    """
-    return (email_key(email), phone_key(phone))
-
-
-def email_key(email: str) -> str:
-    return _key("email", email.casefold())
-
-
-def phone_key(phone_e164: str) -> str:
-    return _key("phone", phone_e164)
-
-
-def _key(kind: str, value: str) -> str:
-    return f"{kind}-" + hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
-
-
 @dataclass(frozen=True, slots=True)
 class Acceptance:
     """The versions of the group rules and the privacy statement a resident accepted, and when."""
@@ -153,6 +133,9 @@ class Signup:
     accepted: Acceptance
     created_at: datetime
     updated_at: datetime
+    # The signup_keys documents it holds (personal_keys.py: e-mail, then phone). Kept with it,
+    # so that erasure deletes exactly these whatever the key scheme is by then.
+    keys: tuple[str, ...] = ()
     # Every change after creation is fenced by a new revision (see store.py).
     revision: int = 0
     confirmation_mails: int = 1
@@ -171,12 +154,14 @@ class Signup:
         signup_id: str,
         request: SignupRequest,
         *,
+        keys: tuple[str, ...],
         rules_version: str,
         privacy_version: str,
         now: datetime,
     ) -> Signup:
         return cls(
             id=signup_id,
+            keys=keys,
             status=SignupStatus.PENDING,
             name=request.name,
             email=request.email,
@@ -213,6 +198,7 @@ class Signup:
             ),
             created_at=document["created_at"],
             updated_at=document.get("updated_at") or document["created_at"],
+            keys=tuple(document.get("keys") or ()),
             revision=int(document.get("revision", 0)),
             confirmation_mails=int(document.get("confirmation_mails", 1)),
             last_confirmation_mail_at=document.get("last_confirmation_mail_at"),
@@ -228,6 +214,7 @@ class Signup:
         return {
             "status": self.status.value,
             "revision": self.revision,
+            "keys": list(self.keys),
             "name": self.name,
             "email": self.email,
             "phone": self.phone,
@@ -253,10 +240,6 @@ class Signup:
             "updated_at": self.updated_at,
         }
 
-    @property
-    def identity_keys(self) -> tuple[str, str]:
-        return identity_keys(self.email, self.phone)
-
     def member_card(self) -> dict[str, object]:
         """What whoever adds the resident to a group needs, in their mails."""
         return {
@@ -276,11 +259,17 @@ class Signup:
 
 
 def application_document(
-    application: CoordinatorApplication, *, now: datetime, keep_for: timedelta
+    application: CoordinatorApplication,
+    *,
+    keys: tuple[str, ...],
+    now: datetime,
+    keep_for: timedelta,
 ) -> dict[str, object]:
+    """``keys``: the application_keys documents it holds, deleted with it."""
     address = application.address
     return {
         "status": "new",
+        "keys": list(keys),
         "name": application.name,
         "email": application.email,
         "phone": application.phone,
@@ -289,22 +278,28 @@ def application_document(
         "postcode": address.postcode,
         "area": application.area_id,
         "motivation": application.motivation,
+        # True while the regiegroep has not been told: more came in that hour than get an
+        # alert each, and the next hourly digest names it (coordinators.py).
+        "alert_pending": False,
         "created_at": now,
         "expire_at": now + keep_for,
     }
 
 
-def applicant_card(application: CoordinatorApplication) -> dict[str, object]:
-    """What the regiegroep needs to call an applicant back."""
-    address = application.address
+def applicant_card(application: Mapping[str, Any]) -> dict[str, object]:
+    """What the regiegroep needs to call an applicant back, from the stored application."""
     return {
-        "name": application.name,
-        "email": application.email,
-        "phone_display": phone_display(application.phone),
-        "street": address.street,
-        "house_number": address.house_number,
-        "postcode_display": address.postcode_display,
-        "motivation": application.motivation,
+        "name": application["name"],
+        "email": application["email"],
+        "phone_display": phone_display(str(application["phone"])),
+        "street": application["street"],
+        "house_number": application["house_number"],
+        "postcode_display": Address(
+            str(application["street"]),
+            str(application["house_number"]),
+            str(application["postcode"]),
+        ).postcode_display,
+        "motivation": application["motivation"],
     }
 
 
@@ -322,10 +317,10 @@ def step_mail_id(signup_id: str, revision: int) -> str:
     return f"step-{signup_id}-r{revision}"
 
 
-def form_mail_id(email: str, day: date) -> str:
-    """The one mail a day the public forms may send to an address: its id is the day's quota
-    (see form_mail_quota.py), so taking the quota costs no write of its own."""
-    return f"form-{email_key(email)}-{day.isoformat()}"
+def form_mail_id(mailbox_key: str, day: date) -> str:
+    """The one mail a day the public forms may send to a mailbox (``PersonalKeys.mailbox``):
+    its id is the day's quota (see form_mail_quota.py), so taking it costs no write of its own."""
+    return f"form-{mailbox_key}-{day.isoformat()}"
 
 
 def mail_document(
@@ -343,11 +338,10 @@ def mail_document(
     """An outbox entry.
 
     ``signup_id`` (``application_id``) lets erasure find the unsent mail of a resident (an
-    applicant). Mail about someone whose
-    sign-up is already gone (erasure notices) has none; ``subject_keys`` (the hashed identity
-    keys of that person) let an erasure request find it all the same, and ``keep_until`` is
-    when Firestore's TTL deletes it whatever its state, so that it cannot outlive the erasure
-    by long even while it keeps failing.
+    applicant). Mail about someone whose sign-up is already gone (erasure notices) has none;
+    ``subject_keys`` (the identity keys of that person, personal_keys.py) let an erasure request
+    find it all the same, and ``keep_until`` is when Firestore's TTL deletes it whatever its
+    state, so that it cannot outlive the erasure by long even while it keeps failing.
     """
     document: dict[str, object] = {
         "status": MailStatus.QUEUED.value,

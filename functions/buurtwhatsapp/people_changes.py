@@ -22,13 +22,14 @@ from .mail.catalogue import MailTemplate
 from .membership import Placement, coordinator_mails
 from .model import Signup, SignupStatus, mail_document
 from .people import People
+from .personal_keys import PersonalKeys
 from .store import Conflict, PeopleChanged, SignupGone, Store
 
 log = logging.getLogger(__name__)
 
 # The handover mail names every member of the group. It goes within seconds; if delivery keeps
 # failing, Firestore's TTL deletes it after this long, so that the names cannot linger in a
-# failing mail. A maintainer can requeue it in that time. It carries the members' hashed keys,
+# failing mail. A maintainer can requeue it in that time. It carries the members' keys,
 # so that an erasure request (infra/maintain signups erase) deletes it while unsent; a member
 # who leaves through the link in those seconds is named in it once more.
 HANDOVER_MAIL_LIFETIME = timedelta(days=3)
@@ -51,7 +52,13 @@ class PeopleChange:
 
 
 def set_coordinator(
-    group_id: str, person: Person, *, deployment: Deployment, store: Store, clock: Clock
+    group_id: str,
+    person: Person,
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    keys: PersonalKeys,
 ) -> PeopleChange:
     """Make ``person`` the coordinator of the group, with the handover if someone else was."""
     group = deployment.group(group_id)
@@ -69,7 +76,7 @@ def set_coordinator(
         )
         now = clock.now()
         handover = before is None or before.email.casefold() != person.email.casefold()
-        mails = _handover_mails(group, before, person, new, store, now) if handover else []
+        mails = _handover_mails(group, before, person, new, store, keys, now) if handover else []
         change = {"kind": "coordinator", "group": group.id, "handover": handover}
         try:
             store.replace_people(new, change, mails, now)
@@ -106,6 +113,39 @@ def set_regiegroep(
     raise PeopleChanged("regiegroep")
 
 
+def remove_person(
+    identity: set[str], *, keys: PersonalKeys, deployment: Deployment, store: Store, clock: Clock
+) -> tuple[str, ...]:
+    """Take the person with these identity keys out of the people (an erasure request): as
+    coordinator of any group, which then has none (the regiegroep adds its residents until a
+    new one is set), and from the regiegroep. The roles removed; nobody is mailed."""
+
+    def is_them(person: Person) -> bool:
+        return bool({keys.email(person.email), keys.phone(person.phone)} & identity)
+
+    for _round in range(ROUNDS):
+        current = _current(store, deployment)
+        groups = sorted(g for g, person in current.coordinators.items() if is_them(person))
+        in_regiegroep = any(is_them(person) for person in current.regiegroep)
+        roles = (*(f"coordinator of {g}" for g in groups), *(("regiegroep",) * in_regiegroep))
+        if not roles:
+            return ()
+        new = replace(
+            current,
+            coordinators={g: p for g, p in current.coordinators.items() if g not in groups},
+            regiegroep=tuple(p for p in current.regiegroep if not is_them(p)),
+            version=current.version + 1,
+        )
+        change = {"kind": "erasure request", "groups": groups, "regiegroep": in_regiegroep}
+        try:
+            store.replace_people(new, change, [], clock.now())
+        except PeopleChanged:
+            continue
+        log.info("person removed on request", extra={"version": new.version, "roles": len(roles)})
+        return roles
+    raise PeopleChanged("erasure request")
+
+
 def seed_people(*, deployment: Deployment, store: Store, clock: Clock) -> PeopleChange:
     """Store the people a deployment file still names, once: the first deploy after the move
     to Firestore. Later changes go through the maintainer's command line, and a file that
@@ -135,6 +175,7 @@ def _handover_mails(
     after: Person,
     new: People,
     store: Store,
+    keys: PersonalKeys,
     now: datetime,
 ) -> list[tuple[str, dict[str, object]]]:
     members = sorted(
@@ -161,7 +202,7 @@ def _handover_mails(
             MailTemplate.COORDINATOR_HANDOVER,
             after,
             # An erasure request of any member finds (and deletes) this mail while unsent.
-            about=[key for member in members for key in member.identity_keys],
+            about=[key for member in members for key in member.keys],
             predecessor_name=before.name if before else None,
             members=[_handover_card(member) for member in members],
             waiting_count=waiting,
@@ -173,7 +214,11 @@ def _handover_mails(
             "phone": after.phone,
             "phone_display": phone_display(after.phone),
         }
-        mails.append(mail("thanks", MailTemplate.COORDINATOR_THANKS, before, successor=successor))
+        # It names the new coordinator: an erasure request of theirs finds it while unsent.
+        about = keys.identity(after.email, after.phone)
+        mails.append(
+            mail("thanks", MailTemplate.COORDINATOR_THANKS, before, about, successor=successor)
+        )
     return mails
 
 

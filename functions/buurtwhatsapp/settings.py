@@ -17,6 +17,8 @@ FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
 REPOSITORY_DIR = FUNCTIONS_DIR.parent
 
 MAIL_TRANSPORTS = ("file", "ses", "smtp")
+# Keys made under this pepper are reversible by anyone who reads this file: local runs only.
+LOCAL_KEY_PEPPER = "local-development-pepper-not-for-production"
 SMTP_SECURITY = ("starttls", "tls", "none")
 
 
@@ -47,6 +49,7 @@ class Settings:
     public_base_url: str
     allowed_origins: tuple[str, ...]
     signing_key: str
+    key_pepper: str  # the secret under which keys of addresses and numbers are made
     mail_transport: str
     mail_sender: str
     mail_outbox_dir: Path
@@ -102,6 +105,10 @@ class Settings:
         if transport != "file" and len(signing_key) < 32:
             # Real mail carries signed links; a short or missing key would make them forgeable.
             problems.append("SIGNING_KEY must be set to at least 32 random characters")
+        key_pepper = env.get("KEY_PEPPER", "")
+        if transport != "file" and len(key_pepper) < 32:
+            # Without a real pepper the keys of phone numbers could be reversed by trying all.
+            problems.append("KEY_PEPPER must be set to at least 32 random characters")
 
         smtp_security = env.get("SMTP_SECURITY", "starttls")
         if smtp_security not in SMTP_SECURITY:
@@ -168,6 +175,7 @@ class Settings:
             public_base_url=base_url,
             allowed_origins=allowed_origins,
             signing_key=signing_key or "local-development-key-not-for-production",
+            key_pepper=key_pepper or LOCAL_KEY_PEPPER,
             mail_transport=transport,
             mail_sender=sender,
             mail_outbox_dir=path("MAIL_OUTBOX_DIR", REPOSITORY_DIR / ".local" / "outbox"),

@@ -37,11 +37,12 @@ from .model import (
     GROUP_SEATS,
     MAIL,
     MAIL_CLAIMS,
+    MAIL_SLOTS,
     SIGNUP_KEYS,
     SIGNUPS,
     MailStatus,
     Signup,
-    identity_keys,
+    application_alert_ids,
     step_mail_id,
 )
 from .people import CURRENT, PEOPLE, People
@@ -78,6 +79,9 @@ class PeopleChanged(Exception):
 # Revision markers only need to outlive a race of seconds; Firestore's TTL removes them.
 REVISION_TTL = timedelta(days=2)
 REVISION_MARKER = "revision"
+# A slot counts until its hour is over; the latest hour a slot is taken for lies a week and a
+# day ahead (form_mail_quota.py).
+SLOT_TTL = timedelta(days=10)
 
 
 class Store:
@@ -89,16 +93,18 @@ class Store:
         trip for none, which is the usual case on the hourly and per-erasure paths."""
         return list(self._db.get_all(refs)) if refs else []
 
-    def create_signup(self, signup: Signup, form_mail: Mails) -> None:
+    def create_signup(self, signup: Signup, form_mail: Mails, slots: Sequence[str] = ()) -> None:
         """Store a sign-up, claim its phone and e-mail, and queue its first mail: all or nothing.
 
         The key documents are created, never overwritten, so that two simultaneous sign-ups
         with the same phone or address cannot both succeed. They go first, with the day's
-        form-mail quota: the sign-up and mail ids are new, so only those can make the batch
-        fail. IdentityTaken then means a key *or* the quota was taken: the caller reads both.
+        form-mail quota and the mail's slot: the sign-up and mail ids are new, so only those can
+        make the batch fail. IdentityTaken then means a key, the quota or the slot was taken:
+        the caller reads again.
         """
         batch = self._db.batch()
-        for key in signup.identity_keys:
+        self._take_slots(batch, slots, signup.created_at)
+        for key in signup.keys:
             batch.create(
                 self._db.collection(SIGNUP_KEYS).document(key),
                 {"signup_id": signup.id, "created_at": signup.created_at},
@@ -115,6 +121,21 @@ class Store:
         """Which of these form-mail quota days are taken already."""
         refs = [self._db.collection(MAIL).document(i) for i in document_ids]
         return {snapshot.id for snapshot in self._get_all(refs) if snapshot.exists}
+
+    def count_slots(self, window: str) -> int:
+        """How many slots of an hourly allowance are taken (form_mail_quota.py): one
+        aggregation, one read per 1,000 slots."""
+        query = self._db.collection(MAIL_SLOTS).where(filter=FieldFilter("window", "==", window))
+        [[result]] = query.count().get()
+        return int(result.value)
+
+    def _take_slots(self, batch: firestore.WriteBatch, slots: Sequence[str], now: datetime) -> None:
+        """Create the slot documents in ``batch``: a slot taken meanwhile makes it fail."""
+        for slot in slots:
+            batch.create(
+                self._db.collection(MAIL_SLOTS).document(slot),
+                {"window": slot.rpartition(".")[0], "expire_at": now + SLOT_TTL},
+            )
 
     def find_signup_by_identity(self, identity_keys: Sequence[str]) -> Signup | None:
         """The sign-up that holds any of these keys, with its data; None if there is none.
@@ -146,11 +167,13 @@ class Store:
         mail_id: str,
         mail: dict[str, object],
         now: datetime,
+        slots: Sequence[str] = (),
     ) -> bool:
         """Queue the ``sequence``-th confirmation mail; False if another request got there first,
-        the day's form-mail quota was taken, or the sign-up changed meanwhile (erased,
-        confirmed)."""
+        the day's form-mail quota or the slot was taken, or the sign-up changed meanwhile
+        (erased, confirmed)."""
         batch = self._db.batch()
+        self._take_slots(batch, slots, now)
         fence = self._fence(batch, signup, now)
         # The mail's id is the day's form-mail quota (see form_mail_quota.py).
         batch.create(self._db.collection(MAIL).document(mail_id), mail)
@@ -248,13 +271,16 @@ class Store:
         fields: dict[str, object],
         mails: Mails,
         now: datetime,
+        slots: Sequence[str] = (),
     ) -> None:
         """Record a step on the sign-up as it was read, and queue the step's mails; once.
 
         Conflict when the sign-up changed since it was read, or the step's mail (whose id is
-        fixed per step) exists already; SignupGone when there is no sign-up any more.
+        fixed per step), a form mail's quota day or a slot exists already; SignupGone when
+        there is no sign-up any more.
         """
         batch = self._db.batch()
+        self._take_slots(batch, slots, now)
         fence = self._fence(batch, signup, now, mails)
         for mail_id, mail in mails:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
@@ -314,7 +340,7 @@ class Store:
                 )
         batch.create(self._db.collection(ERASURES).document(signup_id), erasure)
         batch.delete(self._signup(signup_id))
-        for key in signup.identity_keys:
+        for key in signup.keys:
             batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
         if signup.seat:
             batch.delete(self._db.collection(GROUP_SEATS).document(signup.seat))
@@ -336,6 +362,42 @@ class Store:
         for snapshot in snapshots:
             snapshot.reference.delete()
         return len(snapshots)
+
+    def erase_mail_to(self, addresses: Sequence[str]) -> int:
+        """Delete the unsent mail addressed to any of ``addresses`` (an erasure request of a
+        coordinator or regiegroep member: alerts, digests, a handover); how many there were.
+        Sent mail holds no address any more (mail/outbox.py), so it is never matched."""
+        erased = 0
+        for start in range(0, len(addresses), 30):  # Firestore's "in" takes 30 values at most
+            query = self._db.collection(MAIL).where(
+                filter=FieldFilter("to", "in", list(addresses[start : start + 30]))
+            )
+            for snapshot in query.stream():
+                snapshot.reference.delete()
+                erased += 1
+        return erased
+
+    def erase_sent_form_mail(self, mail_ids: Sequence[str]) -> int:
+        """Delete the form mails of these ids that were sent (their id and claims name the
+        mailbox; their contents are gone already), with their claims; how many there were.
+        Unsent ones stay: they belong to a sign-up or an application, erased with it."""
+        erased = 0
+        snapshots = self._get_all([self._db.collection(MAIL).document(i) for i in mail_ids])
+        for snapshot in snapshots:
+            if not snapshot.exists:
+                continue
+            mail = snapshot.to_dict() or {}
+            if mail.get("to") is not None:
+                continue
+            batch = self._db.batch()
+            for attempt in range(1, int(mail.get("attempts") or 0) + 1):
+                for suffix in ("", ".closed"):
+                    claim = f"{snapshot.id}.{attempt}{suffix}"
+                    batch.delete(self._db.collection(MAIL_CLAIMS).document(claim))
+            batch.delete(snapshot.reference)
+            batch.commit()
+            erased += 1
+        return erased
 
     def release_orphan_seats(self, claimed_before: datetime, limit: int) -> int:
         """Free places whose sign-up does not hold them: left by a confirm that crashed between
@@ -397,13 +459,16 @@ class Store:
         application: dict[str, object],
         identity_keys: Sequence[str],
         mails: Mails,
+        now: datetime,
+        slots: Sequence[str] = (),
     ) -> None:
         """Store an application, claim its e-mail and phone, queue its mail: all or nothing.
 
-        IdentityTaken when a key or the form-mail quota was taken (they go first, as in
-        create_signup); the caller reads both and decides again.
+        IdentityTaken when a key, the form-mail quota or a slot was taken (they go first, as in
+        create_signup); the caller reads again and decides again.
         """
         batch = self._db.batch()
+        self._take_slots(batch, slots, now)
         for key in identity_keys:
             batch.create(
                 self._db.collection(APPLICATION_KEYS).document(key),
@@ -433,6 +498,59 @@ class Store:
                 )
         return None
 
+    def pending_applications(self, limit: int) -> list[tuple[str, dict[str, object]]]:
+        """Applications the regiegroep has not been told of yet (coordinators.py), by id."""
+        query = (
+            self._db.collection(APPLICATIONS)
+            .where(filter=FieldFilter("alert_pending", "==", True))
+            .limit(limit)
+        )
+        return [(snapshot.id, snapshot.to_dict() or {}) for snapshot in query.stream()]
+
+    def record_application_digest(
+        self, application_ids: Sequence[str], mails: Mails, now: datetime
+    ) -> bool:
+        """Queue the digest that names these applications and mark each told: all or nothing.
+
+        Each application's alert marker (the id its own alert would have had) is created first:
+        of two runs naming the same application exactly one commits. False when another run
+        was first, or an application was erased meanwhile (the next run reads again).
+        """
+        batch = self._db.batch()
+        for application_id in application_ids:
+            [marker] = application_alert_ids(application_id, 1)
+            batch.create(
+                self._db.collection(MAIL).document(marker),
+                {"status": REVISION_MARKER, "expire_at": now + REVISION_TTL},
+            )
+        for mail_id, mail in mails:
+            batch.create(self._db.collection(MAIL).document(mail_id), mail)
+        for application_id in application_ids:
+            batch.update(
+                self._db.collection(APPLICATIONS).document(application_id),
+                {"alert_pending": False, "alerted_at": now},
+            )
+        try:
+            batch.commit()
+        except (AlreadyExists, NotFound):
+            return False
+        return True
+
+    def applications_by_identity(
+        self, identity_keys: Sequence[str]
+    ) -> list[tuple[str, dict[str, object]]]:
+        """Every application holding one of these keys (one per key at most), by id."""
+        refs = [self._db.collection(APPLICATION_KEYS).document(key) for key in identity_keys]
+        ids = {
+            str(snapshot.get("application_id"))
+            for snapshot in self._get_all(refs)
+            if snapshot.exists
+        }
+        applications = self._get_all(
+            [self._db.collection(APPLICATIONS).document(i) for i in sorted(ids)]
+        )
+        return [(a.id, a.to_dict() or {}) for a in applications if a.exists]
+
     def erase_application(self, application_id: str) -> bool:
         """Delete an application, its keys and its unsent mail; False if there was none."""
         reference = self._db.collection(APPLICATIONS).document(application_id)
@@ -442,8 +560,8 @@ class Store:
         application = snapshot.to_dict() or {}
         batch = self._db.batch()
         batch.delete(reference)
-        for key in identity_keys(str(application["email"]), str(application["phone"])):
-            batch.delete(self._db.collection(APPLICATION_KEYS).document(key))
+        for key in application.get("keys") or ():
+            batch.delete(self._db.collection(APPLICATION_KEYS).document(str(key)))
         mail = self._db.collection(MAIL).where(
             filter=FieldFilter("application_id", "==", application_id)
         )
@@ -452,6 +570,74 @@ class Store:
                 batch.delete(mail_snapshot.reference)
         batch.commit()
         return True
+
+    def applications(self) -> list[tuple[str, dict[str, object]]]:
+        """Every application, by id (for a maintainer's key migration)."""
+        return [(a.id, a.to_dict() or {}) for a in self._db.collection(APPLICATIONS).stream()]
+
+    # --- moving keys to another pepper (key_migration.py) ------------------------------------
+
+    def rekey_signup(self, signup_id: str, old: Sequence[str], new: Sequence[str]) -> bool:
+        """Move a sign-up from its ``old`` keys to ``new``: False if another holds a new one."""
+        return self._rekey(SIGNUPS, SIGNUP_KEYS, "signup_id", signup_id, old, new)
+
+    def rekey_application(
+        self, application_id: str, old: Sequence[str], new: Sequence[str]
+    ) -> bool:
+        return self._rekey(
+            APPLICATIONS, APPLICATION_KEYS, "application_id", application_id, old, new
+        )
+
+    def _rekey(
+        self,
+        collection: str,
+        key_collection: str,
+        holder_field: str,
+        holder: str,
+        old: Sequence[str],
+        new: Sequence[str],
+    ) -> bool:
+        """One batch: the new key documents (a copy of the old ones, created, never
+        overwritten), the old ones deleted, the holder's ``keys`` set. A new key that exists
+        already is fine if it is the holder's (a run interrupted after its commit), else False."""
+        keys = self._db.collection(key_collection)
+        found = {s.id: s for s in self._get_all([keys.document(k) for k in (*old, *new)])}
+        batch = self._db.batch()
+        for old_key, new_key in zip(old, new, strict=True):
+            taken = found.get(new_key)
+            if taken is not None and taken.exists:
+                if taken.get(holder_field) != holder:
+                    return False
+                continue
+            before = found.get(old_key)
+            copied = before.to_dict() if before is not None and before.exists else None
+            batch.create(keys.document(new_key), copied or {holder_field: holder})
+        for old_key in set(old) - set(new):
+            batch.delete(keys.document(old_key))
+        batch.update(self._db.collection(collection).document(holder), {"keys": list(new)})
+        try:
+            batch.commit()
+        except (AlreadyExists, NotFound):
+            return False  # taken or erased meanwhile: the next run sees it as it is
+        return True
+
+    def rekey_mail_subjects(self, moved: Mapping[str, str], *, dry_run: bool = False) -> int:
+        """Replace each old subject key in the outbox by its new key; how many mails held one."""
+        old_keys = sorted(moved)
+        changed: dict[str, firestore.DocumentSnapshot] = {}
+        for start in range(0, len(old_keys), 30):  # array_contains_any takes 30 values at most
+            query = self._db.collection(MAIL).where(
+                filter=FieldFilter(
+                    "subject_keys", "array_contains_any", old_keys[start : start + 30]
+                )
+            )
+            changed.update({snapshot.id: snapshot for snapshot in query.stream()})
+        if not dry_run:
+            for snapshot in changed.values():
+                subjects = [moved.get(key, key) for key in snapshot.get("subject_keys") or ()]
+                with contextlib.suppress(NotFound):  # sent or erased meanwhile
+                    snapshot.reference.update({"subject_keys": subjects})
+        return len(changed)
 
     # --- coordinators and the regiegroep -----------------------------------------------------
 

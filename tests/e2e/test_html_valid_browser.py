@@ -20,7 +20,7 @@ from playwright.sync_api import Page, Response
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.config import Person
 from buurtwhatsapp.links import Links, Purpose
-from buurtwhatsapp.model import SIGNUPS, email_key
+from buurtwhatsapp.model import SIGNUPS
 from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
 
@@ -140,11 +140,11 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
 
     # The regiegroep's overview, and its link when it no longer works (its holder left the
     # regiegroep, or it expired) or is damaged.
-    overview_url = runtime.links.url(Purpose.OVERVIEW, email_key(member.email))
+    overview_url = runtime.links.url(Purpose.OVERVIEW, runtime.keys.email(member.email))
     seen_html.page("overview.html", visit(page, overview_url, 200))
-    outsider = runtime.links.url(Purpose.OVERVIEW, email_key(RESIDENT["E-mailadres"]))
+    outsider = runtime.links.url(Purpose.OVERVIEW, runtime.keys.email(RESIDENT["E-mailadres"]))
     seen_html.page("link_problem.html, overview not for them", visit(page, outsider, 410))
-    old = expired.url(Purpose.OVERVIEW, email_key(member.email))
+    old = expired.url(Purpose.OVERVIEW, runtime.keys.email(member.email))
     seen_html.page("link_problem.html, overview expired", visit(page, old, 410))
     damaged = live_server("/overview?token=beschadigd")
     seen_html.page("link_problem.html, overview damaged", visit(page, damaged, 400))

@@ -14,7 +14,7 @@ from buurtwhatsapp import bootstrap
 from buurtwhatsapp.config import Person
 from buurtwhatsapp.links import Purpose
 from buurtwhatsapp.membership import confirm, mark_added
-from buurtwhatsapp.model import SIGNUPS, email_key
+from buurtwhatsapp.model import SIGNUPS
 from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from buurtwhatsapp.signups import sign_up
 from tests.conftest import VALID_SIGNUP
@@ -58,7 +58,7 @@ def seed(firestore_client) -> str:
             "house_number": house_number,
         }
         before = {s.id for s in firestore_client.collection(SIGNUPS).stream()}
-        sign_up(raw, **services)
+        sign_up(raw, **services, keys=runtime.keys)
         [signup_id] = {s.id for s in firestore_client.collection(SIGNUPS).stream()} - before
         if step != "pending":
             confirm(signup_id, **services)
@@ -68,7 +68,7 @@ def seed(firestore_client) -> str:
     firestore_client.collection(PEOPLE).document(CURRENT).set(
         people.to_document(runtime.clock.now())
     )
-    return runtime.links.url(Purpose.OVERVIEW, email_key(MEMBER.email))
+    return runtime.links.url(Purpose.OVERVIEW, runtime.keys.email(MEMBER.email))
 
 
 @pytest.mark.parametrize("width", [360, 1280])

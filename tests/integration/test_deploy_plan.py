@@ -20,6 +20,7 @@ from buurtwhatsapp.people_changes import set_coordinator
 from buurtwhatsapp.store import Store
 from infra import deploy, steps
 from infra.functions import FUNCTIONS
+from tests.conftest import KEYS
 from tests.integration.fake_project import AWS_SECRET, ENV_FILE, PROJECT, Run
 
 
@@ -42,6 +43,7 @@ ACCOUNT = "{}@buurt-test.iam.gserviceaccount.com"
 EVENTARC_AGENT = "service-123456789012@gcp-sa-eventarc.iam.gserviceaccount.com"
 SECRETS = (
     "SIGNING_KEY=buurtwhatsapp-signing-key:1,"
+    "KEY_PEPPER=buurtwhatsapp-key-pepper:1,"
     "AWS_ACCESS_KEY_ID=buurtwhatsapp-aws-access-key-id:1,"
     "AWS_SECRET_ACCESS_KEY=buurtwhatsapp-aws-secret-access-key:1"
 )
@@ -107,6 +109,7 @@ FRESH_PLAN = [
         line
         for secret in (
             "buurtwhatsapp-signing-key",
+            "buurtwhatsapp-key-pepper",
             "buurtwhatsapp-aws-access-key-id",
             "buurtwhatsapp-aws-secret-access-key",
         )
@@ -221,7 +224,7 @@ def test_a_deploy_then_a_second_deploy_changes_nothing(project, deployment):
     assert store.read_people() == replace(People.from_deployment(deployment), version=1)
     # The maintainer changes a coordinator; a later deploy must not put the file's one back.
     new = Person("Fenna Nieuw", "fenna@example.org", "+31687654321")
-    set_coordinator("dorp", new, deployment=deployment, store=store, clock=SystemClock())
+    set_coordinator("dorp", new, deployment=deployment, store=store, clock=SystemClock(), keys=KEYS)
 
     second = project.run()
     assert second.code == 0, second.output
@@ -235,7 +238,7 @@ def test_a_deploy_then_a_second_deploy_changes_nothing(project, deployment):
 def test_secret_values_never_appear_on_a_command_line(project):
     run = project.run()
     assert run.code == 0
-    assert [call[:3] for call in run.stdin_calls] == [["secrets", "versions", "add"]] * 3
+    assert [call[:3] for call in run.stdin_calls] == [["secrets", "versions", "add"]] * 4
     for call in run.calls:
         assert not any(AWS_SECRET in word or "AKIAEXAMPLE" in word for word in call)
 

@@ -19,7 +19,7 @@ from buurtwhatsapp.model import MAIL, MAIL_CLAIMS, MAX_MAIL_ATTEMPTS, mail_docum
 from buurtwhatsapp.rendering import template_environment
 from devstack.firestore_events import created_event
 from devstack.http_functions import create_function_app
-from tests.conftest import REPOSITORY
+from tests.conftest import KEYS, REPOSITORY
 
 pytestmark = pytest.mark.emulator
 
@@ -58,7 +58,9 @@ def make_mailer(client, deployment, clock, transport) -> Mailer:
     links = Links("k" * 40, "http://localhost:8080", clock)
     return Mailer(
         outbox=Outbox(client),
-        composer=Composer(templates, links, deployment.initiative, "Buurt <noreply@example.org>"),
+        composer=Composer(
+            templates, links, KEYS, deployment.initiative, "Buurt <noreply@example.org>"
+        ),
         transport=transport,
         clock=clock,
     )

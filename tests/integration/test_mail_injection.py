@@ -13,7 +13,7 @@ from email.parser import BytesParser
 import pytest
 
 from buurtwhatsapp.config import Person
-from buurtwhatsapp.coordinators import apply
+from buurtwhatsapp.coordinators import ALERTS_PER_HOUR, apply, send_application_digest
 from buurtwhatsapp.digest import send_monthly_digest
 from buurtwhatsapp.housekeeping import run_housekeeping
 from buurtwhatsapp.mail.catalogue import MailTemplate
@@ -25,6 +25,7 @@ from buurtwhatsapp.people import People
 from buurtwhatsapp.people_changes import set_coordinator
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
+from tests.conftest import KEYS
 from tests.firestore_documents import documents
 from tests.integration.test_mail_delivery import make_mailer
 
@@ -78,7 +79,7 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
 
     def signed_up(raw) -> str:
         before = set(documents(firestore_client, SIGNUPS))
-        sign_up(raw, deployment=deployment, store=store, clock=clock)
+        sign_up(raw, deployment=deployment, store=store, clock=clock, keys=KEYS)
         [signup_id] = set(documents(firestore_client, SIGNUPS)) - before
         return signup_id
 
@@ -92,28 +93,34 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
     confirm(member, deployment=deployment, store=store, clock=clock)
     deliver_queued()
     clock.current += timedelta(days=4)
-    run_housekeeping(deployment=deployment, store=store, clock=clock)
+    run_housekeeping(deployment=deployment, store=store, clock=clock, keys=KEYS)
     deliver_queued()
     mark_added(member, deployment=deployment, store=store, clock=clock)
     deliver_queued()
     # A new coordinator takes the member's group over: the handover lists what was typed.
     successor = Person("Fenna Nieuw", "fenna@example.org", "+31687654321")
-    set_coordinator("buitengebied", successor, deployment=deployment, store=store, clock=clock)
+    set_coordinator(
+        "buitengebied", successor, deployment=deployment, store=store, clock=clock, keys=KEYS
+    )
     deliver_queued()
     leave(member, deployment=deployment, store=store, clock=clock)
     application = {key: valid_signup[key] for key in ("postcode", "house_number", "privacy")}
-    apply(
-        {
-            **application,
-            **typed,
-            "email": "anna@example.org",
-            "phone": "06-34567890",
-            "motivation": attack,
-        },
-        deployment=deployment,
-        store=store,
-        clock=clock,
-    )
+    # One more application than the hour's alerts: the last waits for the regiegroep's digest.
+    for number in range(ALERTS_PER_HOUR + 1):
+        apply(
+            {
+                **application,
+                **typed,
+                "email": f"anna{number}@example.org",
+                "phone": f"06-3456789{number}",
+                "motivation": attack,
+            },
+            deployment=deployment,
+            store=store,
+            clock=clock,
+            keys=KEYS,
+        )
+    send_application_digest(people=People.from_deployment(deployment), store=store, clock=clock)
     deliver_queued()
     # The regiegroep's monthly digest: counts only, whatever was typed.
     regiegroep = People(regiegroep=(Person("Jan Regie", "jan.regie@example.org", "+31612340101"),))

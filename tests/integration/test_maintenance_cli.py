@@ -128,8 +128,8 @@ def test_an_erasure_request_erases_the_resident_and_tells_their_coordinator(
     residents, firestore_client, who
 ):
     deliver_queued(firestore_client)  # the coordinator got the alert
-    code, output = run("signups", "erase", *who)
-    assert code == 0 and residents in output
+    code, output = run("erase", *who)
+    assert code == 0 and "sign-ups: 1 (the resident and their coordinator are told)" in output
     assert not firestore_client.collection("signups").document(residents).get().exists
     templates = {doc.get("template") for doc in firestore_client.collection(MAIL).stream()}
     assert {"left", "coordinator-remove"} <= templates
@@ -139,15 +139,16 @@ def test_an_erasure_request_also_finds_the_notices_of_an_earlier_leave(
     residents, firestore_client, function_client
 ):
     deliver_queued(firestore_client)
-    run("signups", "erase", "--email", "zoe@example.org")  # the notices now wait to be sent
+    run("erase", "--email", "zoe@example.org")  # the notices now wait to be sent
     waiting = [m for m in firestore_client.collection(MAIL).stream() if m.get("to")]
     assert {m.get("template") for m in waiting} == {"left", "coordinator-remove"}
 
+    # The older command name is the same command.
     code, output = run("signups", "erase", "--phone", "+31612345678")
     assert code == 0
-    assert "2 unsent mail(s) about an earlier erasure deleted" in output
+    assert "unsent mail about them (notices, handovers, digests): 2" in output
     assert [m.id for m in firestore_client.collection(MAIL).stream() if m.get("to")] == []
-    assert run("signups", "erase", "--phone", "+31612345678")[0] == 1
+    assert run("erase", "--phone", "+31612345678")[0] == 1
 
 
 def test_an_application_can_be_erased_on_request(function_client, firestore_client, valid_signup):

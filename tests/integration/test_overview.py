@@ -34,11 +34,12 @@ from buurtwhatsapp.digest import send_monthly_digest
 from buurtwhatsapp.links import Links, Purpose
 from buurtwhatsapp.mail.delivery import sweep
 from buurtwhatsapp.membership import confirm, mark_added
-from buurtwhatsapp.model import DIGESTS, MAIL, SIGNUPS, email_key
+from buurtwhatsapp.model import DIGESTS, MAIL, SIGNUPS
 from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
 from buurtwhatsapp.web import scheduled
+from tests.conftest import KEYS
 from tests.firestore_documents import documents
 from tests.integration.conftest import PUBLIC_BASE_URL, SIGNING_KEY, PastClock
 
@@ -80,7 +81,7 @@ class Seeded:
         self.contacts += [str(raw["email"]), f"+316 2345{self.number:04d}"]
         before = set(documents(self.client, SIGNUPS))
         services = {"deployment": self.deployment, "store": self.store, "clock": self.clock}
-        sign_up(raw, **services)
+        sign_up(raw, **services, keys=KEYS)
         [signup_id] = set(documents(self.client, SIGNUPS)) - before
         if step in ("confirmed", "active"):
             confirm(signup_id, **services)
@@ -110,7 +111,7 @@ def village(firestore_client, store, deployment, clock, valid_signup) -> Seeded:
         "phone": "06-87650000",
         "motivation": "Ik help graag.",
     }
-    apply(application, deployment=deployment, store=store, clock=clock)
+    apply(application, deployment=deployment, store=store, clock=clock, keys=KEYS)
     firestore_client.collection(MAIL).document("failed-one").set(
         {"status": "failed", "template": "left", "attempts": 8, "error": "bounced"}
     )
@@ -189,7 +190,7 @@ def overview_client(app_environment, function_client, firestore_client, monkeypa
 
 
 def overview_link(person_or_key, *, made: datetime | None = None, purpose=Purpose.OVERVIEW) -> str:
-    key = person_or_key if isinstance(person_or_key, str) else email_key(person_or_key.email)
+    key = person_or_key if isinstance(person_or_key, str) else KEYS.email(person_or_key.email)
     links = Links(SIGNING_KEY, PUBLIC_BASE_URL, PastClock(made) if made else None)
     url = urlsplit(links.url(purpose, key))
     return f"/overview?{url.query}"
@@ -228,7 +229,7 @@ def test_the_page_answers_get_only(village, overview_client, firestore_client, m
 
 
 def test_a_link_for_anyone_outside_the_regiegroep_is_refused_as_expired(overview_client):
-    for key in (email_key("geheim1@example.org"), email_key(PIET.email), "signup-id"):
+    for key in (KEYS.email("geheim1@example.org"), KEYS.email(PIET.email), "signup-id"):
         response = overview_client.get(overview_link(key))
         assert response.status_code == 410
         text = " ".join(response.get_data(as_text=True).split())

@@ -22,7 +22,7 @@ from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from buurtwhatsapp.people_changes import seed_people, set_coordinator
 from buurtwhatsapp.rendering import deployment_environment
 from buurtwhatsapp.store import Store
-from tests.conftest import REPOSITORY
+from tests.conftest import KEYS, REPOSITORY
 from tests.firestore_documents import signed_up
 
 pytestmark = pytest.mark.emulator
@@ -39,7 +39,7 @@ def store(firestore_client) -> Store:
 def composer(deployment) -> Composer:
     templates = deployment_environment(REPOSITORY / "templates", deployment.initiative)
     links = Links("people-test-key-" + "p" * 32, "https://buurt.example")
-    return Composer(templates, links, deployment.initiative, "Buurt <noreply@example.org>")
+    return Composer(templates, links, KEYS, deployment.initiative, "Buurt <noreply@example.org>")
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -159,7 +159,14 @@ def test_a_new_regiegroep_gets_the_next_coordinator_application(
     run("regiegroep", "set", "--member", "Lid Een", "lid1@example.org", "06-11110001")
     application = {**valid_signup, "email": "sem@example.org", "motivation": "Graag."}
 
-    apply(application, deployment=deployment, store=store, clock=clock, people=store.read_people())
+    apply(
+        application,
+        deployment=deployment,
+        store=store,
+        clock=clock,
+        keys=KEYS,
+        people=store.read_people(),
+    )
 
     alerts = [m for m in mails(firestore_client).values() if m["template"] == "application-alert"]
     assert [m["to"] for m in alerts] == ["lid1@example.org"]
@@ -174,7 +181,9 @@ def test_handover_mails_the_members_with_one_vcard_thanks_and_reannounces_the_wa
     old = deployment.group("dorp").coordinator
     before = set(mails(firestore_client))
 
-    change = set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock)
+    change = set_coordinator(
+        "dorp", NEW, deployment=deployment, store=store, clock=clock, keys=KEYS
+    )
 
     assert (change.changed, change.version, change.mails, change.reannounced) == (True, 1, 2, 1)
     queued = {i: m for i, m in mails(firestore_client).items() if i not in before}
@@ -190,7 +199,7 @@ def test_handover_mails_the_members_with_one_vcard_thanks_and_reannounces_the_wa
     assert handover["keep_until"] > clock.now() and thanks["keep_until"] > clock.now()
     # ... and an erasure request of any member it names finds it.
     member = store.get_signup(group_with_members[0])
-    assert set(member.identity_keys) <= set(handover["subject_keys"])
+    assert set(member.keys) <= set(handover["subject_keys"])
 
     message = composer.compose(handover_id, handover)
     assert message.subject == f"Welkom als coördinator van {deployment.group('dorp').name}"
@@ -219,17 +228,17 @@ def test_handover_mails_the_members_with_one_vcard_thanks_and_reannounces_the_wa
     announced = composer.compose("a", alert)
     assert "U bent nu coördinator van de groep" in announced.text
 
-    assert store.erase_mail_about(member.identity_keys[0]) == 1
+    assert store.erase_mail_about(member.keys[0]) == 1
     assert handover_id not in mails(firestore_client)
 
 
 def test_the_same_coordinator_again_changes_nothing_and_mails_nobody(
     store, deployment, clock, firestore_client, group_with_members
 ):
-    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock)
+    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock, keys=KEYS)
     count = len(mails(firestore_client))
 
-    again = set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock)
+    again = set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock, keys=KEYS)
 
     assert not again.changed and again.version == 1
     assert len(mails(firestore_client)) == count
@@ -247,6 +256,7 @@ def test_a_new_phone_for_the_same_coordinator_is_no_handover(
         deployment=deployment,
         store=store,
         clock=clock,
+        keys=KEYS,
     )
 
     assert change.changed and change.mails == 0 and change.reannounced == 0
@@ -257,7 +267,7 @@ def test_a_new_phone_for_the_same_coordinator_is_no_handover(
 def test_after_the_change_a_confirm_alerts_the_new_coordinator(
     store, deployment, clock, firestore_client, valid_signup
 ):
-    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock)
+    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock, keys=KEYS)
     signup_id = signed_up(store, deployment, clock, firestore_client, resident(valid_signup, 7))
 
     confirm(signup_id, deployment=deployment, store=store, clock=clock, people=store.read_people())
@@ -292,7 +302,7 @@ def test_two_maintainers_at_once_lose_neither_change(deployment, clock, firestor
         results = list(
             pool.map(
                 lambda change: set_coordinator(
-                    *change, deployment=deployment, store=store, clock=clock
+                    *change, deployment=deployment, store=store, clock=clock, keys=KEYS
                 ),
                 changes,
             )
@@ -314,7 +324,7 @@ def test_seeding_stores_the_files_people_once(store, deployment, clock, firestor
     first = seed_people(deployment=deployment, store=store, clock=clock)
     assert first.changed and first.version == 1
     assert store.read_people() == replace(People.from_deployment(deployment), version=1)
-    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock)
+    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock, keys=KEYS)
 
     again = seed_people(deployment=deployment, store=store, clock=clock)
 
@@ -334,6 +344,6 @@ def test_the_runtime_sees_a_change_once_its_cache_expires(
     bootstrap.reset()
     assert bootstrap.runtime().people.coordinator_of("dorp") == deployment.group("dorp").coordinator
 
-    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock)
+    set_coordinator("dorp", NEW, deployment=deployment, store=store, clock=clock, keys=KEYS)
 
     assert bootstrap.runtime().people.coordinator_of("dorp") == NEW

@@ -10,6 +10,7 @@ import pytest
 from buurtwhatsapp.model import MAIL, SIGNUP_KEYS, SIGNUPS
 from buurtwhatsapp.signups import sign_up
 from buurtwhatsapp.store import Store
+from tests.conftest import KEYS
 from tests.firestore_documents import documents
 
 pytestmark = pytest.mark.emulator
@@ -20,7 +21,7 @@ def submit(firestore_client, deployment, clock):
     store = Store(firestore_client)
 
     def submit(raw):
-        sign_up(raw, deployment=deployment, store=store, clock=clock)
+        sign_up(raw, deployment=deployment, store=store, clock=clock, keys=KEYS)
 
     return submit
 
@@ -124,7 +125,7 @@ def test_a_form_mails_an_address_at_most_once_a_day_whatever_is_posted(
     }
     store = Store(firestore_client)
     for _ in range(10):
-        apply(application, deployment=deployment, store=store, clock=clock)
+        apply(application, deployment=deployment, store=store, clock=clock, keys=KEYS)
     submit(valid_signup)
     for _ in range(10):
         submit(valid_signup)
@@ -185,9 +186,7 @@ def test_invalid_input_stores_nothing(submit, firestore_client, valid_signup):
 
 
 def test_a_stale_identity_key_does_not_block_a_signup(submit, firestore_client, valid_signup):
-    from buurtwhatsapp.model import identity_keys
-
-    email_key, _ = identity_keys("zoe@example.org", "+31612345678")
+    email_key, _ = KEYS.identity("zoe@example.org", "+31612345678")
     firestore_client.collection(SIGNUP_KEYS).document(email_key).set({"signup_id": "gone"})
 
     submit(valid_signup)

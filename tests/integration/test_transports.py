@@ -549,7 +549,11 @@ def test_transport_from_settings_builds_the_configured_transport(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    base = {"MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "SIGNING_KEY": "k" * 40}
+    base = {
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SIGNING_KEY": "k" * 40,
+        "KEY_PEPPER": "p" * 40,
+    }
 
     files = transport_from_settings(Settings.from_env({**base, "MAIL_TRANSPORT": "file"}))
     assert isinstance(files, FileTransport)

@@ -149,6 +149,7 @@ def test_the_env_file_gives_the_functions_settings_and_the_deploy_its_own(tmp_pa
     assert settings.secrets_file == tmp_path / "secrets.env"
     assert settings.secret_names == {
         "SIGNING_KEY": "my-signing-key",
+        "KEY_PEPPER": "buurtwhatsapp-key-pepper",
         "AWS_ACCESS_KEY_ID": "buurtwhatsapp-aws-access-key-id",
         "AWS_SECRET_ACCESS_KEY": "buurtwhatsapp-aws-secret-access-key",
     }
@@ -171,12 +172,12 @@ def test_what_the_functions_get_reads_back_exactly(tmp_path):
 @pytest.mark.parametrize(
     ("transport", "secrets"),
     [
-        ('MAIL_TRANSPORT: "file"\n', ["SIGNING_KEY"]),
-        (SES, ["SIGNING_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
-        ('MAIL_TRANSPORT: "smtp"\nSMTP_HOST: "smtp.example.org"\n', ["SIGNING_KEY"]),
+        ('MAIL_TRANSPORT: "file"\n', ["SIGNING_KEY", "KEY_PEPPER"]),
+        (SES, ["SIGNING_KEY", "KEY_PEPPER", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
+        ('MAIL_TRANSPORT: "smtp"\nSMTP_HOST: "smtp.example.org"\n', ["SIGNING_KEY", "KEY_PEPPER"]),
         (
             'MAIL_TRANSPORT: "smtp"\nSMTP_HOST: "smtp.example.org"\nSMTP_USERNAME: "buurt"\n',
-            ["SIGNING_KEY", "SMTP_PASSWORD"],
+            ["SIGNING_KEY", "KEY_PEPPER", "SMTP_PASSWORD"],
         ),
     ],
 )

@@ -18,8 +18,9 @@ from buurtwhatsapp.digest import MAIN_FIGURES, digest_content
 from buurtwhatsapp.links import Links, Purpose
 from buurtwhatsapp.mail.catalogue import MailTemplate
 from buurtwhatsapp.mail.compose import Composer
-from buurtwhatsapp.model import email_key, mail_document
+from buurtwhatsapp.model import mail_document
 from buurtwhatsapp.rendering import deployment_environment, render_mail, template_environment
+from tests.conftest import KEYS
 from tests.unit.test_mail_templates import (
     CONTACT,
     HOSTILE_NAME,
@@ -214,7 +215,9 @@ class Fixed:
 def test_delivery_signs_the_overview_link_for_the_recipient(deployment):
     links = Links("unit-signing-key-" + "s" * 32, "https://buurt.example", Fixed(NOVEMBER))
     templates = deployment_environment(TEMPLATES, deployment.initiative)
-    composer = Composer(templates, links, deployment.initiative, "Buurt <noreply@example.org>")
+    composer = Composer(
+        templates, links, KEYS, deployment.initiative, "Buurt <noreply@example.org>"
+    )
     content = digest_content(
         overview_of(deployment), overview_of(deployment).figures(), None, NOVEMBER
     )
@@ -231,6 +234,6 @@ def test_delivery_signs_the_overview_link_for_the_recipient(deployment):
     [url] = re.findall(r"^(https://buurt\.example/overview\?token=\S+)$", outgoing.text, re.M)
     assert url in unescape(outgoing.html)
     [token] = parse_qs(urlsplit(url).query)["token"]
-    assert links.verify(Purpose.OVERVIEW, token) == email_key("anna@example.org")
+    assert links.verify(Purpose.OVERVIEW, token) == KEYS.email("anna@example.org")
     assert not [h for h in outgoing.headers if h[0] == "List-Unsubscribe"]
     assert outgoing.attachments == ()

@@ -47,6 +47,7 @@ MAILS = (
     "coordinator-remove",
     "application-ack",
     "application-alert",
+    "application-digest",
     "coordinator-handover",
     "coordinator-thanks",
 )
@@ -87,6 +88,7 @@ SUBJECTS = {
     "coordinator-remove": f"Graag uit de groep halen: {PERSON} heeft zich afgemeld",
     "application-ack": "Bedankt voor uw aanmelding als coördinator bij Buurt WhatsApp Buitenkaag",
     "application-alert": f"Nieuwe aanmelding als coördinator: {PERSON}",
+    "application-digest": "2 nieuwe aanmeldingen als coördinator",
     "coordinator-handover": f"Welkom als coördinator van {GROUP}",
     "coordinator-thanks": f"Bedankt voor uw inzet als coördinator van {GROUP}",
 }
@@ -100,6 +102,7 @@ PERSON_KEY = {
     "coordinator-reminder": "member",
     "coordinator-remove": "member",
     "application-alert": "applicant",
+    "application-digest": "applicants",  # the first of them
     "coordinator-handover": "members",  # the first of them
     "coordinator-thanks": "successor",
 }
@@ -179,6 +182,21 @@ def sample_context(mail: str, **overrides: object) -> dict[str, object]:
                 "motivation": "Ik woon hier al twintig jaar.\nIk ken veel buren.",
             },
         },
+    }
+    contexts["application-digest"] = {
+        "recipient_name": COORDINATOR,
+        "applicants": [
+            contexts["application-alert"]["applicant"],  # type: ignore[index]
+            {
+                "name": "Sem de Boer",
+                "email": "sem@example.org",
+                "phone_display": "06 23456789",
+                "street": "Lisserweg",
+                "house_number": "3",
+                "postcode_display": "2158 AB",
+                "motivation": "Ik help graag.",
+            },
+        ],
     }
     contexts["coordinator-handover"] = {
         "recipient_name": COORDINATOR,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from buurtwhatsapp.settings import Settings, SettingsError
+from buurtwhatsapp.settings import LOCAL_KEY_PEPPER, Settings, SettingsError
 
 
 def test_a_bare_environment_gives_the_local_defaults():
@@ -42,10 +42,17 @@ def test_every_problem_is_named_at_once():
         assert variable in message
 
 
-def test_real_mail_needs_a_real_signing_key_and_its_server():
+def test_real_mail_needs_a_real_signing_key_pepper_and_server():
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env({"MAIL_TRANSPORT": "smtp", "SIGNING_KEY": "short"})
-    assert "SIGNING_KEY" in str(caught.value) and "SMTP_HOST" in str(caught.value)
+        Settings.from_env({"MAIL_TRANSPORT": "smtp", "SIGNING_KEY": "short", "KEY_PEPPER": "p"})
+    for variable in ("SIGNING_KEY", "KEY_PEPPER", "SMTP_HOST"):
+        assert variable in str(caught.value)
+
+
+def test_local_runs_have_a_pepper_of_their_own_and_real_ones_use_theirs():
+    assert Settings.from_env({}).key_pepper == LOCAL_KEY_PEPPER
+    pepper = "p" * 40
+    assert Settings.from_env({"KEY_PEPPER": pepper}).key_pepper == pepper
 
 
 def test_ses_settings_are_parsed():
@@ -53,6 +60,7 @@ def test_ses_settings_are_parsed():
         {
             "MAIL_TRANSPORT": "ses",
             "SIGNING_KEY": "k" * 32,
+            "KEY_PEPPER": "p" * 32,
             "PUBLIC_BASE_URL": "https://buurt.example.org/",
             "SES_TAGS": "initiative=buitenkaag, env=prod",
             "SES_CONFIGURATION_SET": "buurt",

@@ -16,7 +16,7 @@ from ..links import Purpose
 class MailTemplate(StrEnum):
     """name = (template folder, signed links for the mail's sign-up, the data key whose
     contact(s) go along as one vCard file: a card or a list of cards with name and phone,
-    signed links for the recipient: made for their hashed e-mail key, ``model.email_key``)"""
+    signed links for the recipient: made for their e-mail key, ``PersonalKeys.email``)"""
 
     links: tuple[Purpose, ...]
     vcards: str | None
@@ -54,6 +54,8 @@ class MailTemplate(StrEnum):
     APPLICATION_ACK = ("application-ack",)
     # To the regiegroep: a new application.
     APPLICATION_ALERT = ("application-alert",)
+    # To the regiegroep, at most hourly: the applications that came in beyond the alerts.
+    APPLICATION_DIGEST = ("application-digest",)
     # To a group's new coordinator: the members, to take the WhatsApp group over.
     COORDINATOR_HANDOVER = ("coordinator-handover", (), "members")
     # To the coordinator they follow: thank you; please make the new one a group admin.

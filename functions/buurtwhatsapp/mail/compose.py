@@ -11,7 +11,7 @@ import jinja2
 
 from ..config import Initiative
 from ..links import Links
-from ..model import email_key
+from ..personal_keys import PersonalKeys
 from ..rendering import render_mail
 from .catalogue import MailTemplate
 from .message import Attachment, OutgoingMail
@@ -27,11 +27,13 @@ class Composer:
         self,
         templates: jinja2.Environment,
         links: Links,
+        keys: PersonalKeys,
         initiative: Initiative,
         sender: str,
     ) -> None:
         self._templates = templates
         self._links = links
+        self._keys = keys
         self._initiative = initiative
         self._sender = sender
 
@@ -52,7 +54,8 @@ class Composer:
             context[f"{purpose.value}_url"] = self._links.url(purpose, signup_id)
         for purpose in kind.recipient_links:
             # Made now, at delivery, so that a link works its whole lifetime from arrival.
-            context[f"{purpose.value}_url"] = self._links.url(purpose, email_key(str(mail["to"])))
+            recipient = self._keys.email(str(mail["to"]))
+            context[f"{purpose.value}_url"] = self._links.url(purpose, recipient)
         rendered = render_mail(self._templates, template, context)
 
         headers: list[tuple[str, str]] = []

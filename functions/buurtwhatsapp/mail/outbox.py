@@ -130,6 +130,8 @@ class Outbox:
                     # (Overwritten, not deleted: the npm emulator ignores field deletes.)
                     "to": None,
                     "data": None,
+                    # Nor is who it was about: an erasure request only needs to find unsent mail.
+                    "subject_keys": [],
                     "updated_at": now,
                     "expire_at": _expiry(claim.mail, now + KEEP_SENT),
                 }

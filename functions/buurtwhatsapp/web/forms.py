@@ -22,7 +22,13 @@ Service = Callable[[Mapping[str, object], Runtime], None]
 
 
 def _sign_up(raw: Mapping[str, object], runtime: Runtime) -> None:
-    sign_up(raw, deployment=runtime.deployment, store=runtime.store, clock=runtime.clock)
+    sign_up(
+        raw,
+        deployment=runtime.deployment,
+        store=runtime.store,
+        clock=runtime.clock,
+        keys=runtime.keys,
+    )
 
 
 def _apply(raw: Mapping[str, object], runtime: Runtime) -> None:
@@ -31,6 +37,7 @@ def _apply(raw: Mapping[str, object], runtime: Runtime) -> None:
         deployment=runtime.deployment,
         store=runtime.store,
         clock=runtime.clock,
+        keys=runtime.keys,
         people=runtime.people,
     )
 

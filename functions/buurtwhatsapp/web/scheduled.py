@@ -6,6 +6,7 @@ from __future__ import annotations
 import flask
 
 from ..bootstrap import Runtime
+from ..coordinators import send_application_digest
 from ..digest import send_monthly_digest
 from ..housekeeping import run_housekeeping
 from .http import json_response
@@ -23,6 +24,11 @@ def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:
         people=runtime.people,
         store=runtime.store,
         clock=runtime.clock,
+        keys=runtime.keys,
+    )
+    # The applications that came in beyond the hour's alerts, in one mail per member.
+    counts["application_digest_mails"] = send_application_digest(
+        people=runtime.people, store=runtime.store, clock=runtime.clock
     )
     # Then the regiegroep's monthly digest: once a calendar month, however often this runs.
     counts["digest_mails"] = send_monthly_digest(
