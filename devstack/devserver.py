@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import socket
 import typing as t
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected
@@ -182,8 +183,48 @@ def bounded_body(environ: WSGIEnvironment, largest: int) -> WSGIEnvironment:
     return dict(environ, **{"wsgi.input": capped, "wsgi.input_terminated": True})
 
 
+# A read that waits longer than this ends the connection (socketserver applies it to every
+# read): a client that stops sending halfway does not keep a thread for as long as it likes.
+READ_TIMEOUT_SECONDS = 10
+# After an answer, what the client still sends is read and thrown away before the connection
+# closes, so that it sees the answer rather than a reset; each read waits this long at most.
+DRAIN_WAIT_SECONDS = 0.2
+
+
+class AfterTheAnswer(io.RawIOBase):
+    """Where werkzeug reads the rest of a request from once it has answered: what has arrived,
+    never a wait for more.
+
+    Werkzeug drains the connection after every answer with ``rfile.read(10_000_000)``, which
+    blocks until ten megabytes or the end: a client that announced a larger body than it sends
+    (answered 413 at once) kept the connection open until it gave up. Here each read returns
+    what the socket has within DRAIN_WAIT_SECONDS, and an empty read ends werkzeug's drain.
+    """
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            self._connection.settimeout(DRAIN_WAIT_SECONDS)
+            return self._connection.recv(size if 0 < size <= 65536 else 65536)
+        except OSError:  # a timeout included: nothing more to throw away
+            return b""
+
+
 class DevRequestHandler(WSGIRequestHandler):
-    """Werkzeug's request handler with gunicorn's dechunking and without tokens in its log."""
+    """Werkzeug's request handler with gunicorn's dechunking, a read timeout, a drain that
+    never waits, and without tokens in its log."""
+
+    timeout = READ_TIMEOUT_SECONDS
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        super().send_response(code, message)
+        # The answer is on its way and the request was read as far as it will be.
+        self.rfile = AfterTheAnswer(self.connection)  # type: ignore[assignment]
 
     def make_environ(self) -> WSGIEnvironment:
         environ = super().make_environ()

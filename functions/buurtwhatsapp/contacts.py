@@ -1,4 +1,5 @@
-"""E-mail addresses and phone numbers: parsed, normalised and shown the same way everywhere.
+"""Names, e-mail addresses and phone numbers: parsed, normalised and shown the same way
+everywhere.
 
 The form, the deployment file and the maintainer's command line all go through here, so that
 what one accepts the others accept, and an address the mail transports cannot use (a non-ASCII
@@ -13,12 +14,21 @@ every function imports this module, but only the forms and the mails about membe
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 DEFAULT_REGION = "NL"
+MAX_NAME_LENGTH = 100
+# Control, format (bidi overrides, zero-width characters), surrogate and line or paragraph
+# separator characters: a name with one could break a mail header, or look like another name
+# in a coordinator's mail. Text typed anywhere else refuses them too (validation.py).
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class Reason(StrEnum):
+    NAME_EMPTY = "name-empty"
+    NAME_TOO_LONG = "name-too-long"
+    NAME_CHARACTERS = "name-characters"
     EMAIL_INVALID = "email-invalid"
     EMAIL_ENCODED_WORD = "email-encoded-word"
     PHONE_INVALID = "phone-invalid"
@@ -33,6 +43,31 @@ class ContactError(ValueError):
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
         self.reason = reason
         self.detail = detail
+
+
+def has_forbidden_characters(text: str, allowed: str = "") -> bool:
+    """Whether ``text`` holds a character of FORBIDDEN_CATEGORIES that is not in ``allowed``."""
+    return any(
+        unicodedata.category(character) in FORBIDDEN_CATEGORIES and character not in allowed
+        for character in text
+    )
+
+
+def normalise_name(text: str) -> str:
+    """A person's name as the form, the deployment file and the command line all store it:
+    NFC, trimmed, at most MAX_NAME_LENGTH characters, one line without control or format
+    characters."""
+    name = unicodedata.normalize("NFC", text.strip())
+    if not name:
+        raise ContactError(Reason.NAME_EMPTY)
+    if len(name) > MAX_NAME_LENGTH:
+        raise ContactError(Reason.NAME_TOO_LONG, f"at most {MAX_NAME_LENGTH} characters")
+    if has_forbidden_characters(name):
+        raise ContactError(
+            Reason.NAME_CHARACTERS,
+            "a line break, control or format character (such as a bidi override)",
+        )
+    return name
 
 
 def normalise_email(text: str) -> str:

@@ -102,6 +102,16 @@ def _is_web_address(value: str) -> bool:
     return parts.scheme in ("https", "http") and bool(parts.netloc)
 
 
+def _name(value: str) -> str:
+    """A person's name, by the rule the form applies (contacts.normalise_name)."""
+    try:
+        return contacts.normalise_name(value)
+    except contacts.ContactError as error:
+        if error.reason is contacts.Reason.NAME_EMPTY:
+            raise _problem("must not be empty") from None
+        raise _problem(f"invalid name: {error.detail}") from None
+
+
 def _email(value: str) -> str:
     try:
         return contacts.normalise_email(value)
@@ -132,6 +142,7 @@ def _postcode_prefix(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_one_line)]
+Name = Annotated[str, AfterValidator(_name)]
 Email = Annotated[Text, AfterValidator(_email)]
 Phone = Annotated[Text, AfterValidator(_phone)]
 WebAddress = Annotated[
@@ -200,7 +211,7 @@ class AreaTable(_Table):
 
 
 class PersonTable(_Table):
-    name: Text
+    name: Name
     email: Email
     phone: Phone
 

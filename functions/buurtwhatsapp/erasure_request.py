@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .clock import Clock
-from .config import Deployment
+from .config import Deployment, Person
 from .form_mail_quota import LOOK_AHEAD_DAYS
 from .mail.outbox import KEEP_SENT
 from .membership import erase
@@ -111,7 +111,11 @@ def erase_person(
             addresses.add(str(application["email"]))
         if identity == before:
             break
-    roles = people_roles(people, identity, keys)
+
+    def is_them(person: Person) -> bool:
+        return bool(set(keys.identity(person.email, person.phone)) & identity)
+
+    _, roles = people.without(is_them)
     if roles and not remove_from_people:
         raise StillServing(roles)
 
@@ -133,9 +137,7 @@ def erase_person(
         _mailbox_mail_ids({keys.mailbox(address) for address in addresses}, clock)
     )
     if roles:
-        report.roles = remove_person(
-            identity, keys=keys, deployment=deployment, store=store, clock=clock
-        )
+        report.roles = remove_person(is_them, deployment=deployment, store=store, clock=clock)
     log.info(
         "erasure request done",
         extra={
@@ -148,22 +150,6 @@ def erase_person(
         },
     )
     return report
-
-
-def people_roles(people: People, identity: set[str], keys: PersonalKeys) -> tuple[str, ...]:
-    """Where a person with these keys serves: ``coordinator of <group id>``, ``regiegroep``."""
-
-    def is_them(person) -> bool:
-        return bool({keys.email(person.email), keys.phone(person.phone)} & identity)
-
-    roles = [
-        f"coordinator of {group_id}"
-        for group_id, person in sorted(people.coordinators.items())
-        if is_them(person)
-    ]
-    if any(is_them(person) for person in people.regiegroep):
-        roles.append("regiegroep")
-    return tuple(roles)
 
 
 def _mailbox_mail_ids(mailbox_keys: set[str], clock: Clock) -> list[str]:

@@ -1,7 +1,10 @@
 """Signed links: purpose-bound, tied to one document, expiring and tamper-proof.
 
 A token is an itsdangerous timed signature over the document id, with the purpose as salt: a
-confirm token is no leave token, and changing one character breaks the signature.
+confirm token is no leave token, and changing one character breaks the signature. Base64 lets
+some characters change without changing the bytes (the spare bits of a last character, padding
+``=``), which itsdangerous accepts; such a token is refused here too, so that one link has
+exactly one spelling that works.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from enum import StrEnum
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from .clock import Clock, SystemClock
 
@@ -69,6 +73,8 @@ class Links:
 
     def verify(self, purpose: Purpose, token: str) -> str:
         """The document id the token was made for; InvalidLink otherwise."""
+        if not _is_canonical(token):
+            raise InvalidLink(expired=False)
         max_age = int(LIFETIMES[purpose].total_seconds())
         try:
             document_id = self._serializer(purpose).loads(token, max_age=max_age)
@@ -84,3 +90,21 @@ class Links:
         if not isinstance(document_id, str):
             raise InvalidLink(expired=False)
         return document_id
+
+
+def _is_canonical(token: str) -> bool:
+    """Whether ``token`` is spelled exactly as ``Links.token`` spells it: payload (a leading
+    "." when compressed), timestamp and signature, each base64url without padding, and each the
+    one spelling of its bytes."""
+    parts = token.removeprefix(".").split(".")
+    if len(parts) != 3:
+        return False
+    for part in parts:
+        if not part or "=" in part:
+            return False
+        try:
+            if base64_encode(base64_decode(part)).decode("ascii") != part:
+                return False
+        except Exception:  # itsdangerous's BadData, or bytes that are not base64 at all
+            return False
+    return True

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,20 @@ class People:
     @property
     def is_empty(self) -> bool:
         return not self.coordinators and not self.regiegroep
+
+    def without(self, matches: Callable[[Person], bool]) -> tuple[People, tuple[str, ...]]:
+        """These people without whoever ``matches``, as coordinator of any group and in the
+        regiegroep, and the roles that takes away: ``coordinator of <group id>``,
+        ``regiegroep``. The version stays; the caller stores the change as a new one."""
+        groups = sorted(g for g, person in self.coordinators.items() if matches(person))
+        in_regiegroep = any(matches(person) for person in self.regiegroep)
+        roles = (*(f"coordinator of {g}" for g in groups), *(("regiegroep",) * in_regiegroep))
+        remaining = replace(
+            self,
+            coordinators={g: p for g, p in self.coordinators.items() if g not in groups},
+            regiegroep=tuple(p for p in self.regiegroep if not matches(p)),
+        )
+        return remaining, roles
 
 
 def _person(person: Person) -> dict[str, str]:

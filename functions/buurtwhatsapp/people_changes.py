@@ -12,6 +12,7 @@ maintainers changing at once cannot overwrite each other unseen: the second read
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -114,29 +115,18 @@ def set_regiegroep(
 
 
 def remove_person(
-    identity: set[str], *, keys: PersonalKeys, deployment: Deployment, store: Store, clock: Clock
+    is_them: Callable[[Person], bool], *, deployment: Deployment, store: Store, clock: Clock
 ) -> tuple[str, ...]:
-    """Take the person with these identity keys out of the people (an erasure request): as
+    """Take the person ``is_them`` matches out of the people (an erasure request): as
     coordinator of any group, which then has none (the regiegroep adds its residents until a
     new one is set), and from the regiegroep. The roles removed; nobody is mailed."""
-
-    def is_them(person: Person) -> bool:
-        return bool({keys.email(person.email), keys.phone(person.phone)} & identity)
-
     for _round in range(ROUNDS):
         current = _current(store, deployment)
-        groups = sorted(g for g, person in current.coordinators.items() if is_them(person))
-        in_regiegroep = any(is_them(person) for person in current.regiegroep)
-        roles = (*(f"coordinator of {g}" for g in groups), *(("regiegroep",) * in_regiegroep))
+        remaining, roles = current.without(is_them)
         if not roles:
             return ()
-        new = replace(
-            current,
-            coordinators={g: p for g, p in current.coordinators.items() if g not in groups},
-            regiegroep=tuple(p for p in current.regiegroep if not is_them(p)),
-            version=current.version + 1,
-        )
-        change = {"kind": "erasure request", "groups": groups, "regiegroep": in_regiegroep}
+        new = replace(remaining, version=current.version + 1)
+        change = {"kind": "erasure request", "roles": len(roles)}
         try:
             store.replace_people(new, change, [], clock.now())
         except PeopleChanged:

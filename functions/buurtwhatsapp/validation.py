@@ -13,10 +13,8 @@ from .config import Deployment, normalise_postcode, parse_house_number
 from .form_values import is_checked
 from .model import Address, CoordinatorApplication, SignupRequest
 
-FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-
 MAX_LENGTHS = {
-    "name": 100,
+    "name": contacts.MAX_NAME_LENGTH,
     "email": 254,
     "phone": 30,
     "street": 100,
@@ -62,6 +60,9 @@ PHONE_MESSAGES = {
 }
 
 
+FORBIDDEN_MESSAGE = "Dit veld bevat tekens die hier niet kunnen staan."
+
+
 class InvalidInput(ValueError):
     """Input with problems; ``errors`` maps each field name to its Dutch message."""
 
@@ -103,14 +104,21 @@ class _Fields:
             return ""
         # Control and format characters (line and paragraph separators, bidi overrides) would
         # break a mail header or disguise a name in a coordinator's mail.
-        allowed_controls = "\n\t" if multiline else ""
-        if any(
-            unicodedata.category(c) in FORBIDDEN_CATEGORIES and c not in allowed_controls
-            for c in value
-        ):
-            self.errors[field] = "Dit veld bevat tekens die hier niet kunnen staan."
+        if contacts.has_forbidden_characters(value, allowed="\n\t" if multiline else ""):
+            self.errors[field] = FORBIDDEN_MESSAGE
             return ""
         return value
+
+    def name(self) -> str:
+        """The name, by the one rule for names everywhere (contacts.normalise_name)."""
+        value = self.text("name")
+        if not value:
+            return ""
+        try:
+            return contacts.normalise_name(value)
+        except contacts.ContactError:
+            self.errors["name"] = FORBIDDEN_MESSAGE
+            return ""
 
     def email(self) -> str:
         value = self.text("email")
@@ -180,7 +188,7 @@ class _Fields:
 def validate_signup(raw: Mapping[str, object], deployment: Deployment) -> SignupRequest:
     """Check a sign-up; raise InvalidInput with every field's problem, or return it normalised."""
     fields = _Fields(raw)
-    name = fields.text("name")
+    name = fields.name()
     email = fields.email()
     phone = fields.mobile_phone()
     address, area_id = fields.address(deployment)
@@ -198,7 +206,7 @@ def validate_application(
 ) -> CoordinatorApplication:
     """Check a coordinator application, in the same way and with the same messages."""
     fields = _Fields(raw)
-    name = fields.text("name")
+    name = fields.name()
     email = fields.email()
     phone = fields.mobile_phone()
     address, area_id = fields.address(deployment)

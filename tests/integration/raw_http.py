@@ -39,6 +39,7 @@ class RawRequest:
     payload: bytes = b""
     vanishes: bool = False
     note: str = ""
+    expect: int | None = None  # the one status the contract allows, where there is one
 
     def wire(self, host: bytes) -> bytes:
         names = {name.lower() for name, _ in self.headers}

@@ -174,3 +174,46 @@ def test_a_coordinator_set_at_an_eszett_domain_gets_the_handover_there(
         "coordinator-handover": "fenna@xn--fa-hia.de",
         "coordinator-thanks": "coordinator.dorp@example.org",
     }
+
+
+# typed -> as stored (None: refused everywhere). One rule for names (contacts.normalise_name).
+NAMES = [
+    ("Zoë van 't Veld", "Zoë van 't Veld"),
+    ("  Zoe\u0308 ", "Zoë"),  # decomposed: stored composed (NFC)
+    ("Jan \u202eJansen", None),  # a bidi override: reads as another name
+    ("Jan\u2028Jansen", None),  # a line separator
+    ("Jan\u200bJansen", None),  # a zero-width space
+    ("Jan\x00", None),
+    ("x" * 101, None),
+]
+
+
+@pytest.mark.parametrize(("typed", "stored"), NAMES, ids=repr)
+def test_a_name_is_taken_or_refused_alike_by_the_form_the_file_and_the_command_line(
+    typed, stored, deployment, app_environment
+):
+    raw = {
+        "name": typed, "email": "zoe@example.org", "phone": "06-12345678",
+        "street": "Lisserweg", "house_number": "500", "postcode": "2158 AB",
+        "adult": "on", "whatsapp": "on", "rules": "on", "privacy": "on",
+    }  # fmt: skip
+    from buurtwhatsapp.deployment_file import check_people
+
+    person = {"name": typed, "email": "fenna@example.org", "phone": "06-12340009"}
+    out = io.StringIO()
+    code = cli.main(
+        ["coordinators", "set", "dorp", "--name", typed, "--email", person["email"],
+         "--phone", person["phone"]],
+        out=out,
+    )  # fmt: skip
+    if stored is None:
+        with pytest.raises(InvalidInput) as refused:
+            validate_signup(raw, deployment)
+        assert set(refused.value.errors) == {"name"}
+        with pytest.raises(ConfigError):
+            check_people({"coordinator": person})
+        assert code == 2 and out.getvalue().startswith("--name: "), out.getvalue()
+    else:
+        assert validate_signup(raw, deployment).name == stored
+        assert check_people({"coordinator": person})[0].name == stored
+        assert code == 0, out.getvalue()

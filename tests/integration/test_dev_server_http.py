@@ -170,3 +170,31 @@ def test_the_dev_servers_refusal_of_a_malformed_request_has_the_security_headers
     assert head.split()[1] == "400"
     for name, value in SECURITY_HEADERS.items():
         assert f"\r\n{name}: {value}" in head, name
+
+
+HEAD_OF_A_SIGNUP = (
+    b"POST /signup HTTP/1.1\r\nHost: localhost\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        # Announced larger than allowed and sent whole, sent in part, or sent chunked.
+        b"Content-Length: 20000\r\n\r\n" + b"a" * 20000,
+        b"Content-Length: 20000\r\n\r\n" + b"a" * 100,
+        b"Transfer-Encoding: chunked\r\n\r\n4e20\r\n" + b"a" * 20000 + b"\r\n0\r\n\r\n",
+    ],
+    ids=["whole", "in part", "chunked"],
+)
+def test_a_body_too_large_is_answered_at_once_and_the_connection_then_closed(server, rest):
+    with socket.create_connection(server, timeout=5) as connection:
+        connection.sendall(HEAD_OF_A_SIGNUP + rest)
+        # The client keeps its side open, as one still sending (or pretending to) would.
+        connection.settimeout(2)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 413 ")
+    assert b"Het verzoek is te groot" in received

@@ -8,7 +8,9 @@ contract against the dev server in its own process, whose memory we can measure.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import json
 import re
 import time
@@ -17,17 +19,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from email_validator import validate_email
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from buurtwhatsapp.links import Links, Purpose
-from buurtwhatsapp.model import SIGNUPS
-from buurtwhatsapp.web.http import MAX_JSON_DEPTH, SECURITY_HEADERS
+from buurtwhatsapp.model import MAIL, SIGNUPS
+from buurtwhatsapp.web.http import MAX_JSON_DEPTH, MAX_TARGET_BYTES, SECURITY_HEADERS
 from devstack.http_functions import create_function_app
+from devstack.outbox import show
 from tests.conftest import VALID_SIGNUP
+from tests.firestore_documents import documents
 from tests.integration.raw_http import (
     DevServerProcess,
     RawAnswer,
@@ -751,6 +760,106 @@ def sized_requests(draw: st.DrawFn) -> RawRequest:
     return RawRequest("POST", route, tuple(headers), payload, note=f"{framing}, {len(body)} bytes")
 
 
+# -- idn domains: addresses at international domains, typed in Unicode or punycode, some that
+#    IDNA 2008 refuses. Checked after the family: every mail went to the stored address's own
+#    domain (never faß.de's mail to fass.de).
+
+IDN_DOMAINS = (
+    "faß.de", "xn--fa-hia.de", "Faß.DE", "fass.de", "βόλος.com", "xn--nxasmm1c.com",
+    "exämple.org", "straße.example", "😀.example", "xn--ls8h.la", "نامه\u200cای.com",
+    "xn--mgba3gch31f060k.com", "a\u200db.example", "ß.example", "ΣΟΦΙΑ.example",
+)  # fmt: skip
+signup_numbers = st.integers(0, 999_999)
+
+
+def one_signup(email: str, number: int, as_json: bool) -> RawRequest:
+    """A valid sign-up with this address and a number of its own."""
+    fields = {**valid_fields("/signup", 0), "email": email, "phone": f"0625{number:06d}"}
+    if as_json:
+        return post("/signup", json.dumps(fields).encode(), JSON, note=email)
+    return post("/signup", form_body(fields.items()), FORM, note=email)
+
+
+@st.composite
+def idn_requests(draw: st.DrawFn) -> RawRequest:
+    number = draw(signup_numbers)
+    local = draw(st.sampled_from(("resident", "Zoe", "a.b", "x_y")))
+    email = f"{local}{number}@{draw(st.sampled_from(IDN_DOMAINS))}"
+    return one_signup(email, number, draw(st.booleans()))
+
+
+# -- plus-tags: one mailbox under many addresses (sub-address tags, case, Gmail's dots, Yahoo's
+#    dash). Checked after the family: at most one mail a day reached each mailbox.
+
+VICTIMS = ("victim@example.net", "opfer@gmail.com", "slachtoffer@yahoo.com")
+
+
+def mailbox_of(address: str) -> str:
+    """The test's own oracle for the mailbox an address reaches (the code's is
+    personal_keys.mailbox_address): tags, case, Gmail's dots, Yahoo's dash."""
+    local, _, domain = address.lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    if domain == "yahoo.com":
+        local = local.split("-", 1)[0] or local
+    return f"{local}@{domain}"
+
+
+@st.composite
+def plus_tag_requests(draw: st.DrawFn) -> RawRequest:
+    local, _, domain = draw(st.sampled_from(VICTIMS)).partition("@")
+    number = draw(signup_numbers)
+    tag = draw(st.sampled_from(["+", "+", "+x"])) + str(number)
+    if domain == "gmail.com" and draw(st.booleans()):
+        at = draw(st.integers(1, len(local) - 1))
+        local = f"{local[:at]}.{local[at:]}"
+    if domain == "yahoo.com" and draw(st.booleans()):
+        tag = f"-{number}"
+    if draw(st.booleans()):
+        local, domain = local.upper(), domain.capitalize()
+    return one_signup(f"{local}{tag}@{domain}", number, draw(st.booleans()))
+
+
+# -- local parts: what email-validator lets through but no mailbox is named like (encoded
+#    words) and what it refuses. Checked after the family: no encoded word was stored or written
+#    into a To header, and `make outbox` shows every mail.
+
+LOCAL_PARTS = (
+    "=?utf-8?b?DQpCY2M6IGVAZS5l?=", "=?utf-8?q?a=0D=0ABcc:_e@e.e?=", "=?UTF-8?B?YQ==?=",
+    "a=?b", '"quoted"', '"a b"', "a..b", ".a", "a.", "a" * 65, "a\\b", "jürgen", "a+b",
+    "a'b", "a`b", "#!$%&'*+/=?^_`{|}~-", "a\rb", "a b",
+)  # fmt: skip
+
+
+@st.composite
+def local_part_requests(draw: st.DrawFn) -> RawRequest:
+    number = draw(signup_numbers)
+    email = f"{draw(st.sampled_from(LOCAL_PARTS))}@local{number}.example"
+    return one_signup(email, number, draw(st.booleans()))
+
+
+# -- long request lines: request-targets around and far beyond 8 KiB, to every route. Over
+#    8 KiB the contract is one answer, 414, quickly and in bounded memory.
+
+TARGET_SIZES = (1024, 8192, 8193, 9000, 16384, 65_000, 65_537, 100_000, 256_000)
+
+
+@st.composite
+def long_target_requests(draw: st.DrawFn) -> RawRequest:
+    route = draw(st.sampled_from(ROUTES))
+    size = draw(st.sampled_from(TARGET_SIZES))
+    query = draw(st.sampled_from(("q=", "token=", "x=1&y=")))
+    target = f"{route}?{query}" + "a" * max(0, size - len(route) - len(query) - 1)
+    expect = 414 if size > MAX_TARGET_BYTES else None
+    note = f"a request-target of {len(target)} bytes"
+    if draw(st.booleans()):
+        body = form_body(valid_fields(route, draw(numbers)).items())
+        request = post(route, body, FORM, note=note)
+        return RawRequest(request.method, target, request.headers, body, note=note, expect=expect)
+    return RawRequest("GET", target, note=note, expect=expect)
+
+
 # -- headers, methods and queries: Origin, Accept, Host and the proxy headers as clients and
 #    proxies get them wrong, every method, and query strings that are no query at all
 
@@ -892,7 +1001,81 @@ def judge(request: RawRequest, answer: RawAnswer) -> str | None:
             return f"answered {answer.status} with exception text {found.group()!r}"
     if answer.seconds > ANSWER_SECONDS:
         return f"answered {answer.status} after {answer.seconds:.1f} s"
+    if request.expect is not None and answer.status != request.expect:
+        return f"answered {answer.status}, not {request.expect}"
     return None
+
+
+# -- what some families leave behind, checked once each has run
+
+DELIVERY_SECONDS = 60.0
+
+
+def delivered_since(client, outbox: Path, before: set[str]) -> list[Path]:
+    """The .eml files the dev server's relay wrote since ``before``, once every due mail is
+    delivered (bounded: DELIVERY_SECONDS)."""
+    deadline = time.monotonic() + DELIVERY_SECONDS
+    while time.monotonic() < deadline:
+        now = datetime.now(UTC)
+        due = [
+            mail
+            for mail in documents(client, MAIL).values()
+            if mail.get("status") == "queued" and mail.get("template") and mail["not_before"] <= now
+        ]
+        if not due:
+            break
+        time.sleep(0.2)
+    return sorted(path for path in outbox.glob("*.eml") if path.name not in before)
+
+
+def written_to(path: Path) -> str:
+    """The To header's address as written on the wire, nothing decoded."""
+    head = BytesParser(policy=policy.compat32).parsebytes(path.read_bytes(), headersonly=True)
+    return parseaddr(str(head["To"]))[1]
+
+
+def stored_addresses(client) -> list[str]:
+    return [signup["email"] for signup in documents(client, SIGNUPS).values()]
+
+
+def check_idn_delivery(client, mails: list[Path]) -> list[str]:
+    """Every mail went to the IDNA 2008 form of an address that was stored."""
+    validated = {
+        validate_email(address, check_deliverability=False).ascii_email.lower()
+        for address in stored_addresses(client)
+    }
+    return [
+        f"mail {path.name} went to {written_to(path)!r}, which no stored address is"
+        for path in mails
+        if written_to(path).lower() not in validated
+    ]
+
+
+def check_one_mail_per_mailbox(client, mails: list[Path]) -> list[str]:
+    """No mailbox got more than one mail from the forms today."""
+    mailboxes = Counter(mailbox_of(written_to(path)) for path in mails)
+    return [
+        f"{count} mails to the mailbox {box} today" for box, count in mailboxes.items() if count > 1
+    ]
+
+
+def check_local_parts(client, mails: list[Path]) -> list[str]:
+    """No encoded word was stored as a local part or written into a To header, and `make
+    outbox` shows every mail."""
+    failures = [
+        f"stored an encoded word as local part: {address!r}"
+        for address in stored_addresses(client)
+        if "=?" in address.rpartition("@")[0]
+    ]
+    for path in mails:
+        if "=?" in written_to(path):
+            failures.append(f"mail {path.name} has an encoded word in To: {written_to(path)!r}")
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                show(path)
+        except Exception as error:
+            failures.append(f"make outbox fails on {path.name}: {error!r}")
+    return failures
 
 
 def run_family(
@@ -986,7 +1169,7 @@ def seed_tokens(server: DevServerProcess, firestore_client) -> list[str]:
 
 
 def test_the_http_contract_holds_for_hostile_requests(
-    fuzz_server, firestore_emulator, firestore_client, request
+    fuzz_server, firestore_emulator, firestore_client, request, tmp_path
 ):
     started = time.monotonic()
     tokens = seed_tokens(fuzz_server, firestore_client)
@@ -1007,6 +1190,10 @@ def test_the_http_contract_holds_for_hostile_requests(
     baseline = peak = resident_memory(fuzz_server.pid)
 
     families = [
+        ("idn domains", idn_requests()),
+        ("plus-tags", plus_tag_requests()),
+        ("local parts", local_part_requests()),
+        ("long request lines", long_target_requests()),
         ("types", typed_documents()),
         ("unicode", unicode_requests()),
         ("nesting", nested_requests()),
@@ -1019,9 +1206,19 @@ def test_the_http_contract_holds_for_hostile_requests(
     ]
     summary = summary_plugin(request.config)
     tallies = []
+    checks = {
+        "idn domains": check_idn_delivery,
+        "plus-tags": check_one_mail_per_mailbox,
+        "local parts": check_local_parts,
+    }
+    outbox = tmp_path / "outbox"  # the fuzz server's (fuzz_server shares this test's tmp_path)
     for family, requests in families:
         family_started = time.monotonic()
+        before = {path.name for path in outbox.glob("*.eml")}
         tally = run_family(family, requests, send)
+        if family in checks:
+            mails = delivered_since(firestore_client, outbox, before)
+            tally.failures += checks[family](firestore_client, mails)
         tallies.append(tally)
         summary.lines.append(tally.line(firestore_emulator.kind, time.monotonic() - family_started))
     growth = peak - baseline

@@ -121,6 +121,18 @@ def test_the_reminder_to_confirm_keeps_to_the_mailbox_fence_and_is_deferred_not_
     assert all(s["confirm_reminder_sent"] for s in documents(firestore_client, SIGNUPS).values())
 
 
+def applied(number: int, valid_signup, deployment, store, clock) -> None:
+    """Application ``number`` posted, with the regiegroep of two."""
+    apply(
+        application(number, valid_signup),
+        deployment=deployment,
+        store=store,
+        clock=clock,
+        keys=KEYS,
+        people=REGIEGROEP,
+    )
+
+
 def application(number: int, valid_signup) -> dict:
     return {
         "name": f"Kandidaat {number}",
@@ -139,14 +151,7 @@ def test_applications_beyond_the_hours_alerts_go_in_one_digest_and_none_is_lost(
 ):
     burst = ALERTS_PER_HOUR + 4
     for number in range(burst):
-        apply(
-            application(number, valid_signup),
-            deployment=deployment,
-            store=store,
-            clock=clock,
-            keys=KEYS,
-            people=REGIEGROEP,
-        )
+        applied(number, valid_signup, deployment, store, clock)
     regie = len(REGIEGROEP.regiegroep)
     assert len(form_mails(firestore_client, "application-alert")) == ALERTS_PER_HOUR * regie
     pending = [a for a in documents(firestore_client, APPLICATIONS).values() if a["alert_pending"]]
@@ -166,14 +171,7 @@ def test_applications_beyond_the_hours_alerts_go_in_one_digest_and_none_is_lost(
     assert set(pending[0]["keys"]) <= set(digests[0]["subject_keys"])
     # The next hour brings alerts one by one again.
     clock.current += timedelta(hours=1)
-    apply(
-        application(burst, valid_signup),
-        deployment=deployment,
-        store=store,
-        clock=clock,
-        keys=KEYS,
-        people=REGIEGROEP,
-    )
+    applied(burst, valid_signup, deployment, store, clock)
     assert len(form_mails(firestore_client, "application-alert")) == (ALERTS_PER_HOUR + 1) * regie
 
 
@@ -181,14 +179,7 @@ def test_two_digest_runs_at_once_name_each_application_once(
     store, firestore_client, deployment, clock, valid_signup
 ):
     for number in range(ALERTS_PER_HOUR + 2):
-        apply(
-            application(number, valid_signup),
-            deployment=deployment,
-            store=store,
-            clock=clock,
-            keys=KEYS,
-            people=REGIEGROEP,
-        )
+        applied(number, valid_signup, deployment, store, clock)
     # Two runs that read the same waiting applications: one in this hour, one in the next.
     first = (clock.now(), clock.now() + timedelta(hours=1))
 

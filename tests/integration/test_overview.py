@@ -228,6 +228,21 @@ def test_the_page_answers_get_only(village, overview_client, firestore_client, m
     assert everything(firestore_client) == before
 
 
+def test_a_member_who_left_the_regiegroep_is_refused_at_once_whatever_the_cache(
+    app_environment, function_client, firestore_client, monkeypatch
+):
+    monkeypatch.setenv("PEOPLE_CACHE_SECONDS", "300")  # as deployed
+    bootstrap.reset()
+    regiegroep(firestore_client, JAN, ANNA)
+    client = function_client("overview")
+    assert client.get(overview_link(JAN)).status_code == 200  # the people are cached now
+
+    regiegroep(firestore_client, ANNA)
+
+    assert client.get(overview_link(JAN)).status_code == 410
+    assert client.get(overview_link(ANNA)).status_code == 200
+
+
 def test_a_link_for_anyone_outside_the_regiegroep_is_refused_as_expired(overview_client):
     for key in (KEYS.email("geheim1@example.org"), KEYS.email(PIET.email), "signup-id"):
         response = overview_client.get(overview_link(key))

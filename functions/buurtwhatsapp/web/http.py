@@ -39,6 +39,14 @@ SECURITY_HEADERS = {
 # HTTP-only site, say) are its owner's to decide on, not this backend's.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
+# What a request may carry besides its body. functions-framework's gunicorn reads a request
+# line of any length (it sets limit_request_line=0) and up to 100 header fields of 8190 bytes
+# each, and Google documents no such limit for its front end on Cloud Run (README, "Slow and
+# oversized requests"). Our links are under 400 bytes and a browser's headers under 4 KiB; what
+# is longer is refused before anything is built or read for it.
+MAX_TARGET_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024
+
 METHOD_NOT_ALLOWED = "Deze methode wordt hier niet ondersteund."
 NOT_PROCESSABLE = "Dit verzoek kan hier niet worden verwerkt."
 NOT_UTF8 = (
@@ -300,7 +308,12 @@ def dispatch(
     leaves with the security headers.
     """
     response = _dispatch(request, templates, handlers)
-    _discard_unread_body(request)
+    if response.status_code == 413:
+        # Too large to read: the rest is not waited for (a client that announced more than it
+        # sends would hold the answer back), and the server ends the connection after it.
+        request.stream = io.BytesIO()
+    else:
+        _discard_unread_body(request)
     return secured(request, response)
 
 
@@ -311,6 +324,7 @@ def _dispatch(
 ) -> flask.Response:
     method = "GET" if request.method == "HEAD" else request.method
     try:
+        _check_request_size(request)
         handler = handlers.get(method)
         if handler is None:
             allowed = sorted({*handlers, "HEAD"} if "GET" in handlers else set(handlers))
@@ -338,6 +352,29 @@ def _dispatch(
                 "Er ging aan onze kant iets mis. Probeer het over een paar minuten opnieuw; "
                 "lukt het dan nog niet, stuur ons dan een e-mail.",
             ),
+        )
+
+
+def _check_request_size(request: flask.Request) -> None:
+    """HttpProblem 414 for a request-target (path and query) over MAX_TARGET_BYTES, 431 for a
+    header section over MAX_HEADER_BYTES."""
+    environ = request.environ
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if target is None:
+        query = environ.get("QUERY_STRING", "")
+        target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+    if len(target) > MAX_TARGET_BYTES:
+        raise HttpProblem(
+            414,
+            "Het webadres van dit verzoek is te lang. Open de link opnieuw vanuit de e-mail, of "
+            "ga naar het formulier op de website van het initiatief.",
+        )
+    header_bytes = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
+    if header_bytes > MAX_HEADER_BYTES:
+        raise HttpProblem(
+            431,
+            "Dit verzoek heeft te veel of te grote kopregels. Probeer het opnieuw vanuit een "
+            "gewone webbrowser.",
         )
 
 
