@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -128,6 +129,14 @@ class Store:
         query = self._db.collection(MAIL_SLOTS).where(filter=FieldFilter("window", "==", window))
         [[result]] = query.count().get()
         return int(result.value)
+
+    def quota_and_slots(self, document_ids: list[str], window: str) -> tuple[set[str], int]:
+        """``quota_taken`` and ``count_slots`` at once: both requests in flight together, so a
+        sign-up waits for one round trip before its commit, not two."""
+        with ThreadPoolExecutor(max_workers=1) as other:
+            slots = other.submit(self.count_slots, window)
+            taken = self.quota_taken(document_ids)
+            return taken, slots.result()
 
     def _take_slots(self, batch: firestore.WriteBatch, slots: Sequence[str], now: datetime) -> None:
         """Create the slot documents in ``batch``: a slot taken meanwhile makes it fail."""
