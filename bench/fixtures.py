@@ -21,14 +21,16 @@ from urllib.parse import parse_qs, urlsplit
 from google.cloud import firestore
 
 from bench.payloads import LINKED, POOL, resident
+from bench.tree import tree_name
 
 
 def make_fixtures(mails: int) -> dict[str, object]:
     from buurtwhatsapp import bootstrap
-    from buurtwhatsapp.links import Purpose
-    from buurtwhatsapp.membership import confirm
     from buurtwhatsapp.model import MAIL, SIGNUPS
-    from buurtwhatsapp.signups import sign_up
+
+    Purpose = tree_name("buurtwhatsapp.common.signed_links", "Purpose")
+    confirm = tree_name("buurtwhatsapp.residents.membership", "confirm")
+    sign_up = tree_name("buurtwhatsapp.residents.signup", "sign_up")
 
     bootstrap.reset()
     runtime = bootstrap.runtime()
@@ -70,8 +72,8 @@ def signup_services(runtime, services: dict) -> dict:
 def _overview_token(runtime, purpose) -> str:
     """The overview token of a regiegroep member; a staged upload names none, so one is stored
     with the maintainer's command (the functions read it from Firestore)."""
-    from buurtwhatsapp.config import Person
-    from buurtwhatsapp.people_changes import set_regiegroep
+    set_regiegroep = tree_name("buurtwhatsapp.coordinators.changes", "set_regiegroep")
+    Person = tree_name("buurtwhatsapp.deployment.structure", "Person")
 
     member = Person("Bench Regie", "bench.regie@example.org", "+31612340999")
     services = {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}

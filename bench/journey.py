@@ -29,6 +29,7 @@ from google.cloud import firestore
 
 from bench.firestore_ops import OperationCounter, Operations, install
 from bench.fixtures import signup_services
+from bench.tree import tree_name
 
 # The journey's steps, in order; each is followed by the delivery of the mail it queued.
 STEPS = ("sign-up", "confirm", "added", "leave")
@@ -89,11 +90,15 @@ def run_journey(counter: OperationCounter, resident: dict[str, object] = RESIDEN
     makes its first RPC; `bootstrap.reset()` here makes sure the runtime is built anew.
     """
     from buurtwhatsapp import bootstrap
-    from buurtwhatsapp.housekeeping import run_housekeeping
     from buurtwhatsapp.mail.delivery import deliver, sweep
-    from buurtwhatsapp.membership import confirm, leave, mark_added
     from buurtwhatsapp.model import MAIL, SIGNUPS
-    from buurtwhatsapp.signups import sign_up
+
+    run_housekeeping = tree_name("buurtwhatsapp.residents.housekeeping", "run_housekeeping")
+    membership = "buurtwhatsapp.residents.membership"
+    confirm, leave, mark_added = (
+        tree_name(membership, n) for n in ("confirm", "leave", "mark_added")
+    )
+    sign_up = tree_name("buurtwhatsapp.residents.signup", "sign_up")
 
     bootstrap.reset()
     runtime = bootstrap.runtime()

@@ -14,7 +14,7 @@ from email.header import decode_header, make_header
 from email.parser import BytesParser
 from pathlib import Path
 
-from buurtwhatsapp.settings import Settings
+from buurtwhatsapp.common.settings import Settings
 
 LINK = re.compile(r"https?://\S+")
 

@@ -35,25 +35,25 @@ def coordinator(request):
 @functions_framework.http
 def confirm(request):
     """The resident's confirm link: GET a page with a button, POST confirms."""
-    from buurtwhatsapp.web import links
+    from buurtwhatsapp.web import link_pages
 
-    return serve(request, {"GET": links.show_confirm, "POST": links.confirm})
+    return serve(request, {"GET": link_pages.show_confirm, "POST": link_pages.confirm})
 
 
 @functions_framework.http
 def added(request):
     """The coordinator's link: GET a page with a button, POST marks the member added."""
-    from buurtwhatsapp.web import links
+    from buurtwhatsapp.web import link_pages
 
-    return serve(request, {"GET": links.show_added, "POST": links.added})
+    return serve(request, {"GET": link_pages.show_added, "POST": link_pages.added})
 
 
 @functions_framework.http
 def leave(request):
     """The leave link in every resident mail: GET a page with a button, POST erases."""
-    from buurtwhatsapp.web import links
+    from buurtwhatsapp.web import link_pages
 
-    return serve(request, {"GET": links.show_leave, "POST": links.leave})
+    return serve(request, {"GET": link_pages.show_leave, "POST": link_pages.leave})
 
 
 @functions_framework.http

@@ -69,7 +69,7 @@ class StageError(Exception):
 # The compiled copy is checked, by the staged code, to name nobody: a person written in a form
 # without_people does not recognise stops the deploy rather than reaching the upload.
 _COMPILE = """
-from buurtwhatsapp.config import compile_deployment, load_deployment
+from buurtwhatsapp.deployment.loading import compile_deployment, load_deployment
 compile_deployment("deployment.toml")
 staged = load_deployment("deployment.toml")
 if staged.regiegroep or any(group.coordinator for group in staged.groups):
@@ -102,7 +102,8 @@ def without_people(text: str) -> str:
 
 
 def deploy(args: argparse.Namespace, out: TextIO) -> int:
-    from buurtwhatsapp.config import ConfigError, load_deployment
+    from buurtwhatsapp.deployment.loading import load_deployment
+    from buurtwhatsapp.deployment.structure import ConfigError
     from infra import deploy_settings, steps
     from infra.gcloud import Gcloud, GcloudError
 

@@ -169,7 +169,7 @@ def load(project: str, region: str, env_file: Path) -> DeploySettings:
 
 def _function_settings_problems(settings: DeploySettings) -> list[str]:
     """The functions' own settings check, run now rather than at their first request."""
-    from buurtwhatsapp.settings import Settings, SettingsError
+    from buurtwhatsapp.common.settings import Settings, SettingsError
 
     probe = {
         **settings.function_environment(),

@@ -131,7 +131,7 @@ class Context:
     # The deployment file as given, and as read (the upload holds a copy without people):
     # see people().
     deployment_file: Path | None = None
-    deployment: Any = None  # buurtwhatsapp.config.Deployment, imported with the deploy's venv
+    deployment: Any = None  # deployment.structure.Deployment, imported with the deploy's venv
 
     @property
     def dry_run(self) -> bool:
@@ -433,7 +433,7 @@ def people(ctx: Context) -> Outcome:
     (the upload never holds them); later changes go through infra/maintain, so a file's
     people change nothing once some are stored. Firestore is reached with the maintainer's
     application-default credentials, as infra/maintain does."""
-    from buurtwhatsapp.people import People
+    from buurtwhatsapp.deployment.people import People
 
     named = People.from_deployment(ctx.deployment)
     counts = (
@@ -448,8 +448,8 @@ def people(ctx: Context) -> Outcome:
     from google.auth.exceptions import GoogleAuthError
     from google.cloud import firestore
 
-    from buurtwhatsapp.clock import SystemClock
-    from buurtwhatsapp.people_changes import seed_people
+    from buurtwhatsapp.common.clock import SystemClock
+    from buurtwhatsapp.coordinators.changes import seed_people
     from buurtwhatsapp.store import Store
 
     try:

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from google.cloud import firestore
 
-from buurtwhatsapp.config import Deployment, load_deployment
-from buurtwhatsapp.personal_keys import PersonalKeys
-from buurtwhatsapp.settings import LOCAL_KEY_PEPPER
+from buurtwhatsapp.common.personal_keys import PersonalKeys
+from buurtwhatsapp.common.settings import LOCAL_KEY_PEPPER
+from buurtwhatsapp.deployment.loading import load_deployment
+from buurtwhatsapp.deployment.structure import Deployment
 from devstack import emulator
 
 # Decided once, at collection; an empty list still yields one (failing) parameter.

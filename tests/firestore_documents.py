@@ -5,7 +5,7 @@ from __future__ import annotations
 from google.cloud import firestore
 
 from buurtwhatsapp.model import SIGNUPS
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.residents.signup import sign_up
 from tests.conftest import KEYS
 
 

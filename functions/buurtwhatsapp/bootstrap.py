@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 import jinja2
 from google.cloud import firestore
 
-from .clock import Clock, SystemClock
-from .config import Deployment, load_deployment
-from .links import Links
-from .logs import configure_logging
-from .people import People, PeopleCache
-from .personal_keys import PersonalKeys
-from .rendering import deployment_environment
-from .settings import Settings
+from .common.clock import Clock, SystemClock
+from .common.logs import configure_logging
+from .common.personal_keys import PersonalKeys
+from .common.rendering import deployment_environment
+from .common.settings import Settings
+from .common.signed_links import Links
+from .deployment.loading import load_deployment
+from .deployment.people import People, PeopleCache
+from .deployment.structure import Deployment
 from .store import Store
 from .web.guard import OriginPolicy, RateLimiter
 

@@ -40,18 +40,19 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from . import bootstrap, contacts
-from .config import ConfigError, Person
-from .coordinators import erase_application
-from .coverage import read_overview
-from .deployment_file import check_people
-from .erasure_request import ErasureReport, StillServing, erase_person
-from .key_migration import migrate_keys
+from . import bootstrap
+from .common import contacts
+from .common.spreadsheet_cells import neutralise
+from .coordinators.applications import erase_application
+from .coordinators.changes import UnknownGroup, set_coordinator, set_regiegroep
+from .deployment.people import People
+from .deployment.schema import check_people
+from .deployment.structure import ConfigError, Person
 from .mail.outbox import Outbox
-from .people import People
-from .people_changes import UnknownGroup, set_coordinator, set_regiegroep
-from .report import write_csv, write_table
-from .spreadsheet_cells import neutralise
+from .overview.reading import read_overview
+from .overview.report import write_csv, write_table
+from .privacy.erasure import ErasureReport, StillServing, erase_person
+from .privacy.key_migration import migrate_keys
 
 # Delivery bookkeeping only: never print addresses or contents to a terminal that may be shared.
 STATE_FIELDS = (

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from .contacts import phone_display
+from .common.contacts import phone_display
 
 SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
@@ -301,6 +301,40 @@ def applicant_card(application: Mapping[str, Any]) -> dict[str, object]:
         ).postcode_display,
         "motivation": application["motivation"],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SignupRow:
+    """One sign-up as the overview reads it: no name, no contact."""
+
+    FIELDS = ("status", "street", "house_number", "postcode", "group")
+
+    status: str
+    street: str
+    house_number: str
+    postcode: str
+    group: str | None
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> SignupRow:
+        group = document.get("group")
+        return cls(
+            status=str(document.get("status") or ""),
+            street=str(document.get("street") or ""),
+            house_number=str(document.get("house_number") or ""),
+            postcode=str(document.get("postcode") or ""),
+            group=str(group) if group else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewInputs:
+    """What the store reads for the overview (overview/counts.py counts it)."""
+
+    signups: tuple[SignupRow, ...]
+    seats: Mapping[str, int]  # group id -> places taken
+    open_applications: int
+    failed_mail: int
 
 
 # ---- mail ids: each mail that may be queued twice has a fixed id, so the second create fails --

@@ -29,7 +29,7 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from .coverage import OverviewInputs, SignupRow
+from .deployment.people import CURRENT, PEOPLE, People
 from .model import (
     APPLICATION_KEYS,
     APPLICATIONS,
@@ -42,11 +42,12 @@ from .model import (
     SIGNUP_KEYS,
     SIGNUPS,
     MailStatus,
+    OverviewInputs,
     Signup,
+    SignupRow,
     application_alert_ids,
     step_mail_id,
 )
-from .people import CURRENT, PEOPLE, People
 
 Mails = Sequence[tuple[str, dict[str, object]]]
 

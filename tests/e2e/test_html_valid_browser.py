@@ -18,10 +18,10 @@ import pytest
 from playwright.sync_api import Page, Response
 
 from buurtwhatsapp import bootstrap
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.links import Links, Purpose
+from buurtwhatsapp.common.signed_links import Links, Purpose
+from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.model import SIGNUPS
-from buurtwhatsapp.people import CURRENT, PEOPLE, People
 from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
 
 if TYPE_CHECKING:

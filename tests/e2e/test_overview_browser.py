@@ -11,12 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from buurtwhatsapp import bootstrap
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.links import Purpose
-from buurtwhatsapp.membership import confirm, mark_added
+from buurtwhatsapp.common.signed_links import Purpose
+from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.model import SIGNUPS
-from buurtwhatsapp.people import CURRENT, PEOPLE, People
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.residents.membership import confirm, mark_added
+from buurtwhatsapp.residents.signup import sign_up
 from tests.conftest import VALID_SIGNUP
 from tests.e2e.axe import assert_accessible
 

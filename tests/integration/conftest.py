@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from buurtwhatsapp import bootstrap
-from buurtwhatsapp.links import Links, Purpose
+from buurtwhatsapp.common.signed_links import Links, Purpose
 from devstack.http_functions import create_function_app
 from tests.integration.fake_project import (  # noqa: F401
     deploy_firestore,

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from buurtwhatsapp.coordinators import erase_application
+from buurtwhatsapp.coordinators.applications import erase_application
 from buurtwhatsapp.model import APPLICATION_KEYS, APPLICATIONS, MAIL
 from buurtwhatsapp.store import Store
 from tests.firestore_documents import documents

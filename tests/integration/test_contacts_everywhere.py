@@ -8,8 +8,9 @@ import io
 import pytest
 
 from buurtwhatsapp import cli
-from buurtwhatsapp.config import ConfigError, load_deployment
-from buurtwhatsapp.validation import InvalidInput, validate_signup
+from buurtwhatsapp.deployment.loading import load_deployment
+from buurtwhatsapp.deployment.structure import ConfigError
+from buurtwhatsapp.forms.validation import InvalidInput, validate_signup
 from tests.conftest import EXAMPLE_DEPLOYMENT
 
 # typed -> as stored (None: refused everywhere)
@@ -197,7 +198,7 @@ def test_a_name_is_taken_or_refused_alike_by_the_form_the_file_and_the_command_l
         "street": "Lisserweg", "house_number": "500", "postcode": "2158 AB",
         "adult": "on", "whatsapp": "on", "rules": "on", "privacy": "on",
     }  # fmt: skip
-    from buurtwhatsapp.deployment_file import check_people
+    from buurtwhatsapp.deployment.schema import check_people
 
     person = {"name": typed, "email": "fenna@example.org", "phone": "06-12340009"}
     out = io.StringIO()

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from google.cloud import firestore
 
-from buurtwhatsapp.clock import SystemClock
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.people import People
-from buurtwhatsapp.people_changes import set_coordinator
+from buurtwhatsapp.common.clock import SystemClock
+from buurtwhatsapp.coordinators.changes import set_coordinator
+from buurtwhatsapp.deployment.people import People
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.store import Store
 from infra import deploy, steps
 from infra.functions import FUNCTIONS

@@ -17,10 +17,11 @@ import pytest
 from google.api_core.exceptions import Unknown
 
 from buurtwhatsapp import bootstrap, cli
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.coordinators import ALERTS_PER_HOUR, apply, send_application_digest
+from buurtwhatsapp.coordinators.applications import ALERTS_PER_HOUR, apply, send_application_digest
+from buurtwhatsapp.coordinators.changes import set_coordinator, set_regiegroep
+from buurtwhatsapp.deployment.people import PEOPLE
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.delivery import deliver
-from buurtwhatsapp.membership import confirm, leave, mark_added
 from buurtwhatsapp.model import (
     APPLICATION_KEYS,
     APPLICATIONS,
@@ -33,9 +34,8 @@ from buurtwhatsapp.model import (
     SIGNUP_KEYS,
     SIGNUPS,
 )
-from buurtwhatsapp.people import PEOPLE
-from buurtwhatsapp.people_changes import set_coordinator, set_regiegroep
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.residents.membership import confirm, leave, mark_added
+from buurtwhatsapp.residents.signup import sign_up
 from tests.firestore_documents import documents
 
 pytestmark = pytest.mark.emulator

@@ -30,7 +30,7 @@ from email_validator import validate_email
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from buurtwhatsapp.links import Links, Purpose
+from buurtwhatsapp.common.signed_links import Links, Purpose
 from buurtwhatsapp.model import MAIL, SIGNUPS
 from buurtwhatsapp.web.http import MAX_JSON_DEPTH, MAX_TARGET_BYTES, SECURITY_HEADERS
 from devstack.http_functions import create_function_app

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from buurtwhatsapp import bootstrap
-from buurtwhatsapp.links import Links, Purpose
-from buurtwhatsapp.logs import CloudLoggingFormatter
+from buurtwhatsapp.common.logs import CloudLoggingFormatter
+from buurtwhatsapp.common.signed_links import Links, Purpose
 from buurtwhatsapp.mail.delivery import sweep
 from buurtwhatsapp.model import (
     APPLICATIONS,

@@ -8,13 +8,13 @@ import io
 import pytest
 
 from buurtwhatsapp import bootstrap, cli
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.coordinators import apply
-from buurtwhatsapp.key_migration import legacy_identity
-from buurtwhatsapp.membership import confirm, mark_added
+from buurtwhatsapp.coordinators.applications import apply
+from buurtwhatsapp.coordinators.changes import set_coordinator
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.model import APPLICATION_KEYS, APPLICATIONS, MAIL, SIGNUP_KEYS, SIGNUPS
-from buurtwhatsapp.people_changes import set_coordinator
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.privacy.key_migration import legacy_identity
+from buurtwhatsapp.residents.membership import confirm, mark_added
+from buurtwhatsapp.residents.signup import sign_up
 from tests.firestore_documents import documents
 
 pytestmark = pytest.mark.emulator

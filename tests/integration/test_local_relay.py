@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from buurtwhatsapp import bootstrap
-from buurtwhatsapp.links import InvalidLink, Links, Purpose
+from buurtwhatsapp.common.signed_links import InvalidLink, Links, Purpose
 from buurtwhatsapp.model import MAIL, SIGNUPS
 from devstack.serve import serving
 

@@ -10,13 +10,13 @@ from email.parser import BytesParser
 
 import pytest
 
-from buurtwhatsapp.links import Links
+from buurtwhatsapp.common.rendering import template_environment
+from buurtwhatsapp.common.signed_links import Links
 from buurtwhatsapp.mail.compose import Composer
 from buurtwhatsapp.mail.delivery import Mailer, Outcome, deliver, sweep
 from buurtwhatsapp.mail.outbox import LEASE, Outbox, retry_delay
 from buurtwhatsapp.mail.transports import FileTransport, TransportError
 from buurtwhatsapp.model import MAIL, MAIL_CLAIMS, MAX_MAIL_ATTEMPTS, mail_document
-from buurtwhatsapp.rendering import template_environment
 from devstack.firestore_events import created_event
 from devstack.http_functions import create_function_app
 from tests.conftest import KEYS, REPOSITORY

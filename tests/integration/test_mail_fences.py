@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.coordinators import ALERTS_PER_HOUR, apply, send_application_digest
-from buurtwhatsapp.form_mail_quota import DOMAIN_MAILS_PER_HOUR, LOOK_AHEAD_DAYS
-from buurtwhatsapp.housekeeping import run_housekeeping
+from buurtwhatsapp.coordinators.applications import ALERTS_PER_HOUR, apply, send_application_digest
+from buurtwhatsapp.deployment.people import People
+from buurtwhatsapp.deployment.structure import Person
+from buurtwhatsapp.forms.mail_quota import DOMAIN_MAILS_PER_HOUR, LOOK_AHEAD_DAYS
 from buurtwhatsapp.mail.outbox import Outbox
 from buurtwhatsapp.model import APPLICATIONS, MAIL, SIGNUPS
-from buurtwhatsapp.people import People
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.residents.housekeeping import run_housekeeping
+from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
 from tests.conftest import KEYS
 from tests.firestore_documents import documents

@@ -12,18 +12,18 @@ from email.parser import BytesParser
 
 import pytest
 
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.coordinators import ALERTS_PER_HOUR, apply, send_application_digest
-from buurtwhatsapp.digest import send_monthly_digest
-from buurtwhatsapp.housekeeping import run_housekeeping
+from buurtwhatsapp.coordinators.applications import ALERTS_PER_HOUR, apply, send_application_digest
+from buurtwhatsapp.coordinators.changes import set_coordinator
+from buurtwhatsapp.deployment.people import People
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.catalogue import MailTemplate
 from buurtwhatsapp.mail.delivery import Outcome, deliver
 from buurtwhatsapp.mail.transports import FileTransport
-from buurtwhatsapp.membership import confirm, leave, mark_added
 from buurtwhatsapp.model import MAIL, SIGNUPS
-from buurtwhatsapp.people import People
-from buurtwhatsapp.people_changes import set_coordinator
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.overview.digest import send_monthly_digest
+from buurtwhatsapp.residents.housekeeping import run_housekeeping
+from buurtwhatsapp.residents.membership import confirm, leave, mark_added
+from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
 from tests.conftest import KEYS
 from tests.firestore_documents import documents

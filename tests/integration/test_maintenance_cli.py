@@ -8,10 +8,10 @@ import io
 import pytest
 
 from buurtwhatsapp import bootstrap, cli
-from buurtwhatsapp.links import Purpose
+from buurtwhatsapp.common.signed_links import Purpose
+from buurtwhatsapp.common.spreadsheet_cells import restore
 from buurtwhatsapp.mail.delivery import deliver
 from buurtwhatsapp.model import MAIL, mail_document
-from buurtwhatsapp.spreadsheet_cells import restore
 from tests.integration.conftest import link
 
 pytestmark = pytest.mark.emulator

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from buurtwhatsapp.config import Group
-from buurtwhatsapp.housekeeping import run_housekeeping
-from buurtwhatsapp.membership import confirm, leave, mark_added
+from buurtwhatsapp.deployment.structure import Group
 from buurtwhatsapp.model import GROUP_SEATS, MAIL, SIGNUP_KEYS, SIGNUPS
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.residents.housekeeping import run_housekeeping
+from buurtwhatsapp.residents.membership import confirm, leave, mark_added
+from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
 from tests.conftest import KEYS
 from tests.firestore_documents import documents, signed_up
@@ -279,7 +279,7 @@ def test_an_alert_claimed_while_the_erasure_decides_counts_as_told(
     store, deployment, clock, firestore_client, valid_signup
 ):
     from buurtwhatsapp.mail.outbox import Outbox
-    from buurtwhatsapp.membership import coordinator_told
+    from buurtwhatsapp.residents.membership import coordinator_told
     from buurtwhatsapp.store import Conflict
 
     signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
@@ -298,7 +298,7 @@ def test_erasure_notices_expire_soon_whatever_happens_and_an_erasure_request_fin
     store, deployment, clock, firestore_client, valid_signup, tmp_path
 ):
     from buurtwhatsapp.mail.delivery import deliver
-    from buurtwhatsapp.membership import ERASURE_NOTICE_LIFETIME
+    from buurtwhatsapp.residents.membership import ERASURE_NOTICE_LIFETIME
     from tests.integration.test_mail_delivery import FlakyTransport, make_mailer
 
     signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
@@ -334,8 +334,8 @@ def test_erasure_notices_expire_soon_whatever_happens_and_an_erasure_request_fin
 def test_expiry_spares_a_signup_confirmed_just_before(
     store, deployment, clock, firestore_client, valid_signup
 ):
-    from buurtwhatsapp.membership import erase
     from buurtwhatsapp.model import SignupStatus
+    from buurtwhatsapp.residents.membership import erase
 
     signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
     confirm(signup_id, deployment=deployment, store=store, clock=clock)

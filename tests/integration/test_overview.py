@@ -27,16 +27,16 @@ import pytest
 
 from bench.firestore_ops import OperationCounter, install
 from buurtwhatsapp import bootstrap, cli
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.coordinators import apply
-from buurtwhatsapp.coverage import Counts, build_overview
-from buurtwhatsapp.digest import send_monthly_digest
-from buurtwhatsapp.links import Links, Purpose
+from buurtwhatsapp.common.signed_links import Links, Purpose
+from buurtwhatsapp.coordinators.applications import apply
+from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.delivery import sweep
-from buurtwhatsapp.membership import confirm, mark_added
 from buurtwhatsapp.model import DIGESTS, MAIL, SIGNUPS
-from buurtwhatsapp.people import CURRENT, PEOPLE, People
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.overview.counts import Counts, build_overview
+from buurtwhatsapp.overview.digest import send_monthly_digest
+from buurtwhatsapp.residents.membership import confirm, mark_added
+from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
 from buurtwhatsapp.web import scheduled
 from tests.conftest import KEYS

@@ -12,15 +12,15 @@ from dataclasses import replace
 import pytest
 
 from buurtwhatsapp import bootstrap, cli
-from buurtwhatsapp.config import Person
-from buurtwhatsapp.coordinators import apply
-from buurtwhatsapp.links import Links
+from buurtwhatsapp.common.rendering import deployment_environment
+from buurtwhatsapp.common.signed_links import Links
+from buurtwhatsapp.coordinators.applications import apply
+from buurtwhatsapp.coordinators.changes import seed_people, set_coordinator
+from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.compose import Composer
-from buurtwhatsapp.membership import confirm, mark_added
 from buurtwhatsapp.model import MAIL
-from buurtwhatsapp.people import CURRENT, PEOPLE, People
-from buurtwhatsapp.people_changes import seed_people, set_coordinator
-from buurtwhatsapp.rendering import deployment_environment
+from buurtwhatsapp.residents.membership import confirm, mark_added
 from buurtwhatsapp.store import Store
 from tests.conftest import KEYS, REPOSITORY
 from tests.firestore_documents import signed_up

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from buurtwhatsapp.model import MAIL, SIGNUP_KEYS, SIGNUPS
-from buurtwhatsapp.signups import sign_up
+from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
 from tests.conftest import KEYS
 from tests.firestore_documents import documents
@@ -114,7 +114,7 @@ def test_a_repeated_signup_resends_the_confirmation_at_most_once_a_day(
 def test_a_form_mails_an_address_at_most_once_a_day_whatever_is_posted(
     submit, firestore_client, valid_signup, deployment, clock
 ):
-    from buurtwhatsapp.coordinators import apply
+    from buurtwhatsapp.coordinators.applications import apply
 
     application = {
         **{key: valid_signup[key] for key in ("street", "house_number", "postcode", "privacy")},
@@ -177,7 +177,7 @@ def test_the_honeypot_stores_and_sends_nothing(submit, firestore_client, valid_s
 
 
 def test_invalid_input_stores_nothing(submit, firestore_client, valid_signup):
-    from buurtwhatsapp.validation import InvalidInput
+    from buurtwhatsapp.forms.validation import InvalidInput
 
     with pytest.raises(InvalidInput):
         submit({**valid_signup, "rules": ""})

@@ -32,9 +32,9 @@ import requests
 import trustme
 
 from buurtwhatsapp import bootstrap, cli
-from buurtwhatsapp.clock import SystemClock
-from buurtwhatsapp.config import load_deployment
-from buurtwhatsapp.people_changes import seed_people
+from buurtwhatsapp.common.clock import SystemClock
+from buurtwhatsapp.coordinators.changes import seed_people
+from buurtwhatsapp.deployment.loading import load_deployment
 from buurtwhatsapp.store import Store
 from devstack import front_end
 from devstack.processes import free_port

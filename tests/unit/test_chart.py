@@ -9,8 +9,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from buurtwhatsapp import chart
-from buurtwhatsapp.coverage import OverviewInputs, SignupRow, build_overview
+from buurtwhatsapp.model import OverviewInputs, SignupRow
+from buurtwhatsapp.overview import chart
+from buurtwhatsapp.overview.counts import build_overview
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE_STREET = 'Laan <script>alert("x")</script> & Co'

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from buurtwhatsapp.config import (
+from buurtwhatsapp.deployment.addresses import (
+    normalise_postcode,
+    normalise_street,
+    parse_house_number,
+)
+from buurtwhatsapp.deployment.loading import load_deployment
+from buurtwhatsapp.deployment.schema import place
+from buurtwhatsapp.deployment.structure import (
     Area,
     ConfigError,
     Deployment,
@@ -15,12 +22,7 @@ from buurtwhatsapp.config import (
     Initiative,
     Person,
     StreetRange,
-    load_deployment,
-    normalise_postcode,
-    normalise_street,
-    parse_house_number,
 )
-from buurtwhatsapp.deployment_file import place
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "infra" / "deployments" / "buitenkaag.toml"
 

@@ -8,12 +8,11 @@ from datetime import date
 
 import pytest
 
-from buurtwhatsapp.config import StreetRange
-from buurtwhatsapp.coverage import (
+from buurtwhatsapp.deployment.structure import StreetRange
+from buurtwhatsapp.model import OverviewInputs, SignupRow
+from buurtwhatsapp.overview.counts import (
     Counts,
     GroupFill,
-    OverviewInputs,
-    SignupRow,
     build_overview,
     dutch_date,
     dutch_month,

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from buurtwhatsapp.config import load_deployment
-from buurtwhatsapp.people import People
+from buurtwhatsapp.deployment.loading import load_deployment
+from buurtwhatsapp.deployment.people import People
 from infra import deploy, deploy_settings, steps
 from infra.functions import FUNCTIONS
 from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
@@ -34,7 +34,7 @@ def test_the_upload_holds_the_code_the_templates_and_the_deployment(tmp_path):
     upload = deploy.stage(EXAMPLE_DEPLOYMENT, tmp_path)
     assert (upload / "main.py").is_file()
     assert (upload / "requirements.txt").is_file()
-    assert (upload / "buurtwhatsapp" / "config.py").is_file()
+    assert (upload / "buurtwhatsapp" / "deployment" / "loading.py").is_file()
     assert (upload / "templates" / "mail" / "werkwijze" / "body.html").is_file()
     assert (upload / "deployment.toml").read_text() == deploy.without_people(
         EXAMPLE_DEPLOYMENT.read_text()
@@ -97,7 +97,7 @@ def test_the_settings_find_the_staged_files(tmp_path):
     """In the upload, the defaults point at the staged deployment and templates."""
     upload = deploy.stage(EXAMPLE_DEPLOYMENT, tmp_path)
     probe = (
-        "from buurtwhatsapp.settings import Settings; s = Settings.from_env({}); "
+        "from buurtwhatsapp.common.settings import Settings; s = Settings.from_env({}); "
         "print(s.deployment_file); print(s.templates_dir)"
     )
     out = subprocess.run(

@@ -13,13 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import jinja2
 import pytest
 
-from buurtwhatsapp.coverage import OverviewInputs, SignupRow, build_overview
-from buurtwhatsapp.digest import MAIN_FIGURES, digest_content
-from buurtwhatsapp.links import Links, Purpose
+from buurtwhatsapp.common.rendering import deployment_environment, render_mail, template_environment
+from buurtwhatsapp.common.signed_links import Links, Purpose
 from buurtwhatsapp.mail.catalogue import MailTemplate
 from buurtwhatsapp.mail.compose import Composer
-from buurtwhatsapp.model import mail_document
-from buurtwhatsapp.rendering import deployment_environment, render_mail, template_environment
+from buurtwhatsapp.model import OverviewInputs, SignupRow, mail_document
+from buurtwhatsapp.overview.counts import build_overview
+from buurtwhatsapp.overview.digest import MAIN_FIGURES, digest_content
 from tests.conftest import KEYS
 from tests.unit.test_mail_templates import (
     CONTACT,

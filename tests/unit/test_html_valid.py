@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from buurtwhatsapp.rendering import render_mail, template_environment
+from buurtwhatsapp.common.rendering import render_mail, template_environment
 from tests.html_checker import Report, check
 from tests.unit.test_digest_mail import sample_digest_context
 from tests.unit.test_mail_rendering import werkwijze_context

@@ -44,15 +44,15 @@ def test_importing_the_entry_points_loads_none_of_what_only_some_requests_need()
     ("code", "expected"),
     [
         (
-            "from buurtwhatsapp import contacts; contacts.normalise_email('a@b.org')",
+            "from buurtwhatsapp.common import contacts; contacts.normalise_email('a@b.org')",
             "email_validator",
         ),
         (
-            "from buurtwhatsapp import contacts; contacts.phone_display('+31612345678')",
+            "from buurtwhatsapp.common import contacts; contacts.phone_display('+31612345678')",
             "phonenumbers",
         ),
         (
-            "from buurtwhatsapp.settings import Settings\n"
+            "from buurtwhatsapp.common.settings import Settings\n"
             "from buurtwhatsapp.mail.transports import transport_from_settings\n"
             "transport_from_settings(Settings.from_env({'MAIL_TRANSPORT': 'ses', "
             "'SIGNING_KEY': 'k' * 40, 'KEY_PEPPER': 'p' * 40, 'AWS_ACCESS_KEY_ID': 'a', "
@@ -96,7 +96,8 @@ def test_a_staged_function_reads_its_deployment_without_checking_it_again(tmp_pa
 
 
 def test_a_changed_deployment_file_is_checked_again_not_read_from_its_stale_copy(tmp_path):
-    from buurtwhatsapp.config import ConfigError, compile_deployment, load_deployment
+    from buurtwhatsapp.deployment.loading import compile_deployment, load_deployment
+    from buurtwhatsapp.deployment.structure import ConfigError
 
     path = tmp_path / "deployment.toml"
     path.write_text(EXAMPLE_DEPLOYMENT.read_text())

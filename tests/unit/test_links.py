@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from buurtwhatsapp.links import LIFETIMES, InvalidLink, Links, Purpose
+from buurtwhatsapp.common.signed_links import LIFETIMES, InvalidLink, Links, Purpose
 
 SECRET = "s" * 40
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from buurtwhatsapp.logs import CloudLoggingFormatter
+from buurtwhatsapp.common.logs import CloudLoggingFormatter
 
 
 def record(**extra) -> logging.LogRecord:

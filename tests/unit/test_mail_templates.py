@@ -15,8 +15,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from buurtwhatsapp.config import Initiative
-from buurtwhatsapp.rendering import RenderedMail, render_mail, template_environment
+from buurtwhatsapp.common.rendering import RenderedMail, render_mail, template_environment
+from buurtwhatsapp.deployment.structure import Initiative
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from buurtwhatsapp.chart import members_per_street
-from buurtwhatsapp.coverage import OverviewInputs, SignupRow, build_overview
+from buurtwhatsapp.model import OverviewInputs, SignupRow
+from buurtwhatsapp.overview.chart import members_per_street
+from buurtwhatsapp.overview.counts import build_overview
 from tests.unit.test_page_templates import CONTACT, Page, content, make_environment, make_initiative
 
 HOSTILE_STREET = "Laan <b>vet</b> & Co"

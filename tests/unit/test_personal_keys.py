@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from buurtwhatsapp.personal_keys import PersonalKeys, canonical_email, mailbox_address
+from buurtwhatsapp.common.personal_keys import PersonalKeys, canonical_email, mailbox_address
 
 KEYS = PersonalKeys("a-pepper-for-the-unit-tests-" + "p" * 16)
 

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from buurtwhatsapp.coverage import OverviewInputs, SignupRow, build_overview
-from buurtwhatsapp.report import CSV_FIELDS, write_csv, write_table
-from buurtwhatsapp.spreadsheet_cells import restore
+from buurtwhatsapp.common.spreadsheet_cells import restore
+from buurtwhatsapp.model import OverviewInputs, SignupRow
+from buurtwhatsapp.overview.counts import build_overview
+from buurtwhatsapp.overview.report import CSV_FIELDS, write_csv, write_table
 
 FORMULA_STREET = '=HYPERLINK("https://ev.il/?"&A1,"klik")'
 ESCAPE_STREET = "Laan\x1b[2J van\x07 Zoë"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from buurtwhatsapp.settings import LOCAL_KEY_PEPPER, Settings, SettingsError
+from buurtwhatsapp.common.settings import LOCAL_KEY_PEPPER, Settings, SettingsError
 
 
 def test_a_bare_environment_gives_the_local_defaults():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from buurtwhatsapp.spreadsheet_cells import neutralise, restore
+from buurtwhatsapp.common.spreadsheet_cells import neutralise, restore
 
 FORMULAS = [
     '=HYPERLINK("https://ev.il/?"&D2,"klik")',

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ..links import Purpose
+from ..common.signed_links import Purpose
 
 
 class MailTemplate(StrEnum):

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 
 import jinja2
 
-from ..config import Initiative
-from ..links import Links
-from ..personal_keys import PersonalKeys
-from ..rendering import render_mail
+from ..common.personal_keys import PersonalKeys
+from ..common.rendering import render_mail
+from ..common.signed_links import Links
+from ..deployment.structure import Initiative
 from .catalogue import MailTemplate
 from .message import Attachment, OutgoingMail
 from .vcard import vcard

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..clock import Clock
+from ..common.clock import Clock
 from .compose import Composer
 from .outbox import Outbox
 from .transports import Transport, TransportError

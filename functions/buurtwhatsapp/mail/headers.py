@@ -18,7 +18,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from ..contacts import ascii_domain
+from ..common.contacts import ascii_domain
 
 # RFC 5322: lines SHOULD stay within 78 characters and MUST within 998.
 LINE_LENGTH = 78

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..settings import Settings
+from ..common.settings import Settings
 from .message import OutgoingMail
 from .mime import as_bytes, build_mime, envelope
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import flask
 
 from ..bootstrap import Runtime
-from ..coordinators import apply
-from ..signups import sign_up
-from ..validation import InvalidInput
+from ..coordinators.applications import apply
+from ..forms.validation import InvalidInput
+from ..residents.signup import sign_up
 from .http import json_response, page_response, read_submission, redirect_response, wants_json
 
 # A service takes what was posted and the runtime's collaborators it needs.

@@ -13,12 +13,13 @@ from __future__ import annotations
 import flask
 
 from ..bootstrap import Runtime
-from ..chart import members_per_street
-from ..coverage import dutch_date, read_overview
-from ..links import LIFETIMES, Purpose
-from ..people import People
+from ..common.signed_links import LIFETIMES, Purpose
+from ..deployment.people import People
+from ..overview.chart import members_per_street
+from ..overview.counts import dutch_date
+from ..overview.reading import read_overview
 from .http import page_response
-from .links import LinkRefused, link_page
+from .link_pages import LinkRefused, link_page
 
 
 def _show(member_key: str, runtime: Runtime) -> flask.Response:

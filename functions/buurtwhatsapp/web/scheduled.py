@@ -6,14 +6,14 @@ from __future__ import annotations
 import flask
 
 from ..bootstrap import Runtime
-from ..coordinators import send_application_digest
-from ..digest import send_monthly_digest
-from ..housekeeping import run_housekeeping
+from ..coordinators.applications import send_application_digest
+from ..overview.digest import send_monthly_digest
+from ..residents.housekeeping import run_housekeeping
 from .http import json_response
 
 
 def sweep_mail(_request: flask.Request, runtime: Runtime) -> flask.Response:
-    from ..mail.delivery import sweep  # only the sweep sends mail; housekeeping only queues it
+    from ..mail.delivery import sweep
 
     return json_response(sweep(runtime.mailer), 200)
 

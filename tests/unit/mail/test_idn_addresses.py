@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from email_validator import validate_email
 
-from buurtwhatsapp import contacts
+from buurtwhatsapp.common import contacts
 from buurtwhatsapp.mail import headers
 from buurtwhatsapp.mail.message import OutgoingMail
 from buurtwhatsapp.mail.mime import build_mime, envelope

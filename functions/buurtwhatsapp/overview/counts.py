@@ -1,9 +1,10 @@
 """The regiegroep's overview (*dekking*): how well the groups cover each area and street.
 
 Pure: built from the deployment's structure and the plain figures the store reads
-(``Store.overview_inputs``), so that the page, the monthly digest and the maintainer's report
-show the same numbers, and tests need no Firestore. Counts only: a sign-up comes in as its
-status and address (street, house number, postcode) and group, never as a person.
+(``Store.overview_inputs``, read once in reading.py), so that the page, the monthly digest
+and the maintainer's report show the same numbers, and tests need no Firestore. Counts only:
+a sign-up comes in as its status and address (street, house number, postcode) and group,
+never as a person.
 
 What counts where:
 
@@ -24,16 +25,14 @@ What counts where:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .config import Area, Deployment, StreetRange, normalise_street, parse_house_number
-from .model import SignupStatus
-
-if TYPE_CHECKING:
-    from .store import Store
+from ..deployment.addresses import normalise_street, parse_house_number
+from ..deployment.structure import Area, Deployment, StreetRange
+from ..model import OverviewInputs, SignupRow, SignupStatus
 
 DUTCH_MONTHS = (
     "januari",
@@ -49,40 +48,6 @@ DUTCH_MONTHS = (
     "november",
     "december",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SignupRow:
-    """One sign-up as the overview reads it: no name, no contact."""
-
-    FIELDS = ("status", "street", "house_number", "postcode", "group")
-
-    status: str
-    street: str
-    house_number: str
-    postcode: str
-    group: str | None
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> SignupRow:
-        group = document.get("group")
-        return cls(
-            status=str(document.get("status") or ""),
-            street=str(document.get("street") or ""),
-            house_number=str(document.get("house_number") or ""),
-            postcode=str(document.get("postcode") or ""),
-            group=str(group) if group else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class OverviewInputs:
-    """What the store reads for the overview."""
-
-    signups: tuple[SignupRow, ...]
-    seats: Mapping[str, int]  # group id -> places taken
-    open_applications: int
-    failed_mail: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,13 +163,6 @@ class Overview:
             "areas": {area.id: area.counts.total for area in self.areas},
             "groups": {group.id: group.taken for group in self.groups},
         }
-
-
-def read_overview(deployment: Deployment, store: Store) -> Overview:
-    """The overview as Firestore holds it now (the page, the digest and the report)."""
-    return build_overview(
-        deployment, store.overview_inputs([group.id for group in deployment.groups])
-    )
 
 
 def build_overview(deployment: Deployment, inputs: OverviewInputs) -> Overview:

@@ -12,19 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .clock import Clock
-from .config import Deployment, Group, Person
-from .contacts import wa_me_url
-from .mail.catalogue import MailTemplate
-from .model import (
-    MailStatus,
-    Signup,
-    SignupStatus,
-    mail_document,
-    step_mail_id,
-)
-from .people import People
-from .store import Conflict, Seat, SignupGone, Store
+from ..common.clock import Clock
+from ..common.contacts import wa_me_url
+from ..deployment.people import People
+from ..deployment.structure import Deployment, Group, Person
+from ..mail.catalogue import MailTemplate
+from ..model import MailStatus, Signup, SignupStatus, mail_document, step_mail_id
+from ..store import Conflict, Seat, SignupGone, Store
 
 log = logging.getLogger(__name__)
 

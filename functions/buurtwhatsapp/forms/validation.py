@@ -8,10 +8,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
-from . import contacts
-from .config import Deployment, normalise_postcode, parse_house_number
-from .form_values import is_checked
-from .model import Address, CoordinatorApplication, SignupRequest
+from ..common import contacts
+from ..deployment.addresses import normalise_postcode, parse_house_number
+from ..deployment.structure import Deployment
+from ..model import Address, CoordinatorApplication, SignupRequest
+from .values import is_checked
 
 MAX_LENGTHS = {
     "name": contacts.MAX_NAME_LENGTH,

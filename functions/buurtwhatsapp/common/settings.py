@@ -13,7 +13,7 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2]
 REPOSITORY_DIR = FUNCTIONS_DIR.parent
 
 MAIL_TRANSPORTS = ("file", "ses", "smtp")

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .clock import Clock
-from .config import MAX_REGIEGROEP, Deployment, Group, Person
-from .contacts import phone_display, wa_me_url
-from .mail.catalogue import MailTemplate
-from .membership import Placement, coordinator_mails
-from .model import Signup, SignupStatus, mail_document
-from .people import People
-from .personal_keys import PersonalKeys
-from .store import Conflict, PeopleChanged, SignupGone, Store
+from ..common.clock import Clock
+from ..common.contacts import phone_display, wa_me_url
+from ..common.personal_keys import PersonalKeys
+from ..deployment.people import People
+from ..deployment.structure import MAX_REGIEGROEP, Deployment, Group, Person
+from ..mail.catalogue import MailTemplate
+from ..model import Signup, SignupStatus, mail_document
+from ..residents.membership import Placement, coordinator_mails
+from ..store import Conflict, PeopleChanged, SignupGone, Store
 
 log = logging.getLogger(__name__)
 

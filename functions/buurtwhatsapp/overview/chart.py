@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from .coverage import Counts, Overview
+from .counts import Counts, Overview
 
 WIDTH = 360
 BAR_WIDTH = 300  # the longest bar; its number follows it

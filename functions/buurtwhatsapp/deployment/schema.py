@@ -1,7 +1,7 @@
 """The deployment file's schema: pydantic models of its tables, the rules across them, and the
 one formatter that names each problem's place in the file.
 
-Only :func:`buurtwhatsapp.config.load_deployment` imports this module, when it reads the file:
+Only :func:`..loading.load_deployment` imports this module, when it reads the file:
 pydantic and these models cost some 60 ms of import, which the modules that merely use the
 dataclasses (and so every request path) must not pay.
 
@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from . import contacts
-from .config import (
-    _UNUSED_POSTCODE_LETTERS,
+from ..common import contacts
+from .addresses import UNUSED_POSTCODE_LETTERS, compact_upper, normalise_street
+from .structure import (
     MAX_GROUP_CAPACITY,
     MAX_REGIEGROEP,
     Area,
@@ -38,8 +38,6 @@ from .config import (
     Initiative,
     Person,
     StreetRange,
-    _compact_upper,
-    normalise_street,
 )
 
 Loc = tuple[int | str, ...]
@@ -128,13 +126,13 @@ def _phone(value: str) -> str:
 
 
 def _postcode_prefix(value: str) -> str:
-    prefix = _compact_upper(value)
+    prefix = compact_upper(value)
     if prefix is None or not _POSTCODE_PREFIX.fullmatch(prefix):
         raise _problem(
             f'{_quote(value)} is not a postcode or the start of one; write "2158", "2158A" or '
             '"2158AB"'
         )
-    if prefix[4:] in _UNUSED_POSTCODE_LETTERS:
+    if prefix[4:] in UNUSED_POSTCODE_LETTERS:
         raise _problem(
             f"{_quote(value)} cannot occur: Dutch postcodes never use the letters SA, SD or SS"
         )

@@ -7,14 +7,14 @@ import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from .clock import Clock
-from .config import Deployment
-from .form_mail_quota import LOOK_AHEAD_DAYS, mail_quota
-from .mail.catalogue import MailTemplate
-from .model import Signup, SignupStatus, mail_document
-from .personal_keys import PersonalKeys
-from .store import IdentityTaken, Store
-from .validation import honeypot_filled, validate_signup
+from ..common.clock import Clock
+from ..common.personal_keys import PersonalKeys
+from ..deployment.structure import Deployment
+from ..forms.mail_quota import LOOK_AHEAD_DAYS, mail_quota
+from ..forms.validation import honeypot_filled, validate_signup
+from ..mail.catalogue import MailTemplate
+from ..model import Signup, SignupStatus, mail_document
+from ..store import IdentityTaken, Store
 
 log = logging.getLogger(__name__)
 

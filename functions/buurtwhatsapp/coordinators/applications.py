@@ -14,20 +14,15 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from .clock import Clock
-from .config import Deployment, Person
-from .form_mail_quota import free_slot, mail_quota, window_name
-from .mail.catalogue import MailTemplate
-from .model import (
-    applicant_card,
-    application_alert_ids,
-    application_document,
-    mail_document,
-)
-from .people import People
-from .personal_keys import PersonalKeys
-from .store import IdentityTaken, Store
-from .validation import honeypot_filled, validate_application
+from ..common.clock import Clock
+from ..common.personal_keys import PersonalKeys
+from ..deployment.people import People
+from ..deployment.structure import Deployment, Person
+from ..forms.mail_quota import free_slot, mail_quota, window_name
+from ..forms.validation import honeypot_filled, validate_application
+from ..mail.catalogue import MailTemplate
+from ..model import applicant_card, application_alert_ids, application_document, mail_document
+from ..store import IdentityTaken, Store
 
 log = logging.getLogger(__name__)
 

@@ -27,16 +27,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .clock import Clock
-from .config import Deployment, Person
-from .form_mail_quota import LOOK_AHEAD_DAYS
-from .mail.outbox import KEEP_SENT
-from .membership import erase
-from .model import form_mail_id
-from .people import People
-from .people_changes import remove_person
-from .personal_keys import PersonalKeys
-from .store import Store
+from ..common.clock import Clock
+from ..common.personal_keys import PersonalKeys
+from ..coordinators.changes import remove_person
+from ..deployment.people import People
+from ..deployment.structure import Deployment, Person
+from ..forms.mail_quota import LOOK_AHEAD_DAYS
+from ..mail.outbox import KEEP_SENT
+from ..model import form_mail_id
+from ..residents.membership import erase
+from ..store import Store
 
 log = logging.getLogger(__name__)
 

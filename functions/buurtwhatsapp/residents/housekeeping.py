@@ -17,15 +17,15 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from .clock import Clock
-from .config import Deployment
-from .form_mail_quota import LOOK_AHEAD_DAYS, mail_quota
-from .mail.catalogue import MailTemplate
+from ..common.clock import Clock
+from ..common.personal_keys import PersonalKeys
+from ..deployment.people import People
+from ..deployment.structure import Deployment
+from ..forms.mail_quota import LOOK_AHEAD_DAYS, mail_quota
+from ..mail.catalogue import MailTemplate
+from ..model import Signup, SignupStatus, mail_document
+from ..store import Conflict, SignupGone, Store
 from .membership import coordinator_mails, erase, placement_of, places_taken
-from .model import Signup, SignupStatus, mail_document
-from .people import People
-from .personal_keys import PersonalKeys
-from .store import Conflict, SignupGone, Store
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import flask
 
-from .. import membership
 from ..bootstrap import Runtime
-from ..links import InvalidLink, Purpose
+from ..common.signed_links import InvalidLink, Purpose
 from ..model import Signup
+from ..residents import membership
 from ..store import SignupGone
 from .http import page_response
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from .config import Deployment, Person
+from .structure import Deployment, Person
 
 PEOPLE = "people"
 CURRENT = "current"

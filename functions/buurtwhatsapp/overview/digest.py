@@ -20,14 +20,15 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from .clock import Clock
-from .config import Deployment
-from .coverage import Overview, dutch_month, read_overview
-from .links import LIFETIMES, Purpose
-from .mail.catalogue import MailTemplate
-from .model import mail_document
-from .people import People
-from .store import Store
+from ..common.clock import Clock
+from ..common.signed_links import LIFETIMES, Purpose
+from ..deployment.people import People
+from ..deployment.structure import Deployment
+from ..mail.catalogue import MailTemplate
+from ..model import mail_document
+from ..store import Store
+from .counts import Overview, dutch_month
+from .reading import read_overview
 
 log = logging.getLogger(__name__)
 

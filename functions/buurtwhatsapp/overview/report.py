@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TextIO
 
-from .coverage import Counts, Overview
-from .spreadsheet_cells import neutralise
+from ..common.spreadsheet_cells import neutralise
+from .counts import Counts, Overview
 
 CSV_FIELDS = (
     "kind",

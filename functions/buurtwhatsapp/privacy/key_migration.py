@@ -34,8 +34,8 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from .personal_keys import PersonalKeys
-from .store import Store
+from ..common.personal_keys import PersonalKeys
+from ..store import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,3 @@
+"""The deployment: what one initiative's file describes (structure), how it is read and checked
+(loading, schema), how an address is matched (addresses), and who coordinates (people, kept in
+Firestore)."""
