@@ -34,7 +34,7 @@ help:
 	@echo "make setup   create .venv (Python 3.11+), install the npm Firestore emulator, the HTML"
 	@echo "             checker (vnu), chromium, shellcheck and (if missing) the Google Cloud CLI"
 	@echo "make test    run all tests (PYTEST_ARGS=... passes arguments to pytest)"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff, the import contracts (import-linter) and mypy --strict"
 	@echo "make format  sort imports and format with ruff"
 	@echo "make dev     serve every function on http://localhost:8080"
 	@echo "make outbox  the newest mail make dev delivered, with its links"
@@ -118,9 +118,13 @@ $(SHELLCHECK):
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff; the layers and who may import what (import-linter, pyproject.toml); mypy, strict, on
+# the functions' package.
 lint: setup
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	PYTHONPATH=functions $(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff check --select I --fix $(LINT_PATHS)

@@ -7,6 +7,10 @@ a sign-up never loads the mail stack, a delivery never the forms (a shorter cold
 infra/functions.py lists them with their triggers; the dev server mounts each at its path.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import flask
 import functions_framework
 from functions_framework import errorhandler
@@ -15,9 +19,12 @@ from werkzeug.exceptions import HTTPException
 from buurtwhatsapp.web.http import framework_refusal
 from buurtwhatsapp.web.serve import serve
 
+if TYPE_CHECKING:
+    from cloudevents.http import CloudEvent
+
 
 @functions_framework.http
-def signup(request):
+def signup(request: flask.Request) -> flask.Response:
     """GET the sign-up form; POST a sign-up."""
     from buurtwhatsapp.web.forms import SIGNUP
 
@@ -25,7 +32,7 @@ def signup(request):
 
 
 @functions_framework.http
-def coordinator(request):
+def coordinator(request: flask.Request) -> flask.Response:
     """GET the coordinator application form; POST an application."""
     from buurtwhatsapp.web.forms import COORDINATOR
 
@@ -33,7 +40,7 @@ def coordinator(request):
 
 
 @functions_framework.http
-def confirm(request):
+def confirm(request: flask.Request) -> flask.Response:
     """The resident's confirm link: GET a page with a button, POST confirms."""
     from buurtwhatsapp.web import link_pages
 
@@ -41,7 +48,7 @@ def confirm(request):
 
 
 @functions_framework.http
-def added(request):
+def added(request: flask.Request) -> flask.Response:
     """The coordinator's link: GET a page with a button, POST marks the member added."""
     from buurtwhatsapp.web import link_pages
 
@@ -49,7 +56,7 @@ def added(request):
 
 
 @functions_framework.http
-def leave(request):
+def leave(request: flask.Request) -> flask.Response:
     """The leave link in every resident mail: GET a page with a button, POST erases."""
     from buurtwhatsapp.web import link_pages
 
@@ -57,7 +64,7 @@ def leave(request):
 
 
 @functions_framework.http
-def overview(request):
+def overview(request: flask.Request) -> flask.Response:
     """The regiegroep's overview (dekking) behind their signed link: GET only, counts only."""
     from buurtwhatsapp.web.overview import show
 
@@ -66,7 +73,7 @@ def overview(request):
 
 # functions-framework points ``errorhandler`` at the app it is building just before it runs
 # this module, so the name imported above registers on that app. Not an entry point.
-@errorhandler(HTTPException)
+@errorhandler(HTTPException)  # type: ignore[untyped-decorator]
 def refused_by_the_framework(error: HTTPException) -> flask.Response:
     """What functions-framework refuses before any function runs (deliver_mail's route answers
     only POST) leaves with the same headers as every other answer."""
@@ -74,7 +81,7 @@ def refused_by_the_framework(error: HTTPException) -> flask.Response:
 
 
 @functions_framework.cloud_event
-def deliver_mail(cloud_event):
+def deliver_mail(cloud_event: CloudEvent) -> None:
     """Triggered by the creation of a document in the ``mail`` collection."""
     from buurtwhatsapp import bootstrap
     from buurtwhatsapp.mail.delivery import deliver
@@ -86,7 +93,7 @@ def deliver_mail(cloud_event):
 
 
 @functions_framework.http
-def sweep_mail(request):
+def sweep_mail(request: flask.Request) -> flask.Response:
     """Cloud Scheduler: deliver retries, lapsed leases and mail whose trigger never came."""
     from buurtwhatsapp.web import scheduled
 
@@ -94,7 +101,7 @@ def sweep_mail(request):
 
 
 @functions_framework.http
-def housekeeping(request):
+def housekeeping(request: flask.Request) -> flask.Response:
     """Cloud Scheduler: reminders and the expiry of unconfirmed sign-ups."""
     from buurtwhatsapp.web import scheduled
 

@@ -25,13 +25,12 @@ from .deployment.loading import load_deployment
 from .deployment.people import People, PeopleCache
 from .deployment.structure import Deployment
 from .store import Store
-from .web.guard import OriginPolicy, RateLimiter
 
 if TYPE_CHECKING:
     from .mail.delivery import Mailer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per instance: compared and hashed by identity
 class Runtime:
     settings: Settings
     deployment: Deployment
@@ -40,8 +39,6 @@ class Runtime:
     links: Links
     keys: PersonalKeys  # document ids and link subjects made from addresses and numbers
     clock: Clock
-    origins: OriginPolicy
-    rate_limiter: RateLimiter  # per instance: the one piece of state kept between requests
     people_cache: PeopleCache
 
     @property
@@ -97,8 +94,6 @@ def runtime() -> Runtime:
         links=Links(settings.signing_key, settings.public_base_url, clock),
         keys=PersonalKeys(settings.key_pepper),
         clock=clock,
-        origins=OriginPolicy((*settings.allowed_origins, settings.public_base_url)),
-        rate_limiter=RateLimiter(settings.rate_limit_posts, settings.rate_limit_window_seconds),
         people_cache=PeopleCache(
             store.read_people, People.from_deployment(deployment), settings.people_cache_seconds
         ),

@@ -38,7 +38,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import bootstrap
 from .common import contacts
@@ -99,7 +99,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         except PepperUnavailable as error:
             print(f"error: {error}", file=out)
             return 2
-    return args.run(args, out)
+    run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    return run(args, out)
 
 
 def _load_pepper(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
@@ -141,8 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="maintain", description=__doc__.split("\n\n")[0])
     topics = parser.add_subparsers(dest="topic", required=True)
 
-    def command(topic, name: str, run: Callable[..., int], text: str) -> argparse.ArgumentParser:
-        sub = topic.add_parser(name, help=text)
+    def command(
+        topic: Any, name: str, run: Callable[..., int], text: str
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = topic.add_parser(name, help=text)
         sub.set_defaults(run=run)
         return sub
 
@@ -225,7 +228,7 @@ def _outbox() -> Outbox:
     return bootstrap.runtime().mailer.outbox
 
 
-def _mail_failed(_args, out: TextIO) -> int:
+def _mail_failed(_args: argparse.Namespace, out: TextIO) -> int:
     failed = _outbox().failed()
     for mail_id, mail in failed:
         print(f"{mail_id}\t{mail.get('failed_at')}\t{mail.get('error')}", file=out)
@@ -233,7 +236,7 @@ def _mail_failed(_args, out: TextIO) -> int:
     return 0
 
 
-def _mail_requeue(args, out: TextIO) -> int:
+def _mail_requeue(args: argparse.Namespace, out: TextIO) -> int:
     if _outbox().requeue(args.mail_id, bootstrap.runtime().clock.now()):
         print(f"{args.mail_id}: queued again; the next sweep delivers it", file=out)
         return 0
@@ -241,7 +244,7 @@ def _mail_requeue(args, out: TextIO) -> int:
     return 1
 
 
-def _mail_show(args, out: TextIO) -> int:
+def _mail_show(args: argparse.Namespace, out: TextIO) -> int:
     mail = _outbox().get(args.mail_id)
     if mail is None:
         print(f"{args.mail_id}: not found", file=out)
@@ -252,7 +255,7 @@ def _mail_show(args, out: TextIO) -> int:
     return 0
 
 
-def _signups_export(args, out: TextIO) -> int:
+def _signups_export(args: argparse.Namespace, out: TextIO) -> int:
     rows = bootstrap.runtime().store.signups(status=args.status, group=args.group)
     target = args.output or out
     writer = csv.writer(target)
@@ -267,7 +270,7 @@ def _signups_export(args, out: TextIO) -> int:
     return 0
 
 
-def _erase(args, out: TextIO) -> int:
+def _erase(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     try:
         # Normalised as the form did, so that the keys are the ones it was stored under.
@@ -320,7 +323,7 @@ def _print_erasure(report: ErasureReport, out: TextIO) -> None:
         print(f"  removed as {role}: appoint a successor with infra/maintain", file=out)
 
 
-def _applications_erase(args, out: TextIO) -> int:
+def _applications_erase(args: argparse.Namespace, out: TextIO) -> int:
     if erase_application(args.application_id, store=bootstrap.runtime().store):
         print(f"{args.application_id}: erased", file=out)
         return 0
@@ -330,7 +333,7 @@ def _applications_erase(args, out: TextIO) -> int:
 
 # Who coordinates is what these commands are for: they show names and numbers, which the
 # commands about residents never do.
-def _coordinators_list(_args, out: TextIO) -> int:
+def _coordinators_list(_args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     stored = runtime.store.read_people()
     people = stored or People.from_deployment(runtime.deployment)
@@ -352,7 +355,7 @@ def _person_line(person: Person) -> str:
     return f"{person.name} <{person.email}> {contacts.phone_display(person.phone)}"
 
 
-def _coordinators_set(args, out: TextIO) -> int:
+def _coordinators_set(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     try:
         person, _ = check_people(
@@ -388,7 +391,7 @@ def _coordinators_set(args, out: TextIO) -> int:
     return 0
 
 
-def _regiegroep_set(args, out: TextIO) -> int:
+def _regiegroep_set(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     members = [dict(zip(("name", "email", "phone"), member, strict=True)) for member in args.member]
     try:
@@ -407,7 +410,7 @@ def _regiegroep_set(args, out: TextIO) -> int:
     return 0
 
 
-def _keys_migrate(args, out: TextIO) -> int:
+def _keys_migrate(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     report = migrate_keys(store=runtime.store, keys=runtime.keys, dry_run=args.dry_run)
     verb = "would move" if args.dry_run else "moved"
@@ -421,7 +424,7 @@ def _keys_migrate(args, out: TextIO) -> int:
     return 1 if report.conflicts else 0
 
 
-def _report(args, out: TextIO) -> int:
+def _report(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     deployment = runtime.deployment
     overview = read_overview(deployment, runtime.store)

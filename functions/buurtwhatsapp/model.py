@@ -15,6 +15,16 @@ from typing import Any
 
 from .common.contacts import phone_display
 
+# A document as Firestore hands it back: any field may hold any value.
+Document = dict[str, Any]
+
+
+def as_int(value: object, default: int = 0) -> int:
+    """A whole number stored in a document (Firestore hands back int); ``default`` when the
+    field is missing or holds anything else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 SIGNUPS = "signups"
 SIGNUP_KEYS = "signup_keys"
 MAIL = "mail"

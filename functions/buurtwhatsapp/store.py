@@ -41,15 +41,20 @@ from .model import (
     MAIL_SLOTS,
     SIGNUP_KEYS,
     SIGNUPS,
+    Document,
     MailStatus,
     OverviewInputs,
     Signup,
     SignupRow,
     application_alert_ids,
+    as_int,
     step_mail_id,
 )
 
 Mails = Sequence[tuple[str, dict[str, object]]]
+Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+# What a query can be built on: a whole collection, or one narrowed by filters.
+Queryable = firestore.Query | firestore.CollectionReference
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +63,16 @@ class Seat:
     taken: int  # places taken in the group with this one, as counted when it was claimed
 
 
-def _signups(query: firestore.Query) -> list[Signup]:
+def _signups(query: Queryable) -> list[Signup]:
     return [Signup.from_document(s.id, s.to_dict() or {}) for s in query.stream()]
+
+
+def _count(query: Queryable) -> int:
+    """How many documents ``query`` matches: one aggregation (one read per 1,000), no
+    documents. google-cloud-firestore's annotations of ``count().get()`` do not match what it
+    returns (a list of lists of AggregationResult), hence the ignores."""
+    [[result]] = query.count().get()  # type: ignore[call-arg, misc]
+    return int(result.value)
 
 
 class IdentityTaken(Exception):
@@ -90,10 +103,10 @@ class Store:
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
 
-    def _get_all(self, refs: Sequence[firestore.DocumentReference]) -> list:
+    def _get_all(self, refs: Sequence[firestore.DocumentReference]) -> list[Snapshot]:
         """The documents ``refs`` name (absent ones as snapshots that do not exist); no round
         trip for none, which is the usual case on the hourly and per-erasure paths."""
-        return list(self._db.get_all(refs)) if refs else []
+        return list(self._db.get_all(list(refs))) if refs else []
 
     def create_signup(self, signup: Signup, form_mail: Mails, slots: Sequence[str] = ()) -> None:
         """Store a sign-up, claim its phone and e-mail, and queue its first mail: all or nothing.
@@ -127,9 +140,9 @@ class Store:
     def count_slots(self, window: str) -> int:
         """How many slots of an hourly allowance are taken (form_mail_quota.py): one
         aggregation, one read per 1,000 slots."""
-        query = self._db.collection(MAIL_SLOTS).where(filter=FieldFilter("window", "==", window))
-        [[result]] = query.count().get()
-        return int(result.value)
+        return _count(
+            self._db.collection(MAIL_SLOTS).where(filter=FieldFilter("window", "==", window))
+        )
 
     def quota_and_slots(self, document_ids: list[str], window: str) -> tuple[set[str], int]:
         """``quota_taken`` and ``count_slots`` at once: both requests in flight together, so a
@@ -240,13 +253,12 @@ class Store:
             .where(filter=FieldFilter("status", "==", status))
             .where(filter=FieldFilter("group", "==", group))
         )
-        [[result]] = query.count().get()
-        return int(result.value)
+        return _count(query)
 
     def count_seats(self, group_id: str) -> int:
-        query = self._db.collection(GROUP_SEATS).where(filter=FieldFilter("group", "==", group_id))
-        [[result]] = query.count().get()
-        return int(result.value)
+        return _count(
+            self._db.collection(GROUP_SEATS).where(filter=FieldFilter("group", "==", group_id))
+        )
 
     def claim_seat(
         self, group_id: str, capacity: int, signup_id: str, now: datetime
@@ -341,9 +353,9 @@ class Store:
         self._fence(batch, signup, now, notices)
         for mail_id, mail in notices:  # the first is the step's fence: creates go first
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
-        for mail_id, mail in mails.items():
-            if mail.get("status") == MailStatus.QUEUED and not mail.get("in_flight"):
-                attempt = int(mail.get("attempts", 0)) + 1
+        for mail_id, held in mails.items():
+            if held.get("status") == MailStatus.QUEUED and not held.get("in_flight"):
+                attempt = as_int(held.get("attempts")) + 1
                 batch.create(
                     self._db.collection(MAIL_CLAIMS).document(f"{mail_id}.{attempt}"),
                     {"erased_at": now, "expire_at": now + REVISION_TTL},
@@ -354,8 +366,8 @@ class Store:
             batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
         if signup.seat:
             batch.delete(self._db.collection(GROUP_SEATS).document(signup.seat))
-        for mail_id, mail in mails.items():
-            if mail.get("status") != MailStatus.SENT:
+        for mail_id, held in mails.items():
+            if held.get("status") != MailStatus.SENT:
                 batch.delete(self._db.collection(MAIL).document(mail_id))
         try:
             batch.commit()
@@ -454,7 +466,7 @@ class Store:
 
     def signups(self, *, status: str | None = None, group: str | None = None) -> list[Signup]:
         """Every sign-up, or those in one status or group (for a maintainer's export)."""
-        query = self._db.collection(SIGNUPS)
+        query: Queryable = self._db.collection(SIGNUPS)
         if status is not None:
             query = query.where(filter=FieldFilter("status", "==", status))
         if group is not None:
@@ -508,7 +520,7 @@ class Store:
                 )
         return None
 
-    def pending_applications(self, limit: int) -> list[tuple[str, dict[str, object]]]:
+    def pending_applications(self, limit: int) -> list[tuple[str, Document]]:
         """Applications the regiegroep has not been told of yet (coordinators.py), by id."""
         query = (
             self._db.collection(APPLICATIONS)
@@ -546,9 +558,7 @@ class Store:
             return False
         return True
 
-    def applications_by_identity(
-        self, identity_keys: Sequence[str]
-    ) -> list[tuple[str, dict[str, object]]]:
+    def applications_by_identity(self, identity_keys: Sequence[str]) -> list[tuple[str, Document]]:
         """Every application holding one of these keys (one per key at most), by id."""
         refs = [self._db.collection(APPLICATION_KEYS).document(key) for key in identity_keys]
         ids = {
@@ -581,7 +591,7 @@ class Store:
         batch.commit()
         return True
 
-    def applications(self) -> list[tuple[str, dict[str, object]]]:
+    def applications(self) -> list[tuple[str, Document]]:
         """Every application, by id (for a maintainer's key migration)."""
         return [(a.id, a.to_dict() or {}) for a in self._db.collection(APPLICATIONS).stream()]
 
@@ -634,7 +644,7 @@ class Store:
     def rekey_mail_subjects(self, moved: Mapping[str, str], *, dry_run: bool = False) -> int:
         """Replace each old subject key in the outbox by its new key; how many mails held one."""
         old_keys = sorted(moved)
-        changed: dict[str, firestore.DocumentSnapshot] = {}
+        changed: dict[str, Snapshot] = {}
         for start in range(0, len(old_keys), 30):  # array_contains_any takes 30 values at most
             query = self._db.collection(MAIL).where(
                 filter=FieldFilter(
@@ -691,19 +701,17 @@ class Store:
         query = self._db.collection(SIGNUPS).select(list(SignupRow.FIELDS))
         signups = tuple(SignupRow.from_document(s.to_dict() or {}) for s in query.stream())
         seats = {group_id: self.count_seats(group_id) for group_id in group_ids}
-        [[applications]] = self._db.collection(APPLICATIONS).count().get()
         failed = self._db.collection(MAIL).where(
             filter=FieldFilter("status", "==", MailStatus.FAILED.value)
         )
-        [[failed_mail]] = failed.count().get()
         return OverviewInputs(
             signups=signups,
             seats=seats,
-            open_applications=int(applications.value),
-            failed_mail=int(failed_mail.value),
+            open_applications=_count(self._db.collection(APPLICATIONS)),
+            failed_mail=_count(failed),
         )
 
-    def latest_digest(self) -> tuple[str, dict[str, object]] | None:
+    def latest_digest(self) -> tuple[str, Document] | None:
         """The newest monthly digest sent (its month, ``YYYY-MM``, and document); one read."""
         query = (
             self._db.collection(DIGESTS)

@@ -16,9 +16,9 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from buurtwhatsapp.common.form_values import is_checked
 from buurtwhatsapp.common.rendering import template_environment
 from buurtwhatsapp.deployment.structure import Initiative
-from buurtwhatsapp.forms.values import is_checked
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from buurtwhatsapp.common.form_values import is_checked
 from buurtwhatsapp.forms.validation import InvalidInput, honeypot_filled, validate_signup
-from buurtwhatsapp.forms.values import is_checked
 
 
 def errors_of(raw, deployment) -> dict[str, str]:

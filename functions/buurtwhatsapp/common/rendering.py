@@ -26,7 +26,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..forms.values import is_checked
+from .form_values import is_checked
 
 __all__ = ["RenderedMail", "deployment_environment", "render_mail", "template_environment"]
 

@@ -50,12 +50,12 @@ class Links:
     def __init__(self, secret: str, base_url: str, clock: Clock | None = None) -> None:
         self._secret = secret
         self._base_url = base_url.rstrip("/")
-        clock = clock or SystemClock()
-        self._now = lambda: clock.now().timestamp()
+        ticking: Clock = clock or SystemClock()
+        self._clock = ticking
 
         class ClockedSigner(TimestampSigner):
             def get_timestamp(self) -> int:
-                return int(clock.now().timestamp())
+                return int(ticking.now().timestamp())
 
         self._signer_class = ClockedSigner
 
@@ -82,7 +82,7 @@ class Links:
             # itsdangerous reports a token dated in the future as expired too; it was not made
             # by us as it stands (a forged or tampered date), so it is invalid, not expired.
             signed = error.date_signed
-            if signed is not None and signed.timestamp() > self._now():
+            if signed is not None and signed.timestamp() > self._clock.now().timestamp():
                 raise InvalidLink(expired=False) from error
             raise InvalidLink(expired=True) from error
         except BadSignature as error:

@@ -12,7 +12,7 @@ maintainers changing at once cannot overwrite each other unseen: the second read
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -175,7 +175,13 @@ def _handover_mails(
     waiting = store.count_signups(status=SignupStatus.CONFIRMED.value, group=group.id)
     prefix = f"handover-{group.id}-v{new.version}"
 
-    def mail(suffix: str, template: MailTemplate, to: Person, about=(), **data: object):
+    def mail(
+        suffix: str,
+        template: MailTemplate,
+        to: Person,
+        about: Sequence[str] = (),
+        **data: object,
+    ) -> tuple[str, dict[str, object]]:
         document = mail_document(
             template=template,
             to=to.email,

@@ -21,6 +21,7 @@ import re
 import tomllib
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from .structure import Area, ConfigError, Deployment, Group, Initiative, Person, StreetRange
 
@@ -89,8 +90,8 @@ def _compiled(path: Path, data: bytes) -> Deployment | None:
     return _deployment_from_dict(compiled["deployment"])
 
 
-def _deployment_from_dict(data: dict) -> Deployment:
-    def person(entry: dict) -> Person:
+def _deployment_from_dict(data: dict[str, Any]) -> Deployment:
+    def person(entry: dict[str, Any]) -> Person:
         return Person(**entry)
 
     return Deployment(

@@ -329,7 +329,7 @@ def _rules(document: dict[str, Any]) -> list[tuple[Loc, str]]:
     if groups == []:
         report(("groups",), "at least one group is required ([[groups]]), found none")
     problems += _unique_ids(document, "groups", "group")
-    known = {_stripped(area, "id") for area in areas or ()} - {None}
+    known = {i for area in areas or () if (i := _stripped(area, "id")) is not None}
     served = set()
     for index, group in enumerate(groups or ()):
         coordinators = _array(group, "coordinators")
@@ -452,7 +452,8 @@ def _explain(document: dict[str, Any], error: ErrorDetails) -> tuple[Loc, str]:
             f"missing required table [{path}]" if table else f'missing required key "{loc[-1]}"'
         )
     elif kind == "extra_forbidden":
-        allowed = list(_table_model(loc[:-1]).model_fields)
+        model = _table_model(loc[:-1])
+        allowed = list(model.model_fields) if model is not None else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f'did you mean "{close[0]}"?' if close else "allowed keys: " + ", ".join(allowed)
         message = f"unknown key ({hint})"
@@ -491,12 +492,13 @@ def _at(document: dict[str, Any], loc: Loc) -> object:
     """The parsed value at ``loc``; _ABSENT where the file has none."""
     node: Any = document
     for step in loc:
-        if (isinstance(step, int) and isinstance(node, list) and step < len(node)) or (
-            isinstance(step, str) and isinstance(node, dict) and step in node
-        ):
+        if isinstance(node, list) and isinstance(step, int) and step < len(node):
             node = node[step]
-        else:
-            return _ABSENT
+            continue
+        if isinstance(node, dict) and isinstance(step, str) and step in node:
+            node = node[step]
+            continue
+        return _ABSENT
     return node
 
 

@@ -9,10 +9,10 @@ import unicodedata
 from collections.abc import Mapping
 
 from ..common import contacts
+from ..common.form_values import is_checked
 from ..deployment.addresses import normalise_postcode, parse_house_number
 from ..deployment.structure import Deployment
 from ..model import Address, CoordinatorApplication, SignupRequest
-from .values import is_checked
 
 MAX_LENGTHS = {
     "name": contacts.MAX_NAME_LENGTH,

@@ -28,7 +28,7 @@ class MailTemplate(StrEnum):
         links: tuple[Purpose, ...] = (),
         vcards: str | None = None,
         recipient_links: tuple[Purpose, ...] = (),
-    ):
+    ) -> MailTemplate:
         member = str.__new__(cls, folder)
         member._value_ = folder
         member.links = links

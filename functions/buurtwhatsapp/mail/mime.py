@@ -90,7 +90,8 @@ def build_mime(mail: OutgoingMail, *, date: datetime | None = None) -> EmailMess
             # Text attachments (the vCard) are UTF-8: say so, or "Zoë" arrives garbled.
             params={"charset": "utf-8"} if maintype == "text" else {},
         )
-        part = message.get_payload()[-1]
+        part = message.get_payload()[-1]  # type: ignore[index]  # a list once it is multipart
+        assert isinstance(part, EmailMessage)
         del part["Content-Disposition"]
         separator = ";\r\n " if "\r\n" in disposition else "; "  # continuations: folded
         _set(part, "Content-Disposition", f"attachment{separator}{disposition}")

@@ -33,7 +33,7 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from ..model import MAIL, MAIL_CLAIMS, MAX_MAIL_ATTEMPTS, MailStatus
+from ..model import MAIL, MAIL_CLAIMS, MAX_MAIL_ATTEMPTS, MailStatus, as_int
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ MAX_TAKEOVERS = MAX_MAIL_ATTEMPTS
 
 def retry_delay(attempt: int) -> timedelta:
     """Exponential backoff: 1, 2, 4, 8 ... minutes after attempts 1, 2, 3, 4 ..., capped."""
-    return min(FIRST_RETRY_DELAY * 2 ** (attempt - 1), MAX_RETRY_DELAY)
+    return min(FIRST_RETRY_DELAY * (1 << min(attempt - 1, 16)), MAX_RETRY_DELAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class Outbox:
         mail = self.get(mail_id)
         if mail is None or not _is_due(mail, now):
             return None
-        attempt = int(mail.get("attempts", 0)) + 1
+        attempt = as_int(mail.get("attempts")) + 1
         takes_over: int | None = None
         for _probe in range(MAX_TAKEOVERS + 1):
             batch = self._db.batch()
@@ -144,7 +144,7 @@ class Outbox:
         self, claim: Claim, reason: str, *, permanent: bool, now: datetime
     ) -> FailureOutcome:
         """Schedule the next attempt with backoff, or stop at a final error."""
-        max_attempts = int(claim.mail.get("max_attempts", MAX_MAIL_ATTEMPTS))
+        max_attempts = as_int(claim.mail.get("max_attempts"), MAX_MAIL_ATTEMPTS)
         if permanent or claim.attempt >= max_attempts:
             self._close(
                 claim,
@@ -215,7 +215,7 @@ class Outbox:
             {
                 "status": MailStatus.QUEUED.value,
                 "not_before": now,
-                "max_attempts": int(mail.get("attempts", 0)) + MAX_MAIL_ATTEMPTS,
+                "max_attempts": as_int(mail.get("attempts")) + MAX_MAIL_ATTEMPTS,
                 "requeued_at": now,
                 "updated_at": now,
                 "expire_at": _expiry(mail, now + KEEP_FAILED),

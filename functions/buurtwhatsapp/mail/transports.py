@@ -15,10 +15,13 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # the type stubs are a development dependency; boto3 is loaded lazily
+    from mypy_boto3_sesv2 import SESV2Client
 
 from ..common.settings import Settings
 from .message import OutgoingMail
@@ -96,12 +99,6 @@ class FileTransport:
         return built.message_id
 
 
-class SesV2Client(Protocol):
-    """The one method of a boto3 ``sesv2`` client that ``SesTransport`` uses."""
-
-    def send_email(self, **kwargs: Any) -> Mapping[str, Any]: ...
-
-
 # SES (and AWS-wide) error codes; anything else is judged by its HTTP status.
 _SES_PERMANENT = frozenset(
     {
@@ -148,7 +145,7 @@ class SesTransport:
 
     def __init__(
         self,
-        client: SesV2Client,
+        client: SESV2Client,
         *,
         configuration_set: str | None = None,
         tags: Sequence[tuple[str, str]] = (),

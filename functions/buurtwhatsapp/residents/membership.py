@@ -169,7 +169,7 @@ def erase(
             return False
         mails = store.mail_of_signup(signup_id)
         now = clock.now()
-        erasure = {
+        erasure: dict[str, object] = {
             "reason": reason,
             "status": signup.status.value,
             "group": signup.group,
@@ -229,20 +229,23 @@ def _erasure_notices(
     so that an erasure request finds them, and they expire soon whatever their state. The
     goodbye quotes nothing typed: the address may never have been confirmed.
     """
-    about = {"subject_keys": signup.keys, "keep_until": now + ERASURE_NOTICE_LIFETIME}
+    keep_until = now + ERASURE_NOTICE_LIFETIME
     step = step_mail_id(signup.id, signup.revision + 1)
-    notices = [
-        (
-            step,
-            mail_document(template=MailTemplate.LEFT, to=signup.email, data={}, now=now, **about),
-        )
-    ]
+    goodbye = mail_document(
+        template=MailTemplate.LEFT,
+        to=signup.email,
+        data={},
+        now=now,
+        subject_keys=signup.keys,
+        keep_until=keep_until,
+    )
+    notices = [(step, goodbye)]
     if not coordinator_knows:
         return notices
     placement = placement_of(signup, deployment)
     group = placement.group
     for number, person in enumerate(placement.recipients(people)):
-        data = {
+        data: dict[str, object] = {
             "recipient_name": person.name,
             "member": signup.removal_card(),
             "group_name": group.name if group else None,
@@ -252,7 +255,14 @@ def _erasure_notices(
         notices.append(
             (
                 f"{step}-remove-{number}",
-                mail_document(template=template, to=person.email, data=data, now=now, **about),
+                mail_document(
+                    template=template,
+                    to=person.email,
+                    data=data,
+                    now=now,
+                    subject_keys=signup.keys,
+                    keep_until=keep_until,
+                ),
             )
         )
     return notices

@@ -228,7 +228,9 @@ def wants_json(request: flask.Request) -> bool:
     return best == JSON_TYPE
 
 
-def json_response(body: object, status: int, headers: Mapping[str, str] | None = None):
+def json_response(
+    body: object, status: int, headers: Mapping[str, str] | None = None
+) -> flask.Response:
     response = flask.Response(
         json.dumps(body, ensure_ascii=False), status=status, mimetype=JSON_TYPE
     )
@@ -242,14 +244,14 @@ def page_response(
     status: int = 200,
     headers: Mapping[str, str] | None = None,
     **context: object,
-):
+) -> flask.Response:
     html = templates.get_template(template).render(**context)
     response = flask.Response(html, status=status, mimetype="text/html")
     response.headers.update(headers or {})
     return response
 
 
-def redirect_response(location: str):
+def redirect_response(location: str) -> flask.Response:
     return flask.Response("", status=303, headers={"Location": location})
 
 

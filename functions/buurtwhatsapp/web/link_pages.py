@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypedDict
 
 import flask
 
 from ..bootstrap import Runtime
+from ..common.clock import Clock
 from ..common.signed_links import InvalidLink, Purpose
+from ..deployment.people import People
+from ..deployment.structure import Deployment
 from ..model import Signup
 from ..residents import membership
-from ..store import SignupGone
+from ..store import SignupGone, Store
 from .http import page_response
 
 # A damaged or forged link is a bad request; an expired or used one is gone for good; a
@@ -59,12 +63,22 @@ def _signup(signup_id: str, runtime: Runtime) -> Signup:
     return membership.existing_signup(runtime.store, signup_id)
 
 
-def _collaborators(runtime: Runtime) -> dict[str, object]:
+class _Collaborators(TypedDict):
+    deployment: Deployment
+    store: Store
+    clock: Clock
+
+
+class _WithPeople(_Collaborators):
+    people: People
+
+
+def _collaborators(runtime: Runtime) -> _Collaborators:
     return {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
 
 
-def _with_people(runtime: Runtime) -> dict[str, object]:
-    """For the steps that mail a coordinator: who coordinates now (see people.py)."""
+def _with_people(runtime: Runtime) -> _WithPeople:
+    """For the steps that mail a coordinator: who coordinates now (deployment/people.py)."""
     return {**_collaborators(runtime), "people": runtime.people}
 
 

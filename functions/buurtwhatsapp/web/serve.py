@@ -3,15 +3,35 @@ clear answer for every failure. Entry points in main.py only name their handlers
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import flask
 
 from .. import bootstrap
 from ..bootstrap import Runtime
+from .guard import OriginPolicy, RateLimiter
 from .http import HttpProblem, dispatch
 
 RuntimeHandler = Callable[[flask.Request, Runtime], flask.Response]
+
+
+@dataclass(frozen=True)
+class Guards:
+    origins: OriginPolicy
+    rate_limiter: RateLimiter  # per instance: the one piece of state kept between requests
+
+
+@functools.lru_cache(maxsize=1)
+def guards(runtime: Runtime) -> Guards:
+    """The origin policy and the rate limiter of this instance, built once from its settings
+    (again after bootstrap.reset(), which makes a new runtime)."""
+    settings = runtime.settings
+    return Guards(
+        origins=OriginPolicy((*settings.allowed_origins, settings.public_base_url)),
+        rate_limiter=RateLimiter(settings.rate_limit_posts, settings.rate_limit_window_seconds),
+    )
 
 
 def serve(
@@ -34,10 +54,10 @@ def serve(
             runtime = bootstrap.runtime()
             if not browser_facing:
                 return handler(incoming, runtime)
-            cors = runtime.origins.headers_for(incoming)
+            cors = guards(runtime).origins.headers_for(incoming)
             try:
                 if rate_limited and method == "POST":
-                    runtime.rate_limiter.check(incoming)
+                    guards(runtime).rate_limiter.check(incoming)
                 response = handler(incoming, runtime)
             except HttpProblem as problem:
                 # An allowed site must be able to read the refusal too (413, 415, 429).
@@ -50,5 +70,5 @@ def serve(
 
     routes = {method: guarded(method, handler) for method, handler in handlers.items()}
     if browser_facing:
-        routes["OPTIONS"] = lambda incoming: bootstrap.runtime().origins.preflight(incoming)
+        routes["OPTIONS"] = lambda incoming: guards(bootstrap.runtime()).origins.preflight(incoming)
     return dispatch(request, lambda: bootstrap.runtime().templates, routes)
