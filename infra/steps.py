@@ -20,6 +20,9 @@ from getpass import getpass
 from pathlib import Path
 from typing import Any, TextIO
 
+from buurtwhatsapp.mail.outbox import Outbox
+from buurtwhatsapp.model import EXPIRING
+from buurtwhatsapp.store import Store
 from infra.deploy_settings import GENERATED_SECRETS, DeploySettings
 from infra.functions import FUNCTIONS, FunctionSpec, Trigger
 from infra.gcloud import Gcloud, GcloudError, Unreadable
@@ -69,22 +72,14 @@ SCHEDULER_ACCOUNT = Account("buurtwhatsapp-scheduler", "Buurt WhatsApp scheduler
 ACCOUNTS = (RUNTIME_ACCOUNT, BUILD_ACCOUNT, TRIGGER_ACCOUNT, SCHEDULER_ACCOUNT)
 EVENTARC_AGENT_ROLE = "roles/eventarc.serviceAgent"
 
-# Composite indexes for the scheduled queries: mail that is due (delivery sweep); sign-ups that
-# wait for a reminder or for expiry (housekeeping).
-INDEXES = (
-    ("mail", ("status", "not_before")),
-    ("signups", ("status", "confirm_reminder_sent", "created_at")),
-    ("signups", ("status", "coordinator_reminder_sent", "confirmed_at")),
-    ("signups", ("status", "created_at")),
+# The composite indexes the queries declare next to themselves (mail that is due for the sweep;
+# sign-ups waiting for a reminder or for expiry), and the collections whose documents expire:
+# read from the package, never written here again.
+INDEXES = tuple(
+    (index.collection, index.fields)
+    for index in (*Outbox.COMPOSITE_INDEXES, *Store.COMPOSITE_INDEXES)
 )
-# Firestore deletes these documents by itself once expire_at has passed.
-TTL_COLLECTIONS = (
-    "mail",
-    "mail_claims",
-    "mail_slots",
-    "applications",
-    "application_keys",
-)
+TTL_COLLECTIONS = EXPIRING
 LOG_EXCLUSION = "buurtwhatsapp-link-tokens"
 LOG_EXCLUSION_FILTER = 'log_id("run.googleapis.com/requests") AND httpRequest.requestUrl:"token="'
 # Gen2 functions keep their images in this Artifact Registry repository of their region.

@@ -34,8 +34,24 @@ ERASURES = "erasures"  # that (not whom) a sign-up was erased, and why; no perso
 APPLICATIONS = "applications"  # coordinator applications
 APPLICATION_KEYS = "application_keys"  # hashed e-mail and phone of each application, unique
 DIGESTS = "digests"  # one per month the regiegroep's digest went out: its figures, no names
-# Numbered slots of hourly allowances (form_mail_quota.py): mail per domain, alerts per hour.
+# Numbered slots of hourly allowances (forms/mail_quota.py): mail per domain, alerts per hour.
 MAIL_SLOTS = "mail_slots"
+PEOPLE = "people"  # who coordinates: "current", and a document per version of it
+CURRENT = "current"
+# Documents in these collections carry ``expire_at``; Firestore's TTL deletes them then (the
+# deploy switches the policy on for each).
+EXPIRING = (MAIL, MAIL_CLAIMS, MAIL_SLOTS, APPLICATIONS, APPLICATION_KEYS)
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeIndex:
+    """An index a query needs in Google Cloud, declared next to the query: its equality
+    fields, then the field it ranges over or orders by, all ascending. The emulators neither
+    need nor enforce one, so tests/integration/test_query_indexes.py runs every query and fails
+    on one that needs an index not declared; the deploy creates what is declared."""
+
+    collection: str
+    fields: tuple[str, ...]
 
 
 class SignupStatus(StrEnum):

@@ -29,18 +29,21 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from .deployment.people import CURRENT, PEOPLE, People
+from .deployment.people import People
 from .model import (
     APPLICATION_KEYS,
     APPLICATIONS,
+    CURRENT,
     DIGESTS,
     ERASURES,
     GROUP_SEATS,
     MAIL,
     MAIL_CLAIMS,
     MAIL_SLOTS,
+    PEOPLE,
     SIGNUP_KEYS,
     SIGNUPS,
+    CompositeIndex,
     Document,
     MailStatus,
     OverviewInputs,
@@ -443,6 +446,14 @@ class Store:
                 seat.reference.delete()
                 released += 1
         return released
+
+    # What signups_waiting asks, so what it needs: each reminder's flag, and expiry's status
+    # and age alone.
+    COMPOSITE_INDEXES = (
+        CompositeIndex(SIGNUPS, ("status", "confirm_reminder_sent", "created_at")),
+        CompositeIndex(SIGNUPS, ("status", "coordinator_reminder_sent", "confirmed_at")),
+        CompositeIndex(SIGNUPS, ("status", "created_at")),
+    )
 
     def signups_waiting(
         self,

@@ -19,9 +19,9 @@ from playwright.sync_api import Page, Response
 
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.common.signed_links import Links, Purpose
-from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
-from buurtwhatsapp.model import SIGNUPS
+from buurtwhatsapp.model import CURRENT, PEOPLE, SIGNUPS
 from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
 
 if TYPE_CHECKING:

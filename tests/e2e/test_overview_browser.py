@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.common.signed_links import Purpose
-from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
-from buurtwhatsapp.model import SIGNUPS
+from buurtwhatsapp.model import CURRENT, PEOPLE, SIGNUPS
 from buurtwhatsapp.residents.membership import confirm, mark_added
 from buurtwhatsapp.residents.signup import sign_up
 from tests.conftest import VALID_SIGNUP

@@ -14,7 +14,7 @@ import pytest
 from google.cloud import firestore
 from moto import mock_aws
 
-from buurtwhatsapp.deployment.people import PEOPLE
+from buurtwhatsapp.model import PEOPLE
 from devstack import emulator
 from infra import deploy, steps
 from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY

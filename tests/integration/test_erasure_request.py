@@ -19,7 +19,6 @@ from google.api_core.exceptions import Unknown
 from buurtwhatsapp import bootstrap, cli
 from buurtwhatsapp.coordinators.applications import ALERTS_PER_HOUR, apply, send_application_digest
 from buurtwhatsapp.coordinators.changes import set_coordinator, set_regiegroep
-from buurtwhatsapp.deployment.people import PEOPLE
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.delivery import deliver
 from buurtwhatsapp.model import (
@@ -31,6 +30,7 @@ from buurtwhatsapp.model import (
     MAIL,
     MAIL_CLAIMS,
     MAIL_SLOTS,
+    PEOPLE,
     SIGNUP_KEYS,
     SIGNUPS,
 )

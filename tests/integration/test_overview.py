@@ -29,10 +29,10 @@ from bench.firestore_ops import OperationCounter, install
 from buurtwhatsapp import bootstrap, cli
 from buurtwhatsapp.common.signed_links import Links, Purpose
 from buurtwhatsapp.coordinators.applications import apply
-from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.delivery import sweep
-from buurtwhatsapp.model import DIGESTS, MAIL, SIGNUPS
+from buurtwhatsapp.model import CURRENT, DIGESTS, MAIL, PEOPLE, SIGNUPS
 from buurtwhatsapp.overview.counts import Counts, build_overview
 from buurtwhatsapp.overview.digest import send_monthly_digest
 from buurtwhatsapp.residents.membership import confirm, mark_added

@@ -16,10 +16,10 @@ from buurtwhatsapp.common.rendering import deployment_environment
 from buurtwhatsapp.common.signed_links import Links
 from buurtwhatsapp.coordinators.applications import apply
 from buurtwhatsapp.coordinators.changes import seed_people, set_coordinator
-from buurtwhatsapp.deployment.people import CURRENT, PEOPLE, People
+from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.compose import Composer
-from buurtwhatsapp.model import MAIL
+from buurtwhatsapp.model import CURRENT, MAIL, PEOPLE
 from buurtwhatsapp.residents.membership import confirm, mark_added
 from buurtwhatsapp.store import Store
 from tests.conftest import KEYS, REPOSITORY

@@ -21,9 +21,6 @@ from typing import Any
 
 from .structure import Deployment, Person
 
-PEOPLE = "people"
-CURRENT = "current"
-
 
 @dataclass(frozen=True, slots=True)
 class People:

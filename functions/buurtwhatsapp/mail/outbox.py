@@ -33,7 +33,7 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from ..model import MAIL, MAIL_CLAIMS, MAX_MAIL_ATTEMPTS, MailStatus, as_int
+from ..model import MAIL, MAIL_CLAIMS, MAX_MAIL_ATTEMPTS, CompositeIndex, MailStatus, as_int
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,9 @@ class Outbox:
             log.warning("late delivery result dropped", extra={"mail_id": claim.mail_id})
         except NotFound:
             log.info("mail erased during delivery", extra={"mail_id": claim.mail_id})
+
+    # What due() asks: queued mail by the time it may go.
+    COMPOSITE_INDEXES = (CompositeIndex(MAIL, ("status", "not_before")),)
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Mail a delivery should try now: queued and due (new, retries, and any whose delivery
