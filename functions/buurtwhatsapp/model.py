@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-
-from .common.contacts import phone_display
 
 # A document as Firestore hands it back: any field may hold any value.
 Document = dict[str, Any]
@@ -145,7 +143,7 @@ class Signup:
     """A stored sign-up, typed: what a service reads and what the store writes.
 
     A new form field is added here (with ``new``, ``from_document`` and ``to_document``), in
-    validation and in the template; nowhere else unless a mail shows it (``member_card``).
+    validation and in the template; nowhere else unless a mail shows it (mail/cards.py).
     """
 
     id: str
@@ -266,23 +264,6 @@ class Signup:
             "updated_at": self.updated_at,
         }
 
-    def member_card(self) -> dict[str, object]:
-        """What whoever adds the resident to a group needs, in their mails."""
-        return {
-            "name": self.name,
-            "street": self.address.street,
-            "house_number": self.address.house_number,
-            "postcode_display": self.address.postcode_display,
-            "phone": self.phone,
-            "phone_display": phone_display(self.phone),
-            "email": self.email,
-            "remarks": self.remarks,
-        }
-
-    def removal_card(self) -> dict[str, object]:
-        """What a coordinator needs to take the resident out of a group, and no more."""
-        return {"name": self.name, "phone_display": phone_display(self.phone)}
-
 
 def application_document(
     application: CoordinatorApplication,
@@ -309,23 +290,6 @@ def application_document(
         "alert_pending": False,
         "created_at": now,
         "expire_at": now + keep_for,
-    }
-
-
-def applicant_card(application: Mapping[str, Any]) -> dict[str, object]:
-    """What the regiegroep needs to call an applicant back, from the stored application."""
-    return {
-        "name": application["name"],
-        "email": application["email"],
-        "phone_display": phone_display(str(application["phone"])),
-        "street": application["street"],
-        "house_number": application["house_number"],
-        "postcode_display": Address(
-            str(application["street"]),
-            str(application["house_number"]),
-            str(application["postcode"]),
-        ).postcode_display,
-        "motivation": application["motivation"],
     }
 
 
@@ -361,26 +325,6 @@ class OverviewInputs:
     seats: Mapping[str, int]  # group id -> places taken
     open_applications: int
     failed_mail: int
-
-
-# ---- mail ids: each mail that may be queued twice has a fixed id, so the second create fails --
-
-
-def application_alert_ids(application_id: str, regiegroep_size: int) -> tuple[str, ...]:
-    """One alert per regiegroep member (the acknowledgement is a form mail: form_mail_id)."""
-    return tuple(f"application-{application_id}-alert-{n}" for n in range(regiegroep_size))
-
-
-def step_mail_id(signup_id: str, revision: int) -> str:
-    """The mail a step on a sign-up queues first is named for the revision the step makes:
-    creating it is what fences the step (see store.py), and a step happens once."""
-    return f"step-{signup_id}-r{revision}"
-
-
-def form_mail_id(mailbox_key: str, day: date) -> str:
-    """The one mail a day the public forms may send to a mailbox (``PersonalKeys.mailbox``):
-    its id is the day's quota (see form_mail_quota.py), so taking it costs no write of its own."""
-    return f"form-{mailbox_key}-{day.isoformat()}"
 
 
 def mail_document(

@@ -9,7 +9,7 @@ creates that may fail first all the same, so that no store can keep half a batch
 
 Every change to a sign-up after its creation is fenced by a revision: the batch that makes
 change n creates a document named for n and sets ``revision`` to n. That document is the mail the
-step queues (``model.step_mail_id``: the alert of a confirm, the goodbye of a leave), so the
+step queues (``mail_ids.step_mail_id``: the alert of a confirm, the goodbye of a leave), so the
 fence costs no write of its own; a step without mail creates a bare marker under that name. Of
 any writers that read the same revision (a confirm and an erasure, say) exactly one commits; the
 others get ``Conflict`` and decide again on a fresh read. So an erasure never misses a place or a
@@ -30,6 +30,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from .deployment.people import People
+from .mail_ids import application_alert_ids, step_mail_id
 from .model import (
     APPLICATION_KEYS,
     APPLICATIONS,
@@ -49,9 +50,7 @@ from .model import (
     OverviewInputs,
     Signup,
     SignupRow,
-    application_alert_ids,
     as_int,
-    step_mail_id,
 )
 
 Mails = Sequence[tuple[str, dict[str, object]]]
@@ -223,7 +222,7 @@ class Store:
     ) -> dict[str, object]:
         """Claim the next revision of the sign-up in ``batch``.
 
-        The claim is the document ``mail/step-<id>-r<n>`` (``model.step_mail_id``). A step that
+        The claim is the document ``mail/step-<id>-r<n>`` (``mail_ids.step_mail_id``). A step that
         queues a mail names its first mail so, and creating that mail is the claim, at no extra
         write. A step without such a mail (an expiry, a resent confirmation, whose mail is named
         for the form-mail quota) creates a bare revision marker under that name, which no

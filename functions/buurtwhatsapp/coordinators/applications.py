@@ -20,8 +20,10 @@ from ..deployment.people import People
 from ..deployment.structure import Deployment, Person
 from ..forms.mail_quota import free_slot, mail_quota, window_name
 from ..forms.validation import honeypot_filled, validate_application
+from ..mail.cards import applicant_card
 from ..mail.catalogue import MailTemplate
-from ..model import applicant_card, application_alert_ids, application_document, mail_document
+from ..mail_ids import application_alert_ids, application_digest_id
+from ..model import application_document, mail_document
 from ..store import IdentityTaken, Store
 
 log = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ def send_application_digest(*, people: People, store: Store, clock: Clock) -> in
     hour = window_name("digest", now)
     mails = [
         (
-            f"application-{hour}-{number}",
+            application_digest_id(hour, number),
             mail_document(
                 template=MailTemplate.APPLICATION_DIGEST,
                 to=person.email,

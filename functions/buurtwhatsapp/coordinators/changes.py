@@ -17,12 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ..common.clock import Clock
-from ..common.contacts import phone_display, wa_me_url
 from ..common.personal_keys import PersonalKeys
 from ..deployment.people import People
 from ..deployment.structure import MAX_REGIEGROEP, Deployment, Group, Person
+from ..mail.cards import contact_card, handover_card
 from ..mail.catalogue import MailTemplate
-from ..model import Signup, SignupStatus, mail_document
+from ..mail_ids import handover_mail_id
+from ..model import SignupStatus, mail_document
 from ..residents.membership import Placement, coordinator_mails
 from ..store import Conflict, PeopleChanged, SignupGone, Store
 
@@ -173,7 +174,6 @@ def _handover_mails(
         key=lambda signup: (signup.address.street, signup.address.house_number, signup.name),
     )
     waiting = store.count_signups(status=SignupStatus.CONFIRMED.value, group=group.id)
-    prefix = f"handover-{group.id}-v{new.version}"
 
     def mail(
         suffix: str,
@@ -190,7 +190,7 @@ def _handover_mails(
             subject_keys=tuple(about),
             keep_until=now + HANDOVER_MAIL_LIFETIME,
         )
-        return f"{prefix}-{suffix}", document
+        return handover_mail_id(group.id, new.version, suffix), document
 
     mails = [
         mail(
@@ -200,34 +200,18 @@ def _handover_mails(
             # An erasure request of any member finds (and deletes) this mail while unsent.
             about=[key for member in members for key in member.keys],
             predecessor_name=before.name if before else None,
-            members=[_handover_card(member) for member in members],
+            members=[handover_card(member) for member in members],
             waiting_count=waiting,
         )
     ]
     if before is not None:
-        successor = {
-            "name": after.name,
-            "phone": after.phone,
-            "phone_display": phone_display(after.phone),
-        }
+        successor = contact_card(after)
         # It names the new coordinator: an erasure request of theirs finds it while unsent.
         about = keys.identity(after.email, after.phone)
         mails.append(
             mail("thanks", MailTemplate.COORDINATOR_THANKS, before, about, successor=successor)
         )
     return mails
-
-
-def _handover_card(member: Signup) -> dict[str, object]:
-    return {
-        "name": member.name,
-        "street": member.address.street,
-        "house_number": member.address.house_number,
-        "postcode_display": member.address.postcode_display,
-        "phone": member.phone,
-        "phone_display": phone_display(member.phone),
-        "wa_me_url": wa_me_url(member.phone),
-    }
 
 
 def _reannounce(group: Group, people: People, *, store: Store, clock: Clock) -> int:

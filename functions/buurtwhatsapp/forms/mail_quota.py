@@ -27,7 +27,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 from ..common.personal_keys import PersonalKeys
-from ..model import form_mail_id
+from ..mail_ids import form_mail_id
 
 # How far a mail that cannot go today may be put off (the werkwijze of a resident who applied
 # as coordinator earlier the same day goes out the next morning).

@@ -25,6 +25,7 @@ from ..common.signed_links import LIFETIMES, Purpose
 from ..deployment.people import People
 from ..deployment.structure import Deployment
 from ..mail.catalogue import MailTemplate
+from ..mail_ids import monthly_digest_id
 from ..model import mail_document
 from ..store import Store
 from .counts import Overview, dutch_month
@@ -49,11 +50,6 @@ def month_of(moment: datetime) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
-def digest_mail_id(month: str, number: int) -> str:
-    """Fixed per month and recipient: the month's mails can be created once."""
-    return f"digest-{month}-{number}"
-
-
 def send_monthly_digest(
     *, deployment: Deployment, people: People, store: Store, clock: Clock
 ) -> int:
@@ -72,7 +68,7 @@ def send_monthly_digest(
     content = digest_content(overview, figures, previous, now)
     mails = [
         (
-            digest_mail_id(month, number),
+            monthly_digest_id(month, number),
             mail_document(
                 template=MailTemplate.REGIEGROEP_DIGEST,
                 to=person.email,

@@ -34,7 +34,7 @@ from ..deployment.people import People
 from ..deployment.structure import Deployment, Person
 from ..forms.mail_quota import LOOK_AHEAD_DAYS
 from ..mail.outbox import KEEP_SENT
-from ..model import form_mail_id
+from ..mail_ids import form_mail_id
 from ..residents.membership import erase
 from ..store import Store
 

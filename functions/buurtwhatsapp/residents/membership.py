@@ -16,8 +16,10 @@ from ..common.clock import Clock
 from ..common.contacts import wa_me_url
 from ..deployment.people import People
 from ..deployment.structure import Deployment, Group, Person
+from ..mail.cards import member_card, removal_card
 from ..mail.catalogue import MailTemplate
-from ..model import MailStatus, Signup, SignupStatus, mail_document, step_mail_id
+from ..mail_ids import removal_notice_id, step_copy_id, step_mail_id
+from ..model import MailStatus, Signup, SignupStatus, mail_document
 from ..store import Conflict, Seat, SignupGone, Store
 
 log = logging.getLogger(__name__)
@@ -247,14 +249,14 @@ def _erasure_notices(
     for number, person in enumerate(placement.recipients(people)):
         data: dict[str, object] = {
             "recipient_name": person.name,
-            "member": signup.removal_card(),
+            "member": removal_card(signup),
             "group_name": group.name if group else None,
             "was_added": signup.status is SignupStatus.ACTIVE,
         }
         template = MailTemplate.COORDINATOR_REMOVE
         notices.append(
             (
-                f"{step}-remove-{number}",
+                removal_notice_id(step, number),
                 mail_document(
                     template=template,
                     to=person.email,
@@ -286,7 +288,7 @@ def coordinator_mails(
     for number, person in enumerate(placement.recipients(people)):
         data = {
             "recipient_name": person.name,
-            "member": signup.member_card(),
+            "member": member_card(signup),
             "group_name": group.name if group else None,
             "member_count": member_count,
             "capacity": group.capacity if group else None,
@@ -299,7 +301,7 @@ def coordinator_mails(
         )
         # The first is the step's own mail, which fences it (see store.py).
         step = step_mail_id(signup.id, signup.revision + 1)
-        mails.append((step if number == 0 else f"{step}-{number}", mail))
+        mails.append((step_copy_id(step, number), mail))
     return mails
 
 
