@@ -30,24 +30,12 @@ from google.cloud import firestore
 from bench.firestore_ops import OperationCounter, Operations, install
 from bench.fixtures import signup_services
 from bench.tree import tree_name
+from devstack.examples import VALID_SIGNUP
 
 # The journey's steps, in order; each is followed by the delivery of the mail it queued.
 STEPS = ("sign-up", "confirm", "added", "leave")
-# Whole street in the example deployment's "dorp" area, so the resident gets a group.
-RESIDENT: dict[str, object] = {
-    "name": "Zoë van 't Veld",
-    "email": "zoe@example.org",
-    "phone": "06-12345678",
-    "street": "Kagerdreef",
-    "house_number": "12a",
-    "postcode": "2158 AB",
-    "adult": "on",
-    "whatsapp": "on",
-    "rules": "on",
-    "privacy": "on",
-    "remarks": "",
-    "website": "",
-}
+# The example sign-up (devstack/examples.py): its address has a group.
+RESIDENT: dict[str, object] = dict(VALID_SIGNUP)
 
 
 @dataclass

@@ -12,32 +12,31 @@ from itertools import count
 from typing import Any
 from urllib.parse import urlencode
 
+from devstack.examples import CHECKBOXES, VALID_SIGNUP
+
 # Series of residents, kept apart by the first digit after 06 (a series may share a project with
 # another): the mail pool, the sign-up behind the links, the cold starts, the warm requests.
 POOL, LINKED, COLD, WARM = range(4)
 
 
 def resident(number: int, series: int, *, json_body: bool = False) -> dict[str, Any]:
-    """A valid sign-up for Kagerdreef (the whole street is in the example's "dorp" area).
+    """The example sign-up (devstack/examples.py) as resident ``number`` of ``series``: a name,
+    number and house number of its own, and a mail domain of its own, as a village's residents
+    spread over providers (the bench measures ordinary traffic, not the hourly share a flood at
+    one domain meets: forms/mail_quota.py).
 
-    As a browser posts it (checkboxes ``on``), or as JSON (``true``) for a 201 answer. Each at
-    a mail domain of its own, as a village's residents spread over providers: the bench measures
-    ordinary traffic, not the hourly share a flood at one domain meets (form_mail_quota.py).
+    As a browser posts it (checkboxes ``on``), or as JSON (``true``) for a 201 answer.
     """
     if not 0 <= number < 10**7:
         raise ValueError("at most ten million residents a series")
     ticked: object = True if json_body else "on"
     return {
+        **VALID_SIGNUP,
         "name": f"Bewoner {series}-{number}",
         "email": f"bench{series}-{number}@mail{number}.example.org",
         "phone": f"06-{series + 1}{number:07d}",
-        "street": "Kagerdreef",
         "house_number": str(number % 999 + 1),
-        "postcode": "2158 AB",
-        "adult": ticked,
-        "whatsapp": ticked,
-        "rules": ticked,
-        "privacy": ticked,
+        **dict.fromkeys(CHECKBOXES, ticked),
     }
 
 

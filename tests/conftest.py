@@ -21,6 +21,7 @@ from buurtwhatsapp.common.settings import LOCAL_KEY_PEPPER
 from buurtwhatsapp.deployment.loading import load_deployment
 from buurtwhatsapp.deployment.structure import Deployment
 from devstack import emulator
+from devstack.examples import VALID_SIGNUP
 
 # Decided once, at collection; an empty list still yields one (failing) parameter.
 _EMULATOR_KINDS = emulator.available_kinds()
@@ -71,21 +72,7 @@ def deployment() -> Deployment:
     return load_deployment(EXAMPLE_DEPLOYMENT)
 
 
-# A sign-up as a browser posts it; every field valid, the address inside the area.
-VALID_SIGNUP: dict[str, str] = {
-    "name": "Zoë van 't Veld",
-    "email": "zoe@example.org",
-    "phone": "06-12345678",
-    "street": "Lisserweg",
-    "house_number": "12a",
-    "postcode": "2158 AB",
-    "adult": "on",
-    "whatsapp": "on",
-    "rules": "on",
-    "privacy": "on",
-    "remarks": "",
-    "website": "",
-}
+__all__ = ["VALID_SIGNUP"]  # tests import the example from here too
 
 
 @pytest.fixture

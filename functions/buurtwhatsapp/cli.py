@@ -49,6 +49,7 @@ from .deployment.people import People
 from .deployment.schema import check_people
 from .deployment.structure import ConfigError, Person
 from .mail.outbox import Outbox
+from .model import Signup
 from .overview.reading import read_overview
 from .overview.report import write_csv, write_table
 from .privacy.erasure import ErasureReport, StillServing, erase_person
@@ -66,20 +67,6 @@ STATE_FIELDS = (
     "failed_at",
     "error",
     "last_error",
-)
-EXPORT_FIELDS = (
-    "status",
-    "group",
-    "name",
-    "email",
-    "phone",
-    "street",
-    "house_number",
-    "postcode",
-    "remarks",
-    "created_at",
-    "confirmed_at",
-    "added_at",
 )
 
 
@@ -259,10 +246,10 @@ def _signups_export(args: argparse.Namespace, out: TextIO) -> int:
     rows = bootstrap.runtime().store.signups(status=args.status, group=args.group)
     target = args.output or out
     writer = csv.writer(target)
-    writer.writerow(("id", *EXPORT_FIELDS))
+    writer.writerow(("id", *Signup.EXPORT_FIELDS))
     for signup in sorted(rows, key=lambda row: row.created_at):
         document = signup.to_document()
-        values = (signup.id, *(document.get(field) for field in EXPORT_FIELDS))
+        values = (signup.id, *(document.get(field) for field in Signup.EXPORT_FIELDS))
         writer.writerow([neutralise(value) for value in values])
     if args.output:
         args.output.close()

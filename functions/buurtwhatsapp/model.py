@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 # A document as Firestore hands it back: any field may hold any value.
 Document = dict[str, Any]
@@ -142,9 +142,27 @@ class Acceptance:
 class Signup:
     """A stored sign-up, typed: what a service reads and what the store writes.
 
-    A new form field is added here (with ``new``, ``from_document`` and ``to_document``), in
-    validation and in the template; nowhere else unless a mail shows it (mail/cards.py).
+    A new form field is added here (with ``new``, ``from_document``, ``to_document`` and
+    ``EXPORT_FIELDS``, and in ``SignupRequest``), in validation, in the form's template and in
+    the example sign-up (devstack/examples.py): four files. Nowhere else unless a mail shows it
+    (mail/cards.py).
     """
+
+    # What a maintainer's export (infra/maintain signups export) writes, in this order.
+    EXPORT_FIELDS: ClassVar[tuple[str, ...]] = (
+        "status",
+        "group",
+        "name",
+        "email",
+        "phone",
+        "street",
+        "house_number",
+        "postcode",
+        "remarks",
+        "created_at",
+        "confirmed_at",
+        "added_at",
+    )
 
     id: str
     status: SignupStatus
