@@ -8,13 +8,14 @@ subject and the links in its text part, so that a newcomer can walk the journey 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from email import policy
 from email.header import decode_header, make_header
 from email.parser import BytesParser
 from pathlib import Path
 
-from buurtwhatsapp.common.settings import Settings
+from buurtwhatsapp.mail.transports import files
 
 LINK = re.compile(r"https?://\S+")
 
@@ -23,7 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--last", type=int, default=5, help="how many of the newest mails")
     args = parser.parse_args()
-    outbox = Settings.from_env().mail_outbox_dir
+    outbox = files.KIND.read(os.environ, [], True).outbox_dir
     mails = sorted(outbox.glob("*.eml"), key=lambda path: path.stat().st_mtime)[-args.last :]
     if not mails:
         print(f"No mail in {outbox} yet: sign up at http://localhost:8080/signup first.")

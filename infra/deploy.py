@@ -255,6 +255,19 @@ def teardown(args: argparse.Namespace, out: TextIO) -> int:
     )
 
 
+def examples(args: argparse.Namespace, out: TextIO) -> int:
+    from infra.examples import write_examples
+
+    try:
+        written = write_examples(args.directory)
+    except FileExistsError as error:
+        print(f"{error.filename} exists already: nothing written", file=out)
+        return 1
+    for path in written:
+        print(f"wrote {path}: fill it in, and keep it out of git", file=out)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from infra.deploy_settings import DEFAULT_DATABASE, DEFAULT_REGION
 
@@ -289,6 +302,13 @@ def parser() -> argparse.ArgumentParser:
     down.add_argument("--delete-database", action="store_true", help="also the Firestore data")
     down.add_argument("--delete-secrets", action="store_true", help="also the secrets")
     down.add_argument("--database", default=DEFAULT_DATABASE, help="the database to delete")
+    write = commands.add_parser(
+        "examples",
+        help="write my-env.yaml and secrets.env to fill in",
+        description="write my-env.yaml and secrets.env to fill in (never over existing files)",
+    )
+    write.set_defaults(run=examples)
+    write.add_argument("directory", type=Path, nargs="?", default=Path("."))
     return top
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from buurtwhatsapp.mail.transports import KINDS
 from infra.deploy_settings import GENERATED_SECRETS, DeploySettings
 from infra.functions import FUNCTIONS, Trigger
 from infra.gcloud import Gcloud, GcloudError
@@ -165,81 +166,13 @@ def _secret_findings(settings: DeploySettings, gcloud: Gcloud, enabled: set[str]
 
 
 def _sender_findings(settings: DeploySettings):
-    transport = settings.environment.get("MAIL_TRANSPORT", "file")
-    sender = settings.environment.get("MAIL_SENDER", "")
-    if transport == "file":
-        yield Finding(
-            False,
-            "MAIL_TRANSPORT is file: deployed functions would write mail nowhere anyone reads",
-            'set MAIL_TRANSPORT: "ses" (or "smtp") in the env file',
-        )
-    elif transport == "ses":
-        yield from _ses_findings(settings, sender.rsplit("@", 1)[-1].strip(" >").lower())
-    else:
-        yield Finding(True, f"mail through SMTP at {settings.environment.get('SMTP_HOST')}")
-
-
-def _ses_findings(settings: DeploySettings, domain: str):
-    """The sender's domain verified in SES, with DKIM, and the account out of the sandbox; read
-    with the access key from the secrets file (nothing is read from Secret Manager)."""
-    region = settings.environment.get("SES_REGION", "eu-west-1")
-    where = f"Amazon SES ({region})"
-    keys = settings.given_secrets
-    if not (keys.get("AWS_ACCESS_KEY_ID") and keys.get("AWS_SECRET_ACCESS_KEY")):
-        yield Finding(
-            True,
-            f"mail through {where} from {domain}: not checked (no AWS key in DEPLOY_SECRETS_FILE)",
-            "make sure the domain is verified with DKIM and the account is out of the sandbox "
-            "(README, Deploy, 2)",
-        )
-        return
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = boto3.client(
-        "sesv2",
-        region_name=region,
-        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-    )
-    try:
-        identity = client.get_email_identity(EmailIdentity=domain)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code == "NotFoundException":
-            yield Finding(
-                False,
-                f"{domain} is not an identity in {where}",
-                f"create it with Easy DKIM (README, Deploy, 2), in region {region}",
-            )
-        else:
-            yield Finding(False, f"{where} refused the access key: {code}", "check the key")
-        return
-    except BotoCoreError as error:
-        yield Finding(False, f"{where} could not be reached: {type(error).__name__}", "")
-        return
-    dkim = identity.get("DkimAttributes", {}).get("Status", "NOT_STARTED")
-    if identity.get("VerifiedForSendingStatus") and dkim == "SUCCESS":
-        yield Finding(True, f"{domain} is verified for sending in {where}, with DKIM")
-    else:
-        yield Finding(
-            False,
-            f"{domain} is not verified for sending in {where} (DKIM: {dkim})",
-            "publish the DKIM CNAME records SES shows for the domain, then wait for SES",
-        )
-    try:
-        account = client.get_account()
-    except (ClientError, BotoCoreError, NotImplementedError) as error:
-        yield Finding(
-            True, f"could not read whether {where} left the sandbox ({type(error).__name__})"
-        )
-        return
-    if not account.get("ProductionAccessEnabled"):
-        yield Finding(
-            False,
-            f"the {where} account is in the sandbox: it mails only verified addresses",
-            "request production access (SES, Account dashboard)",
-        )
+    """What the mail transport's own check says (mail/transports: each kind has one)."""
+    kind = KINDS.get(settings.environment.get("MAIL_TRANSPORT", "file"))
+    if kind is None:
+        return  # the settings' check names an unknown transport already
+    environment = {**settings.environment}
+    for check in kind.check(environment, settings.given_secrets):
+        yield Finding(check.ok, check.text, check.fix)
 
 
 def _quiet(gcloud: Gcloud, *args: str, raw: bool = False) -> Any:

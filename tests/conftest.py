@@ -17,9 +17,9 @@ import pytest
 from google.cloud import firestore
 
 from buurtwhatsapp.common.personal_keys import PersonalKeys
-from buurtwhatsapp.common.settings import LOCAL_KEY_PEPPER
 from buurtwhatsapp.deployment.loading import load_deployment
 from buurtwhatsapp.deployment.structure import Deployment
+from buurtwhatsapp.settings import LOCAL_KEY_PEPPER
 from devstack import emulator
 from devstack.examples import VALID_SIGNUP
 

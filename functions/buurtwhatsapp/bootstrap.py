@@ -19,11 +19,11 @@ from .common.clock import Clock, SystemClock
 from .common.logs import configure_logging
 from .common.personal_keys import PersonalKeys
 from .common.rendering import deployment_environment
-from .common.settings import Settings
 from .common.signed_links import Links
 from .deployment.loading import load_deployment
 from .deployment.people import People, PeopleCache
 from .deployment.structure import Deployment
+from .settings import Settings
 from .store import Store
 
 if TYPE_CHECKING:

@@ -31,7 +31,6 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from buurtwhatsapp.common.settings import Settings
 from buurtwhatsapp.mail.message import Attachment, OutgoingMail
 from buurtwhatsapp.mail.transports import (
     FileTransport,
@@ -40,6 +39,7 @@ from buurtwhatsapp.mail.transports import (
     TransportError,
     transport_from_settings,
 )
+from buurtwhatsapp.settings import Settings
 from devstack.processes import free_port
 
 REGION = "eu-west-1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
 
@@ -97,7 +98,7 @@ def test_the_settings_find_the_staged_files(tmp_path):
     """In the upload, the defaults point at the staged deployment and templates."""
     upload = deploy.stage(EXAMPLE_DEPLOYMENT, tmp_path)
     probe = (
-        "from buurtwhatsapp.common.settings import Settings; s = Settings.from_env({}); "
+        "from buurtwhatsapp.settings import Settings; s = Settings.from_env({}); "
         "print(s.deployment_file); print(s.templates_dir)"
     )
     out = subprocess.run(
@@ -287,15 +288,20 @@ def test_the_pinned_requirements_name_nothing_of_the_machine_that_locked_them():
     assert "--no-emit-index-url" in lock and "--no-emit-find-links" in lock
 
 
-def test_the_example_env_file_is_valid_as_shipped(tmp_path):
-    env_file = tmp_path / "env.yaml"
-    env_file.write_text((REPOSITORY / "infra" / "env.example.yaml").read_text())
-    (tmp_path / "secrets.env").write_text(
-        (REPOSITORY / "infra" / "secrets.example.env").read_text()
-    )
+def test_the_example_env_file_is_valid_as_written(tmp_path):
+    assert deploy.main(["examples", str(tmp_path)], out=io.StringIO()) == 0
+    env_file = tmp_path / "my-env.yaml"
     settings = deploy_settings.load("my-project", "europe-west4", env_file)
     assert settings.environment["MAIL_TRANSPORT"] == "ses"
     assert set(deploy_settings.read_secrets_file(settings.secrets_file)) == {
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
     }
+
+
+def test_the_examples_are_never_written_over_a_file_filled_in(tmp_path):
+    (tmp_path / "secrets.env").write_text("AWS_SECRET_ACCESS_KEY=mine\n")
+    out = io.StringIO()
+    assert deploy.main(["examples", str(tmp_path)], out=out) == 1
+    assert (tmp_path / "secrets.env").read_text() == "AWS_SECRET_ACCESS_KEY=mine\n"
+    assert "exists already" in out.getvalue()

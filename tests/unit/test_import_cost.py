@@ -52,7 +52,7 @@ def test_importing_the_entry_points_loads_none_of_what_only_some_requests_need()
             "phonenumbers",
         ),
         (
-            "from buurtwhatsapp.common.settings import Settings\n"
+            "from buurtwhatsapp.settings import Settings\n"
             "from buurtwhatsapp.mail.transports import transport_from_settings\n"
             "transport_from_settings(Settings.from_env({'MAIL_TRANSPORT': 'ses', "
             "'SIGNING_KEY': 'k' * 40, 'KEY_PEPPER': 'p' * 40, 'AWS_ACCESS_KEY_ID': 'a', "

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from buurtwhatsapp.common.settings import Settings, SettingsError
 from buurtwhatsapp.deployment.people import People, PeopleCache
 from buurtwhatsapp.deployment.structure import Person
+from buurtwhatsapp.settings import Settings, SettingsError
 
 JAN = Person(name="Jan", email="jan@example.org", phone="+31612340001")
 ANNA = Person(name="Anna", email="anna@example.org", phone="+31612340002")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from buurtwhatsapp.common.settings import LOCAL_KEY_PEPPER, Settings, SettingsError
+from buurtwhatsapp.settings import LOCAL_KEY_PEPPER, Settings, SettingsError
 
 
 def test_a_bare_environment_gives_the_local_defaults():
@@ -67,8 +67,8 @@ def test_ses_settings_are_parsed():
         }
     )
     assert settings.public_base_url == "https://buurt.example.org"
-    assert settings.ses_tags == (("initiative", "buitenkaag"), ("env", "prod"))
-    assert settings.ses_configuration_set == "buurt"
+    assert settings.transport.tags == (("initiative", "buitenkaag"), ("env", "prod"))
+    assert settings.transport.configuration_set == "buurt"
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2]
+from .mail.transports import KINDS
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1]
 REPOSITORY_DIR = FUNCTIONS_DIR.parent
 
-MAIL_TRANSPORTS = ("file", "ses", "smtp")
 # Keys made under this pepper are reversible by anyone who reads this file: local runs only.
 LOCAL_KEY_PEPPER = "local-development-pepper-not-for-production"
-SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 class SettingsError(ValueError):
@@ -50,18 +51,10 @@ class Settings:
     allowed_origins: tuple[str, ...]
     signing_key: str
     key_pepper: str  # the secret under which keys of addresses and numbers are made
-    mail_transport: str
+    mail_transport: str  # a name in mail.transports.KINDS
+    transport: Any  # that transport's own settings, as its kind reads them
     mail_sender: str
-    mail_outbox_dir: Path
     max_body_bytes: int
-    ses_region: str
-    ses_configuration_set: str | None
-    ses_tags: tuple[tuple[str, str], ...]
-    smtp_host: str
-    smtp_port: int
-    smtp_security: str
-    smtp_username: str | None
-    smtp_password: str | None
     rate_limit_posts: int
     rate_limit_window_seconds: int
     people_cache_seconds: float  # how long a function keeps the coordinators it read
@@ -76,10 +69,12 @@ class Settings:
             return Path(env[name]) if env.get(name) else default
 
         transport = env.get("MAIL_TRANSPORT", "file")
-        if transport not in MAIL_TRANSPORTS:
-            problems.append(
-                f"MAIL_TRANSPORT must be one of {', '.join(MAIL_TRANSPORTS)}, not {transport!r}"
-            )
+        if transport not in KINDS:
+            problems.append(f"MAIL_TRANSPORT must be one of {', '.join(KINDS)}, not {transport!r}")
+        # Every transport checks what is given for it; only the chosen one requires anything.
+        transport_settings = {
+            name: kind.read(env, problems, name == transport) for name, kind in KINDS.items()
+        }
 
         base_url = env.get("PUBLIC_BASE_URL", "http://localhost:8080").rstrip("/")
         base = urlsplit(base_url)
@@ -109,24 +104,6 @@ class Settings:
         if transport != "file" and len(key_pepper) < 32:
             # Without a real pepper the keys of phone numbers could be reversed by trying all.
             problems.append("KEY_PEPPER must be set to at least 32 random characters")
-
-        smtp_security = env.get("SMTP_SECURITY", "starttls")
-        if smtp_security not in SMTP_SECURITY:
-            problems.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
-        default_port = {"starttls": "587", "tls": "465", "none": "25"}.get(smtp_security, "587")
-        raw_port = env.get("SMTP_PORT", default_port)
-        if not raw_port.isdigit():
-            problems.append(f"SMTP_PORT must be a port number (got {raw_port!r})")
-        if transport == "smtp" and not env.get("SMTP_HOST"):
-            problems.append("SMTP_HOST must be set when MAIL_TRANSPORT is smtp")
-
-        ses_tags: list[tuple[str, str]] = []
-        for pair in filter(None, (p.strip() for p in env.get("SES_TAGS", "").split(","))):
-            tag_name, separator, tag_value = pair.partition("=")
-            if not separator or not tag_name.strip() or not tag_value.strip():
-                problems.append(f"SES_TAGS must be name=value pairs separated by commas ({pair!r})")
-            else:
-                ses_tags.append((tag_name.strip(), tag_value.strip()))
 
         allowed_origins = tuple(
             origin.strip().rstrip("/")
@@ -177,17 +154,9 @@ class Settings:
             signing_key=signing_key or "local-development-key-not-for-production",
             key_pepper=key_pepper or LOCAL_KEY_PEPPER,
             mail_transport=transport,
+            transport=transport_settings[transport],
             mail_sender=sender,
-            mail_outbox_dir=path("MAIL_OUTBOX_DIR", REPOSITORY_DIR / ".local" / "outbox"),
             max_body_bytes=max_body_bytes,
-            ses_region=env.get("SES_REGION") or env.get("AWS_REGION") or "eu-west-1",
-            ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
-            ses_tags=tuple(ses_tags),
-            smtp_host=env.get("SMTP_HOST", "localhost"),
-            smtp_port=int(raw_port) if raw_port.isdigit() else 0,
-            smtp_security=smtp_security,
-            smtp_username=env.get("SMTP_USERNAME") or None,
-            smtp_password=env.get("SMTP_PASSWORD") or None,
             rate_limit_posts=int(posts),
             rate_limit_window_seconds=int(window),
             people_cache_seconds=people_cache_seconds,
