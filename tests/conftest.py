@@ -80,16 +80,16 @@ def valid_signup() -> dict[str, object]:
     return dict(VALID_SIGNUP)
 
 
-class MovableClock:
-    """A clock the test moves by hand (``clock.current += timedelta(...)``)."""
+class FakeClock:
+    """The tests' one clock: stopped at ``when``, moved by hand (``clock.current += ...``)."""
 
-    def __init__(self) -> None:
-        self.current = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    def __init__(self, when: datetime = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)) -> None:
+        self.current = when
 
     def now(self) -> datetime:
         return self.current
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
+def clock() -> FakeClock:
+    return FakeClock()

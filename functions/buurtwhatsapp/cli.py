@@ -42,6 +42,7 @@ from typing import Any, TextIO
 
 from . import bootstrap
 from .common import contacts
+from .common.errors import BuurtWhatsAppError
 from .common.spreadsheet_cells import neutralise
 from .coordinators.applications import erase_application
 from .coordinators.changes import UnknownGroup, set_coordinator, set_regiegroep
@@ -74,7 +75,7 @@ STATE_FIELDS = (
 KEY_PEPPER_SECRET = "buurtwhatsapp-key-pepper"
 
 
-class PepperUnavailable(RuntimeError):
+class PepperUnavailable(BuurtWhatsAppError):
     """The deployment's key pepper could not be read; the message says what to do."""
 
 

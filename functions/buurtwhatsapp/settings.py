@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .common.errors import BuurtWhatsAppError
 from .mail.transports import KINDS
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1]
@@ -23,7 +24,7 @@ REPOSITORY_DIR = FUNCTIONS_DIR.parent
 LOCAL_KEY_PEPPER = "local-development-pepper-not-for-production"
 
 
-class SettingsError(ValueError):
+class SettingsError(BuurtWhatsAppError, ValueError):
     """The environment does not describe a usable deployment; the message says what to set."""
 
 

@@ -29,6 +29,7 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from .common.errors import BuurtWhatsAppError
 from .deployment.people import People
 from .mail_ids import application_alert_ids, step_mail_id
 from .model import (
@@ -77,19 +78,24 @@ def _count(query: Queryable) -> int:
     return int(result.value)
 
 
-class IdentityTaken(Exception):
+class StoreError(BuurtWhatsAppError):
+    """A write lost a race or found its document gone; the service that called decides again
+    (these never leave the service layer: each domain raises its own)."""
+
+
+class IdentityTaken(StoreError):
     """A sign-up with this phone number or e-mail address exists already."""
 
 
-class SignupGone(Exception):
+class SignupGone(StoreError):
     """The sign-up does not exist (any more): erased, expired, or never there."""
 
 
-class Conflict(Exception):
+class Conflict(StoreError):
     """Another writer changed the sign-up (or took the step) since it was read: read again."""
 
 
-class PeopleChanged(Exception):
+class PeopleChanged(StoreError):
     """Someone else changed the coordinators or the regiegroep since they were read."""
 
 

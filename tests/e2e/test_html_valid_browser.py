@@ -22,6 +22,7 @@ from buurtwhatsapp.common.signed_links import Links, Purpose
 from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.model import CURRENT, PEOPLE, SIGNUPS
+from tests.conftest import FakeClock
 from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
 
 if TYPE_CHECKING:
@@ -43,13 +44,6 @@ RESIDENT = {
 MARKUP = '"><b>Zoë</b> & </textarea><script>alert(1)</script>'
 # Older than the longest-lived link (the leave link's 730 days).
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
-
-
-class Then:
-    """A clock stopped long ago: every link made with it has expired."""
-
-    def now(self) -> datetime:
-        return LONG_AGO
 
 
 def visit(page: Page, url: str, status: int) -> Response:
@@ -130,7 +124,7 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     seen_html.page("left.html", press(page, "Afmelden en gegevens wissen", 200))
 
     # Links that do not work: used (the sign-up is gone), damaged, expired.
-    expired = Links(runtime.settings.signing_key, live_server.url, Then())
+    expired = Links(runtime.settings.signing_key, live_server.url, FakeClock(LONG_AGO))
     for purpose, url in (("confirm", confirm_url), ("added", added_url), ("leave", leave_url)):
         seen_html.page(f"link_problem.html, {purpose} used", visit(page, url, 410))
         damaged = live_server(f"/{purpose}?token=beschadigd")

@@ -10,6 +10,7 @@ import pytest
 from buurtwhatsapp import bootstrap
 from buurtwhatsapp.common.signed_links import Links, Purpose
 from devstack.http_functions import create_function_app
+from tests.conftest import FakeClock
 from tests.integration.fake_project import (  # noqa: F401
     deploy_firestore,
     deployed_state,
@@ -46,16 +47,8 @@ def function_client(app_environment):
     return lambda target: create_function_app(target).test_client()
 
 
-class PastClock:
-    def __init__(self, when: datetime) -> None:
-        self.when = when
-
-    def now(self) -> datetime:
-        return self.when
-
-
 def link(purpose: Purpose, signup_id: str, *, made: datetime | None = None) -> str:
     """The path and query of a signed link, as the app under test would make it."""
-    links = Links(SIGNING_KEY, PUBLIC_BASE_URL, PastClock(made) if made else None)
+    links = Links(SIGNING_KEY, PUBLIC_BASE_URL, FakeClock(made) if made else None)
     url = urlsplit(links.url(purpose, signup_id))
     return f"{url.path}?{url.query}"

@@ -35,7 +35,7 @@ from buurtwhatsapp.model import MAIL, SIGNUPS
 from buurtwhatsapp.web.http import MAX_JSON_DEPTH, MAX_TARGET_BYTES, SECURITY_HEADERS
 from devstack.http_functions import create_function_app
 from devstack.outbox import show
-from tests.conftest import VALID_SIGNUP
+from tests.conftest import VALID_SIGNUP, FakeClock
 from tests.firestore_documents import documents
 from tests.integration.raw_http import (
     DevServerProcess,
@@ -1141,14 +1141,6 @@ def fuzz_server(firestore_emulator, firestore_client, tmp_path):
 SEED_NAMES = ("Zoë van 't Veld", "Ĳsbrand Ñúñez", "Ørjan 😀 Smit", "Jo\u0301se\u0301 d'Ăl")
 
 
-class FixedClock:
-    def __init__(self, when: datetime) -> None:
-        self.when = when
-
-    def now(self) -> datetime:
-        return self.when
-
-
 def seed_tokens(server: DevServerProcess, firestore_client) -> list[str]:
     """Sign-ups with uncommon names, and tokens for them: for each purpose, expired, dated in
     the future, and none at all."""
@@ -1163,7 +1155,7 @@ def seed_tokens(server: DevServerProcess, firestore_client) -> list[str]:
     tokens = [links.token(purpose, signup_id) for signup_id in ids for purpose in Purpose]
     for when in (datetime(2020, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC)):
         tokens.append(
-            Links(FUZZ_SIGNING_KEY, base_url, FixedClock(when)).token(Purpose.LEAVE, ids[0])
+            Links(FUZZ_SIGNING_KEY, base_url, FakeClock(when)).token(Purpose.LEAVE, ids[0])
         )
     return [*tokens, "", "x"]
 

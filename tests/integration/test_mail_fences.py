@@ -19,7 +19,7 @@ from buurtwhatsapp.model import APPLICATIONS, MAIL, SIGNUPS
 from buurtwhatsapp.residents.housekeeping import run_housekeeping
 from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
-from tests.conftest import KEYS
+from tests.conftest import KEYS, FakeClock
 from tests.firestore_documents import documents
 
 pytestmark = pytest.mark.emulator
@@ -183,18 +183,11 @@ def test_two_digest_runs_at_once_name_each_application_once(
     # Two runs that read the same waiting applications: one in this hour, one in the next.
     first = (clock.now(), clock.now() + timedelta(hours=1))
 
-    class At:
-        def __init__(self, when):
-            self.when = when
-
-        def now(self):
-            return self.when
-
     with ThreadPoolExecutor(max_workers=2) as pool:
         queued = list(
             pool.map(
                 lambda when: send_application_digest(
-                    people=REGIEGROEP, store=store, clock=At(when)
+                    people=REGIEGROEP, store=store, clock=FakeClock(when)
                 ),
                 first,
             )

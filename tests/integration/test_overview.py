@@ -39,9 +39,9 @@ from buurtwhatsapp.residents.membership import confirm, mark_added
 from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
 from buurtwhatsapp.web import scheduled
-from tests.conftest import KEYS
+from tests.conftest import KEYS, FakeClock
 from tests.firestore_documents import documents
-from tests.integration.conftest import PUBLIC_BASE_URL, SIGNING_KEY, PastClock
+from tests.integration.conftest import PUBLIC_BASE_URL, SIGNING_KEY
 
 pytestmark = pytest.mark.emulator
 
@@ -191,7 +191,7 @@ def overview_client(app_environment, function_client, firestore_client, monkeypa
 
 def overview_link(person_or_key, *, made: datetime | None = None, purpose=Purpose.OVERVIEW) -> str:
     key = person_or_key if isinstance(person_or_key, str) else KEYS.email(person_or_key.email)
-    links = Links(SIGNING_KEY, PUBLIC_BASE_URL, PastClock(made) if made else None)
+    links = Links(SIGNING_KEY, PUBLIC_BASE_URL, FakeClock(made) if made else None)
     url = urlsplit(links.url(purpose, key))
     return f"/overview?{url.query}"
 

@@ -19,9 +19,8 @@ import pytest
 
 from buurtwhatsapp.common.rendering import render_mail, template_environment
 from tests.html_checker import Report, check
-from tests.unit.test_digest_mail import sample_digest_context
-from tests.unit.test_mail_rendering import werkwijze_context
-from tests.unit.test_mail_templates import (
+from tests.unit.mail.test_mail_rendering import werkwijze_context
+from tests.unit.mail.test_mail_templates import (
     HOSTILE_NAME,
     MAILS,
     NO_GROUP,
@@ -29,6 +28,7 @@ from tests.unit.test_mail_templates import (
     sample_context,
     with_person_name,
 )
+from tests.unit.overview.test_digest_mail import sample_digest_context
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

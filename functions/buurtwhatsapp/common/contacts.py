@@ -17,6 +17,8 @@ from __future__ import annotations
 import unicodedata
 from enum import StrEnum
 
+from .errors import BuurtWhatsAppError
+
 DEFAULT_REGION = "NL"
 MAX_NAME_LENGTH = 100
 # Control, format (bidi overrides, zero-width characters), surrogate and line or paragraph
@@ -35,7 +37,7 @@ class Reason(StrEnum):
     PHONE_NOT_MOBILE = "phone-not-mobile"
 
 
-class ContactError(ValueError):
+class ContactError(BuurtWhatsAppError, ValueError):
     """Why an address or number was refused (``reason``), with the library's own words for a
     maintainer (``detail``); never the value itself, which is personal data."""
 

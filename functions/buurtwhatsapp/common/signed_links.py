@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from .clock import Clock, SystemClock
+from .errors import BuurtWhatsAppError
 
 
 class Purpose(StrEnum):
@@ -38,7 +39,7 @@ LIFETIMES: dict[Purpose, timedelta] = {
 }
 
 
-class InvalidLink(Exception):
+class InvalidLink(BuurtWhatsAppError):
     """The token is forged, damaged, for another purpose, or expired (``expired`` says which)."""
 
     def __init__(self, expired: bool) -> None:

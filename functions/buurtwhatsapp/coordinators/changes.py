@@ -26,6 +26,7 @@ from ..mail_ids import handover_mail_id
 from ..model import SignupStatus, mail_document
 from ..residents.membership import Placement, coordinator_mails
 from ..store import Conflict, PeopleChanged, SignupGone, Store
+from . import CoordinatorsError
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,12 @@ HANDOVER_MAIL_LIFETIME = timedelta(days=3)
 ROUNDS = 5
 
 
-class UnknownGroup(ValueError):
+class UnknownGroup(CoordinatorsError, ValueError):
     """No group of the deployment has this id."""
+
+
+class ChangeRaced(CoordinatorsError):
+    """Other maintainers kept changing the people: this change was not stored (try again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +97,7 @@ def set_coordinator(
         return PeopleChange(
             changed=True, version=new.version, mails=len(mails), reannounced=reannounced
         )
-    raise PeopleChanged(group_id)
+    raise ChangeRaced(group_id)
 
 
 def set_regiegroep(
@@ -112,7 +117,7 @@ def set_regiegroep(
             continue
         log.info("regiegroep changed", extra={"version": new.version, "size": len(members)})
         return PeopleChange(changed=True, version=new.version)
-    raise PeopleChanged("regiegroep")
+    raise ChangeRaced("regiegroep")
 
 
 def remove_person(
@@ -134,7 +139,7 @@ def remove_person(
             continue
         log.info("person removed on request", extra={"version": new.version, "roles": len(roles)})
         return roles
-    raise PeopleChanged("erasure request")
+    raise ChangeRaced("erasure request")
 
 
 def seed_people(*, deployment: Deployment, store: Store, clock: Clock) -> PeopleChange:

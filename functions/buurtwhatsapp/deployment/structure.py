@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from . import DeploymentError
 from .addresses import normalise_postcode, normalise_street, parse_house_number
 
 MAX_GROUP_CAPACITY = 1024
@@ -18,7 +19,7 @@ MAX_REGIEGROEP = 3
 Parity = Literal["odd", "even"]
 
 
-class ConfigError(ValueError):
+class ConfigError(DeploymentError, ValueError):
     """The deployment file cannot be used; the message lists every problem, one per line."""
 
     def __init__(self, problems: list[str] | tuple[str, ...]) -> None:

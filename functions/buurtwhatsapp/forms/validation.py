@@ -13,6 +13,7 @@ from ..common.form_values import is_checked
 from ..deployment.addresses import normalise_postcode, parse_house_number
 from ..deployment.structure import Deployment
 from ..model import Address, CoordinatorApplication, SignupRequest
+from . import FormsError
 
 MAX_LENGTHS = {
     "name": contacts.MAX_NAME_LENGTH,
@@ -64,7 +65,7 @@ PHONE_MESSAGES = {
 FORBIDDEN_MESSAGE = "Dit veld bevat tekens die hier niet kunnen staan."
 
 
-class InvalidInput(ValueError):
+class InvalidInput(FormsError, ValueError):
     """Input with problems; ``errors`` maps each field name to its Dutch message."""
 
     def __init__(self, errors: dict[str, str]) -> None:

@@ -13,12 +13,13 @@ from ..common.personal_keys import PersonalKeys
 from ..common.rendering import render_mail
 from ..common.signed_links import Links
 from ..deployment.structure import Initiative
+from . import MailError
 from .catalogue import MailTemplate
 from .message import Attachment, OutgoingMail
 from .vcard import vcard
 
 
-class UnknownMailKind(ValueError):
+class UnknownMailKind(MailError, ValueError):
     pass
 
 

@@ -37,6 +37,7 @@ from ..mail.outbox import KEEP_SENT
 from ..mail_ids import form_mail_id
 from ..residents.membership import erase
 from ..store import Store
+from . import PrivacyError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 KEY_ROUNDS = 4
 
 
-class StillServing(Exception):
+class StillServing(PrivacyError):
     """The person coordinates a group or sits in the regiegroep; ``roles`` says where."""
 
     def __init__(self, roles: tuple[str, ...]) -> None:

@@ -20,13 +20,23 @@ from ..mail.cards import member_card, removal_card
 from ..mail.catalogue import MailTemplate
 from ..mail_ids import removal_notice_id, step_copy_id, step_mail_id
 from ..model import MailStatus, Signup, SignupStatus, mail_document
-from ..store import Conflict, Seat, SignupGone, Store
+from ..store import Conflict, Seat, Store
+from ..store import SignupGone as DocumentGone
+from . import ResidentsError
 
 log = logging.getLogger(__name__)
 
 
-class NotConfirmed(Exception):
+class SignupGone(ResidentsError):
+    """The sign-up does not exist (any more): erased, expired, or never there."""
+
+
+class NotConfirmed(ResidentsError):
     """The coordinator's link was used for a sign-up that has not been confirmed."""
+
+
+class StepRaced(ResidentsError):
+    """Other writers kept changing the sign-up: the step was not taken (try again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +101,7 @@ def confirm(
         )
         try:
             store.advance_signup(signup, _changes(signup, confirmed), mails, now)
-        except (Conflict, SignupGone):
+        except (Conflict, DocumentGone):
             # Changed meanwhile (confirmed by another click, erased, a mail re-sent): give the
             # place back and decide again on what is there now.
             if placement.seat:
@@ -102,7 +112,7 @@ def confirm(
             extra={"signup_id": signup_id, "group": confirmed.group or "regiegroep"},
         )
         return _result(confirmed, deployment, already=False)
-    raise Conflict(signup_id)
+    raise StepRaced(signup_id)
 
 
 def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> StepResult:
@@ -128,9 +138,11 @@ def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: C
             store.advance_signup(signup, _changes(signup, active), mails, now)
         except Conflict:
             continue
+        except DocumentGone:
+            raise SignupGone(signup_id) from None
         log.info("member added", extra={"signup_id": signup_id})
         return _result(active, deployment, already=False)
-    raise Conflict(signup_id)
+    raise StepRaced(signup_id)
 
 
 def leave(
@@ -189,7 +201,7 @@ def erase(
             continue
         log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})
         return True
-    raise Conflict(signup_id)
+    raise StepRaced(signup_id)
 
 
 # Erasure notices name the resident who left: they go within hours (see the outbox's retries),

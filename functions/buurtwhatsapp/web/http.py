@@ -13,6 +13,8 @@ import flask
 import jinja2
 from werkzeug.exceptions import HTTPException
 
+from ..common.errors import BuurtWhatsAppError
+
 log = logging.getLogger(__name__)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -55,7 +57,7 @@ NOT_UTF8 = (
 )
 
 
-class HttpProblem(Exception):
+class HttpProblem(BuurtWhatsAppError):
     """An answer other than success, with a Dutch message for people and a status for clients."""
 
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):

@@ -10,12 +10,14 @@ import flask
 
 from ..bootstrap import Runtime
 from ..common.clock import Clock
+from ..common.errors import BuurtWhatsAppError
 from ..common.signed_links import InvalidLink, Purpose
 from ..deployment.people import People
 from ..deployment.structure import Deployment
 from ..model import Signup
 from ..residents import membership
-from ..store import SignupGone, Store
+from ..residents.membership import SignupGone
+from ..store import Store
 from .http import page_response
 
 # A damaged or forged link is a bad request; an expired or used one is gone for good; a
@@ -23,7 +25,7 @@ from .http import page_response
 LINK_PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 410, "unconfirmed": 409}
 
 
-class LinkRefused(Exception):
+class LinkRefused(BuurtWhatsAppError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

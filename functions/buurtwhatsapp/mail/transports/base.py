@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .. import MailError
 from ..message import OutgoingMail
 
 
-class TransportError(Exception):
+class TransportError(MailError):
     """A mail was not sent. ``permanent``: retrying the same mail cannot help."""
 
     def __init__(self, reason: str, *, permanent: bool, code: str | None = None) -> None:

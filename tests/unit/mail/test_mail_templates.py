@@ -18,7 +18,7 @@ import pytest
 from buurtwhatsapp.common.rendering import RenderedMail, render_mail, template_environment
 from buurtwhatsapp.deployment.structure import Initiative
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 CONTACT = "buurtwhatsapp@buitenkaag.example"
 WEBSITE = "https://www.buitenkaag.example/buurtwhatsapp"

@@ -13,7 +13,7 @@ import pytest
 from buurtwhatsapp.common.rendering import RenderedMail, render_mail, template_environment
 from buurtwhatsapp.deployment.structure import Initiative
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 CONFIRM_URL = "https://buurt.example/confirm?token=Zm9vLmJhcg.c2lnbmF0dXJl"
 LEAVE_URL = "https://buurt.example/leave?token=bGVhdmUuc2lnbmVk.bWFjLXZhbHVl"

@@ -20,7 +20,7 @@ from buurtwhatsapp.common.form_values import is_checked
 from buurtwhatsapp.common.rendering import template_environment
 from buurtwhatsapp.deployment.structure import Initiative
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 WEBSITE = "https://www.buitenkaag.example/buurtwhatsapp"
 CONTACT = "buurtwhatsapp@buitenkaag.example"

@@ -9,7 +9,13 @@ import pytest
 from buurtwhatsapp.model import OverviewInputs, SignupRow
 from buurtwhatsapp.overview.chart import members_per_street
 from buurtwhatsapp.overview.counts import build_overview
-from tests.unit.test_page_templates import CONTACT, Page, content, make_environment, make_initiative
+from tests.unit.web.test_page_templates import (
+    CONTACT,
+    Page,
+    content,
+    make_environment,
+    make_initiative,
+)
 
 HOSTILE_STREET = "Laan <b>vet</b> & Co"
 

@@ -20,15 +20,15 @@ from buurtwhatsapp.mail.compose import Composer
 from buurtwhatsapp.model import OverviewInputs, SignupRow, mail_document
 from buurtwhatsapp.overview.counts import build_overview
 from buurtwhatsapp.overview.digest import MAIN_FIGURES, digest_content
-from tests.conftest import KEYS
-from tests.unit.test_mail_templates import (
+from tests.conftest import KEYS, FakeClock
+from tests.unit.mail.test_mail_templates import (
     CONTACT,
     HOSTILE_NAME,
     HOSTILE_NAME_ESCAPED,
     make_initiative,
 )
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 MAIL = MailTemplate.REGIEGROEP_DIGEST.value
 OVERVIEW_URL = "https://buurt.example/overview?token=b3ZlcnZpZXc.c2lnbmF0dXJl"
 NOVEMBER = datetime(2026, 11, 1, 1, 17, tzinfo=UTC)
@@ -204,16 +204,8 @@ def test_the_content_compares_with_the_previous_digest(deployment):
     assert {a["change"] for a in first["areas"]} == {None}
 
 
-class Fixed:
-    def __init__(self, when: datetime) -> None:
-        self.when = when
-
-    def now(self) -> datetime:
-        return self.when
-
-
 def test_delivery_signs_the_overview_link_for_the_recipient(deployment):
-    links = Links("unit-signing-key-" + "s" * 32, "https://buurt.example", Fixed(NOVEMBER))
+    links = Links("unit-signing-key-" + "s" * 32, "https://buurt.example", FakeClock(NOVEMBER))
     templates = deployment_environment(TEMPLATES, deployment.initiative)
     composer = Composer(
         templates, links, KEYS, deployment.initiative, "Buurt <noreply@example.org>"
