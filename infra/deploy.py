@@ -263,6 +263,9 @@ def examples(args: argparse.Namespace, out: TextIO) -> int:
     except FileExistsError as error:
         print(f"{error.filename} exists already: nothing written", file=out)
         return 1
+    except OSError as error:
+        print(f"cannot write {error.filename}: {error.strerror}", file=out)
+        return 1
     for path in written:
         print(f"wrote {path}: fill it in, and keep it out of git", file=out)
     return 0

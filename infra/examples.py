@@ -91,6 +91,7 @@ def secrets_example() -> str:
 def write_examples(directory: Path) -> tuple[Path, Path]:
     """Write my-env.yaml and secrets.env into ``directory``; refuse to overwrite either."""
     env_file, secrets_file = directory / "my-env.yaml", directory / "secrets.env"
+    directory.mkdir(parents=True, exist_ok=True)
     for path, text in ((env_file, env_example()), (secrets_file, secrets_example())):
         with path.open("x", encoding="utf-8") as target:  # never over a file filled in
             target.write(text)

@@ -305,3 +305,18 @@ def test_the_examples_are_never_written_over_a_file_filled_in(tmp_path):
     assert deploy.main(["examples", str(tmp_path)], out=out) == 1
     assert (tmp_path / "secrets.env").read_text() == "AWS_SECRET_ACCESS_KEY=mine\n"
     assert "exists already" in out.getvalue()
+
+
+def test_the_examples_make_the_folder_they_are_asked_for(tmp_path):
+    folder = tmp_path / "new" / "config"
+    assert deploy.main(["examples", str(folder)], out=io.StringIO()) == 0
+    assert sorted(path.name for path in folder.iterdir()) == ["my-env.yaml", "secrets.env"]
+
+
+def test_a_folder_that_cannot_be_written_gets_a_sentence_not_a_traceback(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = io.StringIO()
+    assert deploy.main(["examples", str(blocker / "config")], out=out) == 1
+    assert out.getvalue().startswith("cannot write ")
+    assert "Traceback" not in out.getvalue()
