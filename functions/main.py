@@ -64,6 +64,23 @@ def leave(request: flask.Request) -> flask.Response:
 
 
 @functions_framework.http
+def join(request: flask.Request) -> flask.Response:
+    """The resident's way into an invite-mode group: GET a page with the group's link now."""
+    from buurtwhatsapp.web import link_pages
+
+    return serve(request, {"GET": link_pages.show_join})
+
+
+@functions_framework.http
+def group(request: flask.Request) -> flask.Response:
+    """The coordinator's own page: GET reads it (or a vCard), POST marks a step or sets the
+    group's invite link."""
+    from buurtwhatsapp.web import group_page
+
+    return serve(request, {"GET": group_page.show, "POST": group_page.act})
+
+
+@functions_framework.http
 def overview(request: flask.Request) -> flask.Response:
     """The regiegroep's overview (dekking) behind their signed link: GET only, counts only."""
     from buurtwhatsapp.web.overview import show

@@ -16,6 +16,9 @@
         a group's (new) coordinator: the running functions see it within PEOPLE_CACHE_SECONDS
         (five minutes); a new coordinator gets the group's members, the one before a thank-you
     infra/maintain regiegroep set --member NAME EMAIL PHONE [--member ...]   (1 to 3 members)
+    infra/maintain groups link GROUP URL|--clear
+        a group's WhatsApp invite link (invite mode: residents ask to join, the coordinator
+        approves), replaced after a reset in WhatsApp, or cleared (add mode); as on the page
     infra/maintain keys migrate [--dry-run]     move every key to the current pepper (after the
         move from unsalted keys, or a new pepper): see key_migration.py for what moves and why
     infra/maintain report [--csv FILE]          the regiegroep's overview (dekking): a table,
@@ -46,9 +49,11 @@ from .common.errors import BuurtWhatsAppError
 from .common.spreadsheet_cells import neutralise
 from .coordinators.applications import erase_application
 from .coordinators.changes import UnknownGroup, set_coordinator, set_regiegroep
+from .coordinators.group_desk import NotTheCoordinator, set_invite_link
 from .deployment.people import People
 from .deployment.schema import check_people
 from .deployment.structure import ConfigError, Person
+from .forms.validation import InvalidInput
 from .mail.outbox import Outbox
 from .model import Signup
 from .overview.reading import read_overview
@@ -174,6 +179,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("NAME", "EMAIL", "PHONE"),
         help="one member; repeat for each (the order is the order of their mails)",
     )
+
+    groups = topics.add_parser("groups", help="each group's way in (its WhatsApp invite link)")
+    link = command(
+        groups.add_subparsers(required=True),
+        "link",
+        _groups_link,
+        "set or replace a group's invite link (invite mode), or --clear it (add mode)",
+    )
+    link.add_argument("group", help="the group's id in the deployment file")
+    which = link.add_mutually_exclusive_group(required=True)
+    which.add_argument("url", nargs="?", help="https://chat.whatsapp.com/…, as WhatsApp copies it")
+    which.add_argument("--clear", action="store_true", help="no link: the coordinator adds")
 
     applications = topics.add_parser("applications", help="coordinator applications")
     command(
@@ -302,6 +319,7 @@ def _print_erasure(report: ErasureReport, out: TextIO) -> None:
         ("coordinator applications", report.applications, ""),
         ("unsent mail about them (notices, handovers, digests)", report.mail_about, ""),
         ("unsent mail to them", report.mail_to, ""),
+        ("numbers on a coordinator's page from an earlier leave", report.removals, ""),
         ("sent form mail named for their mailbox", report.mailbox_markers, ""),
     ]
     print("erased:", file=out)
@@ -379,6 +397,42 @@ def _coordinators_set(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _groups_link(args: argparse.Namespace, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    try:
+        link = set_invite_link(
+            args.group,
+            None if args.clear else args.url,
+            deployment=runtime.deployment,
+            store=runtime.store,
+            clock=runtime.clock,
+        )
+    except NotTheCoordinator:
+        known = ", ".join(f'"{group.id}"' for group in runtime.deployment.groups)
+        print(f'group: no group has id "{args.group}" (known: {known})', file=out)
+        return 2
+    except InvalidInput:
+        print(
+            "url: not a WhatsApp group invite link; expected https://chat.whatsapp.com/ and "
+            "the 20 to 24 letters and digits of its code (copy it in WhatsApp: group info, "
+            "Invite via link, Copy link)",
+            file=out,
+        )
+        return 2
+    if link is None:
+        print(
+            f"{args.group}: no invite link; the coordinator adds new members (add mode)", file=out
+        )
+    else:
+        # The link is not echoed: whoever holds it can ask to join the group.
+        print(
+            f"{args.group}: invite link stored (invite mode); residents' /join links lead to it "
+            "from now on, also those sent before",
+            file=out,
+        )
+    return 0
+
+
 def _regiegroep_set(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     members = [dict(zip(("name", "email", "phone"), member, strict=True)) for member in args.member]
@@ -415,7 +469,7 @@ def _keys_migrate(args: argparse.Namespace, out: TextIO) -> int:
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
     deployment = runtime.deployment
-    overview = read_overview(deployment, runtime.store)
+    overview = read_overview(deployment, runtime.store, runtime.clock.now())
     if args.csv is None:
         write_table(overview, out, title=deployment.initiative.name, at=runtime.clock.now())
     elif args.csv == "-":

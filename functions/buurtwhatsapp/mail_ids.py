@@ -22,6 +22,16 @@ def step_copy_id(step: str, number: int) -> str:
     return step if number == 0 else f"{step}-{number}"
 
 
+def welcome_mail_id(step: str) -> str:
+    """A confirm's mail to the resident of an invite-mode group: their way in."""
+    return f"{step}-welcome"
+
+
+def join_nudge_id(step: str) -> str:
+    """A coordinator reminder's nudge to the resident of an invite-mode group: ask to join."""
+    return f"{step}-join"
+
+
 def removal_notice_id(step: str, number: int) -> str:
     """A leave's request to the ``number``-th coordinator to take the resident out."""
     return f"{step}-remove-{number}"

@@ -36,9 +36,15 @@ DIGESTS = "digests"  # one per month the regiegroep's digest went out: its figur
 MAIL_SLOTS = "mail_slots"
 PEOPLE = "people"  # who coordinates: "current", and a document per version of it
 CURRENT = "current"
+# A group's way in: one document per group in invite mode, holding its WhatsApp invite link
+# (group_doors.py). Read fresh wherever it is shown, never cached, never kept in a history.
+GROUP_INVITES = "group_invites"
+# The numbers a coordinator must still take out of a group after a member left (one document
+# per leave): shown on the coordinator's page until they click "verwijderd", or the TTL ends it.
+REMOVALS = "removals"
 # Documents in these collections carry ``expire_at``; Firestore's TTL deletes them then (the
 # deploy switches the policy on for each).
-EXPIRING = (MAIL, MAIL_CLAIMS, MAIL_SLOTS, APPLICATIONS, APPLICATION_KEYS)
+EXPIRING = (MAIL, MAIL_CLAIMS, MAIL_SLOTS, APPLICATIONS, APPLICATION_KEYS, REMOVALS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,13 +321,14 @@ def application_document(
 class SignupRow:
     """One sign-up as the overview reads it: no name, no contact."""
 
-    FIELDS = ("status", "street", "house_number", "postcode", "group")
+    FIELDS = ("status", "street", "house_number", "postcode", "group", "confirmed_at")
 
     status: str
     street: str
     house_number: str
     postcode: str
     group: str | None
+    confirmed_at: datetime | None = None  # how long a confirmed member has waited to be added
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> SignupRow:
@@ -332,7 +339,12 @@ class SignupRow:
             house_number=str(document.get("house_number") or ""),
             postcode=str(document.get("postcode") or ""),
             group=str(group) if group else None,
+            confirmed_at=_datetime_or_none(document.get("confirmed_at")),
         )
+
+
+def _datetime_or_none(value: object) -> datetime | None:
+    return value if isinstance(value, datetime) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +355,7 @@ class OverviewInputs:
     seats: Mapping[str, int]  # group id -> places taken
     open_applications: int
     failed_mail: int
+    invite_groups: frozenset[str] = frozenset()  # groups with an invite link (group_doors.py)
 
 
 def mail_document(

@@ -38,11 +38,13 @@ from .model import (
     CURRENT,
     DIGESTS,
     ERASURES,
+    GROUP_INVITES,
     GROUP_SEATS,
     MAIL,
     MAIL_CLAIMS,
     MAIL_SLOTS,
     PEOPLE,
+    REMOVALS,
     SIGNUP_KEYS,
     SIGNUPS,
     CompositeIndex,
@@ -64,6 +66,17 @@ Queryable = firestore.Query | firestore.CollectionReference
 class Seat:
     id: str
     taken: int  # places taken in the group with this one, as counted when it was claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A number a coordinator must still take out of their group: a member who left."""
+
+    id: str
+    group: str
+    name: str
+    phone: str  # E.164
+    left_at: datetime
 
 
 def _signups(query: Queryable) -> list[Signup]:
@@ -344,6 +357,7 @@ class Store:
         erasure: dict[str, object],
         notices: Mails,
         now: datetime,
+        removal: tuple[str, dict[str, object]] | None = None,
     ) -> None:
         """Delete every trace of a resident as read (``mails``: their outbox entries, read after
         the sign-up), and queue the notices.
@@ -355,6 +369,9 @@ class Store:
         again, now seeing the mail in flight. So what the caller decided from ``mails`` (was the
         coordinator told?) holds. Conflict when the sign-up changed since it was read (read
         again: there may be a new place or new mail to delete) or was erased by another request.
+
+        ``removal``: the task for the coordinator to take the number out of the group, when the
+        member was in it; named for the step, so a retried erasure cannot make two.
         """
         signup_id = signup.id
         batch = self._db.batch()
@@ -369,6 +386,8 @@ class Store:
                     {"erased_at": now, "expire_at": now + REVISION_TTL},
                 )
         batch.create(self._db.collection(ERASURES).document(signup_id), erasure)
+        if removal is not None:
+            batch.create(self._db.collection(REMOVALS).document(removal[0]), removal[1])
         batch.delete(self._signup(signup_id))
         for key in signup.keys:
             batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
@@ -488,6 +507,72 @@ class Store:
         if group is not None:
             query = query.where(filter=FieldFilter("group", "==", group))
         return _signups(query)
+
+    # --- each group's way in, and the numbers to take out of it --------------------------------
+
+    def group_invite(self, group_id: str) -> str | None:
+        """The group's WhatsApp invite link now (invite mode), or None (add mode); one read."""
+        snapshot = self._db.collection(GROUP_INVITES).document(group_id).get()
+        link = (snapshot.to_dict() or {}).get("link") if snapshot.exists else None
+        return link if isinstance(link, str) and link else None
+
+    def group_invites(self, group_ids: Sequence[str]) -> dict[str, str]:
+        """The invite links of those of ``group_ids`` that have one; one round trip."""
+        refs = [self._db.collection(GROUP_INVITES).document(group_id) for group_id in group_ids]
+        links = {}
+        for snapshot in self._get_all(refs):
+            link = (snapshot.to_dict() or {}).get("link") if snapshot.exists else None
+            if isinstance(link, str) and link:
+                links[snapshot.id] = link
+        return links
+
+    def set_group_invite(self, group_id: str, link: str | None, now: datetime) -> None:
+        """Set or replace (``link``) or clear (None) the group's invite link. Last writer wins:
+        the link is one value, and whoever set it last has the link WhatsApp shows now. The old
+        one is overwritten, not kept: a leaked link must not outlive its reset."""
+        document = self._db.collection(GROUP_INVITES).document(group_id)
+        if link is None:
+            document.delete()
+        else:
+            document.set({"link": link, "updated_at": now})
+
+    def removals(self, group_id: str) -> list[Removal]:
+        """The numbers still to take out of the group, the oldest leave first."""
+        query = self._db.collection(REMOVALS).where(filter=FieldFilter("group", "==", group_id))
+        found = [
+            Removal(
+                id=snapshot.id,
+                group=group_id,
+                name=str(document.get("name") or ""),
+                phone=str(document.get("phone") or ""),
+                left_at=document["left_at"],
+            )
+            for snapshot in query.stream()
+            if (document := snapshot.to_dict() or {}).get("left_at") is not None
+        ]
+        return sorted(found, key=lambda removal: removal.left_at)
+
+    def clear_removal(self, group_id: str, removal_id: str) -> bool:
+        """The coordinator took the number out: forget it. False when there was no such task for
+        this group (cleared by an earlier click, another device, or its TTL). Two clicks at once
+        both delete the same document: the outcome is the same, and nothing else is written."""
+        document = self._db.collection(REMOVALS).document(removal_id)
+        snapshot = document.get()
+        if not snapshot.exists or (snapshot.to_dict() or {}).get("group") != group_id:
+            return False
+        document.delete()
+        return True
+
+    def erase_removals_about(self, subject_key: str) -> int:
+        """Delete the removal tasks that name a person (an erasure request), found by their
+        hashed e-mail or phone key; how many there were."""
+        query = self._db.collection(REMOVALS).where(
+            filter=FieldFilter("subject_keys", "array_contains", subject_key)
+        )
+        snapshots = list(query.stream())
+        for snapshot in snapshots:
+            snapshot.reference.delete()
+        return len(snapshots)
 
     # --- coordinator applications ------------------------------------------------------------
 
@@ -713,7 +798,7 @@ class Store:
         contact); each group's places as ``count_seats`` counts them, the figure a confirm
         checks against the capacity (an aggregation: one read per group per 1,000 places); and
         one aggregation each for the open coordinator applications and the failed mail.
-        Reads: one per sign-up (at least one), one per group, two."""
+        Reads: one per sign-up (at least one), two per group (its places, its invite link), two."""
         query = self._db.collection(SIGNUPS).select(list(SignupRow.FIELDS))
         signups = tuple(SignupRow.from_document(s.to_dict() or {}) for s in query.stream())
         seats = {group_id: self.count_seats(group_id) for group_id in group_ids}
@@ -725,6 +810,7 @@ class Store:
             seats=seats,
             open_applications=_count(self._db.collection(APPLICATIONS)),
             failed_mail=_count(failed),
+            invite_groups=frozenset(self.group_invites(group_ids)),
         )
 
     def latest_digest(self) -> tuple[str, Document] | None:

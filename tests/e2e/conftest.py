@@ -29,8 +29,9 @@ from werkzeug.serving import BaseWSGIServer
 
 from buurtwhatsapp import bootstrap
 from devstack import emulator
-from devstack.serve import dev_server
+from devstack.serve import dev_server, serving
 from tests.html_checker import check
+from tests.mail_watch import MailWatch
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless as root on a machine whose network reaches only loopback: no sandbox (root), no GPU,
@@ -251,3 +252,18 @@ class SeenHtml:
 @pytest.fixture
 def seen_html() -> SeenHtml:
     return SeenHtml()
+
+
+@pytest.fixture
+def dev_stack(firestore_client, monkeypatch, tmp_path) -> Iterator[tuple[str, MailWatch]]:
+    """``make dev``'s server and mail relay on the test's emulator project; mail to tmp_path."""
+    outbox = tmp_path / "outbox"
+    monkeypatch.setenv("MAIL_TRANSPORT", "file")
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(outbox))
+    monkeypatch.delenv("DEPLOYMENT_FILE", raising=False)
+    bootstrap.reset()
+    with serving("127.0.0.1", 0) as base_url:
+        monkeypatch.setenv("PUBLIC_BASE_URL", base_url)
+        bootstrap.reset()
+        yield base_url, MailWatch(outbox)
+    bootstrap.reset()

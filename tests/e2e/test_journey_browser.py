@@ -20,11 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
 
-from buurtwhatsapp import bootstrap
 from buurtwhatsapp.model import APPLICATIONS, GROUP_SEATS, MAIL, SIGNUPS
-from devstack.serve import serving
 from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
-from tests.mail_watch import MailWatch
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import SeenHtml
@@ -43,21 +40,6 @@ RESIDENT = {
 }
 
 Screenshot = Callable[[Page, str], None]
-
-
-@pytest.fixture
-def dev_stack(firestore_client, monkeypatch, tmp_path) -> Iterator[tuple[str, MailWatch]]:
-    """``make dev``'s server and mail relay on the test's emulator project; mail to tmp_path."""
-    outbox = tmp_path / "outbox"
-    monkeypatch.setenv("MAIL_TRANSPORT", "file")
-    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(outbox))
-    monkeypatch.delenv("DEPLOYMENT_FILE", raising=False)
-    bootstrap.reset()
-    with serving("127.0.0.1", 0) as base_url:
-        monkeypatch.setenv("PUBLIC_BASE_URL", base_url)
-        bootstrap.reset()
-        yield base_url, MailWatch(outbox)
-    bootstrap.reset()
 
 
 @pytest.fixture

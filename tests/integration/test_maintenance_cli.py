@@ -165,3 +165,25 @@ def test_an_application_can_be_erased_on_request(function_client, firestore_clie
     assert list(firestore_client.collection("applications").stream()) == []
     assert list(firestore_client.collection(MAIL).stream()) == []
     assert run("applications", "erase", application_id)[0] == 1
+
+
+def test_groups_link_sets_replaces_and_clears_a_group_s_way_in(app_environment):
+    store = bootstrap.runtime().store
+    code, out = run("groups", "link", "dorp", "https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd")
+    assert code == 0 and "invite mode" in out
+    assert "C1adgkdEGki7554BWDdMkd" not in out  # not echoed: whoever holds it can ask to join
+    assert store.group_invite("dorp") == "https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd"
+    code, out = run("groups", "link", "dorp", "https://chat.whatsapp.com/Zx9adgkdEGki7554BWDd22")
+    assert store.group_invite("dorp") == "https://chat.whatsapp.com/Zx9adgkdEGki7554BWDd22"
+    code, out = run("groups", "link", "dorp", "--clear")
+    assert code == 0 and "add mode" in out
+    assert store.group_invite("dorp") is None
+
+
+def test_groups_link_refuses_an_unknown_group_and_a_link_that_is_no_invite(app_environment):
+    store = bootstrap.runtime().store
+    code, out = run("groups", "link", "nergens", "https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd")
+    assert code == 2 and 'no group has id "nergens"' in out
+    code, out = run("groups", "link", "dorp", "https://wa.me/31612345678")
+    assert code == 2 and out.startswith("url: not a WhatsApp group invite link")
+    assert store.group_invite("dorp") is None and store.group_invite("nergens") is None

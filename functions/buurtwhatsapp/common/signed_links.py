@@ -27,6 +27,12 @@ class Purpose(StrEnum):
     # A regiegroep member opens the overview (dekking); the subject is their e-mail key
     # (PersonalKeys.email), so the page can check they still sit in the regiegroep.
     OVERVIEW = "overview"
+    # A confirmed resident opens their group's invite link (invite mode); the subject is the
+    # sign-up, so the page checks it is still confirmed or active and reads the link now.
+    JOIN = "join"
+    # A coordinator opens their group's page; the subject is the group and their e-mail key
+    # (group_subject), so the page checks they coordinate that group now.
+    GROUP = "group"
 
 
 # Long enough for a resident on holiday; the leave link must keep working as long as a mail
@@ -36,7 +42,23 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.ADDED: timedelta(days=60),
     Purpose.LEAVE: timedelta(days=730),
     Purpose.OVERVIEW: timedelta(days=30),  # a new one comes with every monthly digest
+    # As long as a mail that carries it may be kept: whether it works is the sign-up's state.
+    Purpose.JOIN: timedelta(days=730),
+    Purpose.GROUP: timedelta(days=30),  # a new one comes with every alert, reminder, handover
 }
+
+
+def group_subject(group_id: str, email_key: str) -> str:
+    """What a coordinator's page link is signed for: their group and their e-mail key."""
+    return f"{group_id}/{email_key}"
+
+
+def parse_group_subject(subject: str) -> tuple[str, str]:
+    """The group id and e-mail key of ``group_subject``; InvalidLink for anything else."""
+    group_id, slash, email_key = subject.partition("/")
+    if not (slash and group_id and email_key):
+        raise InvalidLink(expired=False)
+    return group_id, email_key
 
 
 class InvalidLink(BuurtWhatsAppError):

@@ -207,6 +207,7 @@ def _handover_mails(
             predecessor_name=before.name if before else None,
             members=[handover_card(member) for member in members],
             waiting_count=waiting,
+            group_id=group.id,  # the new coordinator's page (mail/compose.py)
         )
     ]
     if before is not None:
@@ -232,6 +233,7 @@ def _reannounce(group: Group, people: People, *, store: Store, clock: Clock) -> 
     # whoever a function still had cached, and is announced again here.
     waiting = store.signups(status=SignupStatus.CONFIRMED.value, group=group.id)
     taken = store.count_seats(group.id) if waiting else None
+    invite = bool(waiting) and store.group_invite(group.id) is not None
     for signup in waiting:
         for _round in range(ROUNDS):
             now = clock.now()
@@ -243,6 +245,7 @@ def _reannounce(group: Group, people: People, *, store: Store, clock: Clock) -> 
                 taken,
                 now,
                 extra={"handover": True},
+                invite=invite,
             )
             try:
                 store.advance_signup(signup, {"updated_at": now}, mails, now)

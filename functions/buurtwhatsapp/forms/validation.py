@@ -5,8 +5,10 @@ Messages are Dutch: residents read them next to the fields they typed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlsplit
 
 from ..common import contacts
 from ..common.form_values import is_checked
@@ -224,3 +226,50 @@ def validate_application(
         area_id=area_id,
         motivation=motivation,
     )
+
+
+# A WhatsApp group invite link as WhatsApp's "Link kopiëren" gives it: the code is 20 to 24
+# letters and digits (22 in every link seen). Newer apps append "?mode=…" to a copied link,
+# which says how it was shared and is dropped. Anything else (another host, a path, a
+# wa.me chat link, user info, a port) is refused: residents are sent exactly where it points.
+INVITE_HOST = "chat.whatsapp.com"
+_INVITE_CODE = re.compile(r"[A-Za-z0-9]{20,24}")
+_INVITE_MODE = re.compile(r"[a-z0-9_]{1,32}")
+MAX_INVITE_LINK_LENGTH = 200
+INVITE_LINK_MESSAGE = (
+    "Dit is geen uitnodigingslink van een WhatsApp-groep. Kopieer de link in WhatsApp via "
+    "Groepsinfo, Uitnodigen via link, Link kopiëren. Hij begint met https://chat.whatsapp.com/."
+)
+
+
+def validate_invite_link(raw: object) -> str:
+    """The group invite link, as ``https://chat.whatsapp.com/<code>``; InvalidInput naming the
+    field ``link`` otherwise."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidInput({"link": "Plak hier de uitnodigingslink van uw WhatsApp-groep."})
+    value = raw.strip()
+    if len(value) > MAX_INVITE_LINK_LENGTH or not value.isascii() or not value.isprintable():
+        raise InvalidInput({"link": INVITE_LINK_MESSAGE})
+    if "://" not in value:
+        value = f"https://{value}"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise InvalidInput({"link": INVITE_LINK_MESSAGE}) from None
+    path = parts.path
+    code = path.removeprefix("/invite/") if path.startswith("/invite/") else path[1:]
+    modes = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
+    if (
+        parts.scheme.lower() != "https"
+        or (parts.hostname or "").lower() != INVITE_HOST
+        or parts.netloc.lower() != INVITE_HOST
+        or port is not None
+        or not path.startswith("/")
+        or not _INVITE_CODE.fullmatch(code)
+        or parts.fragment
+        or any(key != "mode" or not _INVITE_MODE.fullmatch(mode) for key, mode in modes)
+        or (parts.query and not modes)
+    ):
+        raise InvalidInput({"link": INVITE_LINK_MESSAGE})
+    return f"https://{INVITE_HOST}/{code}"

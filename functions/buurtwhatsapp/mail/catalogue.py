@@ -16,7 +16,8 @@ from ..common.signed_links import Purpose
 class MailTemplate(StrEnum):
     """name = (template folder, signed links for the mail's sign-up, the data key whose
     contact(s) go along as one vCard file: a card or a list of cards with name and phone,
-    signed links for the recipient: made for their e-mail key, ``PersonalKeys.email``)"""
+    signed links for the recipient: made for their e-mail key, ``PersonalKeys.email``; the
+    group page's link only when the data names the ``group_id`` the recipient coordinates)"""
 
     links: tuple[Purpose, ...]
     vcards: str | None
@@ -41,15 +42,19 @@ class MailTemplate(StrEnum):
     # To a resident who has not confirmed after 3 days.
     CONFIRM_REMINDER = ("confirm-reminder", (Purpose.CONFIRM, Purpose.LEAVE))
     # To the coordinator (or the regiegroep): please add this resident.
-    COORDINATOR_ALERT = ("coordinator-alert", (Purpose.ADDED,), "member")
+    COORDINATOR_ALERT = ("coordinator-alert", (Purpose.ADDED,), "member", (Purpose.GROUP,))
     # ... still not added after 3 days.
-    COORDINATOR_REMINDER = ("coordinator-reminder", (Purpose.ADDED,), "member")
+    COORDINATOR_REMINDER = ("coordinator-reminder", (Purpose.ADDED,), "member", (Purpose.GROUP,))
+    # To a resident placed in a group with an invite link: ask to join by it.
+    WELCOME = ("welkom", (Purpose.JOIN, Purpose.LEAVE))
+    # ... not added after 3 days: ask again (the request may not have been sent).
+    JOIN_REMINDER = ("join-reminder", (Purpose.JOIN, Purpose.LEAVE))
     # To the resident: you are in the group.
     ADDED = ("added", (Purpose.LEAVE,))
     # To the former resident: your data is erased.
     LEFT = ("left",)
     # To the coordinator: take this number out of the group.
-    COORDINATOR_REMOVE = ("coordinator-remove",)
+    COORDINATOR_REMOVE = ("coordinator-remove", (), None, (Purpose.GROUP,))
     # To an applicant: thank you.
     APPLICATION_ACK = ("application-ack",)
     # To the regiegroep: a new application.
@@ -57,7 +62,7 @@ class MailTemplate(StrEnum):
     # To the regiegroep, at most hourly: the applications that came in beyond the alerts.
     APPLICATION_DIGEST = ("application-digest",)
     # To a group's new coordinator: the members, to take the WhatsApp group over.
-    COORDINATOR_HANDOVER = ("coordinator-handover", (), "members")
+    COORDINATOR_HANDOVER = ("coordinator-handover", (), "members", (Purpose.GROUP,))
     # To the coordinator they follow: thank you; please make the new one a group admin.
     COORDINATOR_THANKS = ("coordinator-thanks", (), "successor")
     # To each regiegroep member, once a month: the overview's figures and their link to it.

@@ -11,7 +11,7 @@ import jinja2
 
 from ..common.personal_keys import PersonalKeys
 from ..common.rendering import render_mail
-from ..common.signed_links import Links
+from ..common.signed_links import Links, Purpose, group_subject
 from ..deployment.structure import Initiative
 from . import MailError
 from .catalogue import MailTemplate
@@ -56,6 +56,11 @@ class Composer:
         for purpose in kind.recipient_links:
             # Made now, at delivery, so that a link works its whole lifetime from arrival.
             recipient = self._keys.email(str(mail["to"]))
+            if purpose is Purpose.GROUP:
+                group_id = data.get("group_id")
+                if not isinstance(group_id, str):
+                    continue  # the recipient does not coordinate the group: no page
+                recipient = group_subject(group_id, recipient)
             context[f"{purpose.value}_url"] = self._links.url(purpose, recipient)
         rendered = render_mail(self._templates, template, context)
 

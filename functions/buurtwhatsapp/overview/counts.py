@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..deployment.addresses import normalise_street, parse_house_number
@@ -110,6 +110,10 @@ class GroupFill:
     area: str  # the area's name
     capacity: int
     taken: int
+    # The group's way in: "invite" (its invite link; residents ask to join) or "add".
+    mode: str = "add"
+    waiting: int = 0  # confirmed, not yet added
+    oldest_wait_days: int | None = None  # how long the longest waiting has waited, in days
 
     @property
     def free(self) -> int:
@@ -162,10 +166,14 @@ class Overview:
             "failed_mail": self.failed_mail,
             "areas": {area.id: area.counts.total for area in self.areas},
             "groups": {group.id: group.taken for group in self.groups},
+            "waiting": {group.id: group.waiting for group in self.groups},
         }
 
 
-def build_overview(deployment: Deployment, inputs: OverviewInputs) -> Overview:
+def build_overview(
+    deployment: Deployment, inputs: OverviewInputs, now: datetime | None = None
+) -> Overview:
+    """The figures; ``now`` is when waiting is measured up to (none: no waiting times)."""
     by_area: dict[str, list[SignupRow]] = defaultdict(list)
     elsewhere: list[str] = []
     for row in inputs.signups:
@@ -180,6 +188,10 @@ def build_overview(deployment: Deployment, inputs: OverviewInputs) -> Overview:
         1 for row in inputs.signups if row.status in placed and row.group not in known_groups
     )
     area_names = {area.id: area.name for area in deployment.areas}
+    waiting_since: dict[str, list[datetime | None]] = defaultdict(list)
+    for row in inputs.signups:
+        if row.status == SignupStatus.CONFIRMED.value and row.group in known_groups:
+            waiting_since[str(row.group)].append(row.confirmed_at)
     return Overview(
         areas=tuple(_area_coverage(area, by_area[area.id]) for area in deployment.areas),
         groups=tuple(
@@ -189,6 +201,9 @@ def build_overview(deployment: Deployment, inputs: OverviewInputs) -> Overview:
                 area=area_names.get(group.area, group.area),
                 capacity=group.capacity,
                 taken=int(inputs.seats.get(group.id, 0)),
+                mode="invite" if group.id in inputs.invite_groups else "add",
+                waiting=len(waiting_since[group.id]),
+                oldest_wait_days=_longest_wait(waiting_since[group.id], now),
             )
             for group in deployment.groups
         ),
@@ -236,6 +251,13 @@ def _seen_streets(rows: list[SignupRow]) -> tuple[StreetCoverage, ...]:
         [(label, _)] = sorted(spellings[key].items(), key=lambda item: (-item[1], item[0]))[:1]
         streets.append(StreetCoverage(label, Counts.of(statuses[key]), listed=False))
     return tuple(streets)
+
+
+def _longest_wait(since: list[datetime | None], now: datetime | None) -> int | None:
+    known = [moment for moment in since if moment is not None]
+    if now is None or not known:
+        return None
+    return max(0, (now - min(known)).days)
 
 
 def street_label(street: StreetRange) -> str:

@@ -62,7 +62,7 @@ def send_monthly_digest(
     latest = store.latest_digest()
     if latest is not None and latest[0] >= month:
         return 0
-    overview = read_overview(deployment, store)
+    overview = read_overview(deployment, store, now)
     figures = overview.figures()
     previous = (latest[0], latest[1].get("figures") or {}) if latest else None
     content = digest_content(overview, figures, previous, now)
@@ -129,6 +129,9 @@ def digest_content(
                 "taken": group.taken,
                 "capacity": group.capacity,
                 "percent": group.percent,
+                "mode": group.mode,
+                "waiting": group.waiting,
+                "oldest_wait_days": group.oldest_wait_days,
                 "change": change(group.taken, groups_before.get(group.id))
                 if before is not None
                 else None,

@@ -107,10 +107,17 @@ def write_table(overview: Overview, out: TextIO, *, title: str, at: datetime) ->
         row("address in no area now", overview.elsewhere)
     row("all areas", overview.totals)
     line()
-    line(f"{'Groups':<{LABEL_WIDTH}}{'taken':>7}{'capacity':>11}{'full':>9}")
+    line(
+        f"{'Groups':<{LABEL_WIDTH}}{'taken':>7}{'capacity':>11}{'full':>9}"
+        f"{'way in':>8}{'waiting':>9}{'longest':>9}"
+    )
     for group in overview.groups:
         label = _fit(_printable(group.name), LABEL_WIDTH - 2)
-        line(f"  {label}{group.taken:>7}{group.capacity:>11}{group.percent:>8}%")
+        longest = "" if group.oldest_wait_days is None else f"{group.oldest_wait_days} d"
+        line(
+            f"  {label}{group.taken:>7}{group.capacity:>11}{group.percent:>8}%"
+            f"{group.mode:>8}{group.waiting:>9}{longest:>9}"
+        )
     line()
     empty_streets = [(area.name, area.streets_without_members) for area in overview.areas]
     line(f"Streets without members: {overview.streets_without_members}")

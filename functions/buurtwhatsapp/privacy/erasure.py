@@ -10,6 +10,9 @@ So the keys grow with what is found (at most a few rounds), and then everything 
 - **coordinator applications**, with their keys and unsent mail;
 - **mail about them** that holds their identity keys: notices of an earlier leave, a handover
   that lists them, an application digest that names them;
+- **removal tasks that name them** (a coordinator's page lists a member who left until the
+  number is out of the group): those of an earlier leave; this erasure's own task stays, as
+  its notices do, because the number must still leave the WhatsApp group;
 - **unsent mail to them**: an alert to them as coordinator, a digest as regiegroep member;
 - **the day markers of their mailbox**: form mail already sent holds no address, but its id
   (``form-<mailbox key>-<date>``) and its claims name the mailbox;
@@ -62,6 +65,7 @@ class ErasureReport:
     applications: int = 0
     mail_about: int = 0  # notices, handovers, digests that named them
     mail_to: int = 0  # unsent mail addressed to them
+    removals: int = 0  # removal tasks of an earlier leave that named them
     mailbox_markers: int = 0  # sent form mail (and its claims) named for their mailbox
     roles: tuple[str, ...] = field(default=())  # removed from: "coordinator of <group>", ...
 
@@ -73,6 +77,7 @@ class ErasureReport:
                 self.applications,
                 self.mail_about,
                 self.mail_to,
+                self.removals,
                 self.mailbox_markers,
                 self.roles,
             )
@@ -123,6 +128,7 @@ def erase_person(
     report = ErasureReport()
     # First the mail about an earlier erasure, so that the notices of this one stay.
     report.mail_about = sum(store.erase_mail_about(key) for key in sorted(identity))
+    report.removals = sum(store.erase_removals_about(key) for key in sorted(identity))
     report.mail_to = store.erase_mail_to(sorted(addresses))
     if signup is not None and erase(
         signup.id,
@@ -146,6 +152,7 @@ def erase_person(
             "applications": report.applications,
             "mail_about": report.mail_about,
             "mail_to": report.mail_to,
+            "removals": report.removals,
             "mailbox_markers": report.mailbox_markers,
             "roles": len(report.roles),
         },

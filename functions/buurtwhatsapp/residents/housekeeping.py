@@ -1,5 +1,6 @@
-"""Scheduled housekeeping: one reminder to confirm, one reminder to the coordinator, and the
-expiry of sign-ups never confirmed, as the privacy statement promises.
+"""Scheduled housekeeping: one reminder to confirm, one reminder to the coordinator (and, in a
+group with an invite link, one nudge to the resident to ask to join), and the expiry of
+sign-ups never confirmed, as the privacy statement promises.
 
 Each reminder happens at most once whatever the schedule: the flag set in the same write takes
 the sign-up out of the query, and that write is fenced by the sign-up's revision (see store.py),
@@ -25,7 +26,7 @@ from ..forms.mail_quota import LOOK_AHEAD_DAYS, mail_quota
 from ..mail.catalogue import MailTemplate
 from ..model import Signup, SignupStatus, mail_document
 from ..store import Conflict, SignupGone, Store
-from .membership import coordinator_mails, erase, placement_of, places_taken
+from .membership import coordinator_mails, erase, join_nudge, placement_of, places_taken
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def run_housekeeping(
             counts["confirm_reminders"] += 1
 
     taken: dict[str | None, int | None] = {}
+    invites: dict[str, bool] = {}  # per group and run: has it an invite link now?
     for signup in store.signups_waiting(
         SignupStatus.CONFIRMED,
         "confirmed_at",
@@ -95,6 +97,9 @@ def run_housekeeping(
         group_id = placement.group.id if placement.group else None
         if group_id not in taken:  # counted once per group and run, not once per reminder
             taken[group_id] = places_taken(placement, store)
+        if group_id is not None and group_id not in invites:
+            invites[group_id] = store.group_invite(group_id) is not None
+        invite = group_id is not None and invites[group_id]
         mails = coordinator_mails(
             MailTemplate.COORDINATOR_REMINDER,
             signup,
@@ -103,7 +108,12 @@ def run_housekeeping(
             taken[group_id],
             now,
             extra={"days_waiting": waiting.days},
+            invite=invite,
         )
+        if invite and placement.group is not None:
+            # The request may never have been sent: one nudge with their /join link, in the
+            # same fenced write as the coordinator's reminder, so it goes once too.
+            mails.append(join_nudge(signup, placement.group, people, now))
         fields = {"coordinator_reminder_sent": True, "updated_at": now}
         if _once(store, signup, fields, mails, now):
             counts["coordinator_reminders"] += 1

@@ -18,7 +18,7 @@ from ..deployment.people import People
 from ..deployment.structure import Deployment, Group, Person
 from ..mail.cards import member_card, removal_card
 from ..mail.catalogue import MailTemplate
-from ..mail_ids import removal_notice_id, step_copy_id, step_mail_id
+from ..mail_ids import join_nudge_id, removal_notice_id, step_copy_id, step_mail_id, welcome_mail_id
 from ..model import MailStatus, Signup, SignupStatus, mail_document
 from ..store import Conflict, Seat, Store
 from ..store import SignupGone as DocumentGone
@@ -39,6 +39,10 @@ class StepRaced(ResidentsError):
     """Other writers kept changing the sign-up: the step was not taken (try again)."""
 
 
+class NotInGroup(ResidentsError):
+    """The sign-up is not (or no longer) placed in the group a coordinator acts for."""
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     group: Group | None  # None: no group could take the resident; the regiegroep decides
@@ -56,6 +60,9 @@ class StepResult:
     name: str
     group_name: str | None
     already: bool  # the step had been taken before; nothing changed now
+    # The group takes new members by its invite link (invite mode): the resident asks to join
+    # through their /join link, and the coordinator approves the request.
+    invite: bool = False
 
 
 # How often a step is decided again after losing a race; a handful of residents clicking at
@@ -83,6 +90,7 @@ def confirm(
             return _result(signup, deployment, already=True)
         now = clock.now()
         placement = _place(signup, deployment, store, now)
+        invite = placement.group is not None and store.group_invite(placement.group.id) is not None
         confirmed = replace(
             signup,
             status=SignupStatus.CONFIRMED,
@@ -98,7 +106,10 @@ def confirm(
             people,
             places_taken(placement, store),
             now,
+            invite=invite,
         )
+        if invite:
+            mails.append(_welcome(signup, placement, people, now))
         try:
             store.advance_signup(signup, _changes(signup, confirmed), mails, now)
         except (Conflict, DocumentGone):
@@ -111,14 +122,66 @@ def confirm(
             "sign-up confirmed",
             extra={"signup_id": signup_id, "group": confirmed.group or "regiegroep"},
         )
-        return _result(confirmed, deployment, already=False)
+        return replace(_result(confirmed, deployment, already=False), invite=invite)
     raise StepRaced(signup_id)
 
 
-def mark_added(signup_id: str, *, deployment: Deployment, store: Store, clock: Clock) -> StepResult:
-    """confirmed -> active: the coordinator added the resident; tell the resident."""
+def _welcome(
+    signup: Signup, placement: Placement, people: People, now: datetime
+) -> tuple[str, dict[str, object]]:
+    """To a resident placed in an invite-mode group: their /join link, and who approves."""
+    group = placement.group
+    coordinator = people.coordinator_of(group.id) if group else None
+    mail = mail_document(
+        template=MailTemplate.WELCOME,
+        to=signup.email,
+        data={
+            "name": signup.name,
+            "group_name": group.name if group else None,
+            "coordinator_name": coordinator.name if coordinator else None,
+        },
+        signup_id=signup.id,
+        now=now,
+    )
+    return welcome_mail_id(step_mail_id(signup.id, signup.revision + 1)), mail
+
+
+def join_nudge(
+    signup: Signup, group: Group, people: People, now: datetime
+) -> tuple[str, dict[str, object]]:
+    """To a resident of an invite-mode group not added after some days: ask to join again."""
+    coordinator = people.coordinator_of(group.id)
+    mail = mail_document(
+        template=MailTemplate.JOIN_REMINDER,
+        to=signup.email,
+        data={
+            "name": signup.name,
+            "group_name": group.name,
+            "coordinator_name": coordinator.name if coordinator else None,
+        },
+        signup_id=signup.id,
+        now=now,
+    )
+    return join_nudge_id(step_mail_id(signup.id, signup.revision + 1)), mail
+
+
+def mark_added(
+    signup_id: str,
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    in_group: str | None = None,
+) -> StepResult:
+    """confirmed -> active: the coordinator added the resident; tell the resident.
+
+    ``in_group``: the group a coordinator's page acts for; NotInGroup when the sign-up is
+    placed elsewhere (a forged form field must not reach another group's member).
+    """
     for _round in range(ROUNDS):
         signup = existing_signup(store, signup_id)
+        if in_group is not None and signup.group != in_group:
+            raise NotInGroup(signup_id)
         if signup.status is SignupStatus.ACTIVE:
             return _result(signup, deployment, already=True)
         if not signup.status.can_become(SignupStatus.ACTIVE):
@@ -190,18 +253,39 @@ def erase(
             "signed_up_at": signup.created_at,
             "erased_at": now,
         }
-        notices = (
-            _erasure_notices(signup, coordinator_told(signup, mails), deployment, people, now)
-            if notify
-            else []
-        )
+        told = coordinator_told(signup, mails)
+        notices = _erasure_notices(signup, told, deployment, people, now) if notify else []
+        removal = _removal_task(signup, now) if told else None
         try:
-            store.erase_signup(signup, mails, erasure, notices, now)
+            store.erase_signup(signup, mails, erasure, notices, now, removal)
         except Conflict:
             continue
         log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})
         return True
     raise StepRaced(signup_id)
+
+
+# A member who left stays on their coordinator's page (name and number, nothing else) until
+# the coordinator clicks "verwijderd"; Firestore's TTL deletes the task after this long in any
+# case, so that a number never outstays its purpose by long.
+REMOVAL_LIFETIME = timedelta(days=30)
+
+
+def _removal_task(signup: Signup, now: datetime) -> tuple[str, dict[str, object]] | None:
+    """The number to take out of the group, for a member who was in it; None for anyone not
+    added (the removal notice still tells the coordinator not to add them). Named for the
+    leave's step: a retried erasure cannot make two."""
+    if signup.status is not SignupStatus.ACTIVE or not signup.group:
+        return None
+    task: dict[str, object] = {
+        "group": signup.group,
+        "name": signup.name,
+        "phone": signup.phone,
+        "subject_keys": list(signup.keys),  # an erasure request finds it (privacy/erasure.py)
+        "left_at": now,
+        "expire_at": now + REMOVAL_LIFETIME,
+    }
+    return step_mail_id(signup.id, signup.revision + 1), task
 
 
 # Erasure notices name the resident who left: they go within hours (see the outbox's retries),
@@ -264,6 +348,7 @@ def _erasure_notices(
             "member": removal_card(signup),
             "group_name": group.name if group else None,
             "was_added": signup.status is SignupStatus.ACTIVE,
+            **_page_of(group, person, people),
         }
         template = MailTemplate.COORDINATOR_REMOVE
         notices.append(
@@ -290,10 +375,15 @@ def coordinator_mails(
     member_count: int | None,
     now: datetime,
     extra: Mapping[str, object] | None = None,
+    *,
+    invite: bool = False,
 ) -> list[tuple[str, dict[str, object]]]:
     """What a coordinator needs to add the resident, to each person who should add them.
 
     ``member_count``: the places taken in the group (see places_taken), None without a group.
+    ``invite``: the group has an invite link, so the resident will ask to join by it: the mail
+    names the request to approve (name, the number's last three digits), and keeps the card
+    and the chat link for a resident whose settings or phone get in the way.
     """
     group = placement.group
     mails = []
@@ -306,6 +396,9 @@ def coordinator_mails(
             "capacity": group.capacity if group else None,
             "fallback": group is None,
             "wa_me_url": wa_me_url(signup.phone),
+            "invite": invite and group is not None,
+            "phone_end": signup.phone[-3:],
+            **_page_of(group, person, people),
             **(extra or {}),
         }
         mail = mail_document(
@@ -315,6 +408,15 @@ def coordinator_mails(
         step = step_mail_id(signup.id, signup.revision + 1)
         mails.append((step_copy_id(step, number), mail))
     return mails
+
+
+def _page_of(group: Group | None, person: Person, people: People) -> dict[str, object]:
+    """``group_id`` when ``person`` coordinates ``group``: the mail then carries a fresh link to
+    their group's page (made at delivery, mail/compose.py). A regiegroep member standing in for
+    a group without a coordinator gets no page: it is the coordinator's."""
+    if group is None or people.coordinator_of(group.id) != person:
+        return {}
+    return {"group_id": group.id}
 
 
 def places_taken(placement: Placement, store: Store) -> int | None:

@@ -16,6 +16,7 @@ from ..deployment.people import People
 from ..deployment.structure import Deployment
 from ..model import Signup
 from ..residents import membership
+from ..residents.joining import way_in
 from ..residents.membership import SignupGone
 from ..store import Store
 from .http import page_response
@@ -99,6 +100,8 @@ def _confirm(signup_id: str, runtime: Runtime) -> flask.Response:
         name=result.name,
         group_name=result.group_name,
         already=result.already,
+        # Invite mode: the resident's own way in (the page reads the group's link when opened).
+        join_url=runtime.links.url(Purpose.JOIN, signup_id) if result.invite else None,
     )
 
 
@@ -131,9 +134,19 @@ def _leave(signup_id: str, runtime: Runtime) -> flask.Response:
     return page_response(runtime.templates, "pages/left.html", already=False)
 
 
+def _show_join(signup_id: str, runtime: Runtime) -> flask.Response:
+    """GET only: a button to the group's invite link as it is now. Served to the confirmed or
+    added resident alone (the token is theirs); nobody else ever sees the link here."""
+    found = way_in(
+        signup_id, deployment=runtime.deployment, store=runtime.store, people=runtime.people
+    )
+    return page_response(runtime.templates, "pages/join.html", way=found)
+
+
 show_confirm = link_page(Purpose.CONFIRM, _show_confirm)
 confirm = link_page(Purpose.CONFIRM, _confirm)
 show_added = link_page(Purpose.ADDED, _show_added)
 added = link_page(Purpose.ADDED, _added)
 show_leave = link_page(Purpose.LEAVE, _show_leave)
+show_join = link_page(Purpose.JOIN, _show_join)
 leave = link_page(Purpose.LEAVE, _leave)

@@ -27,7 +27,7 @@ def _show(member_key: str, runtime: Runtime) -> flask.Response:
     people = runtime.store.read_people() or People.from_deployment(deployment)
     if member_key not in {runtime.keys.email(person.email) for person in people.regiegroep}:
         raise LinkRefused("expired")
-    overview = read_overview(deployment, runtime.store)
+    overview = read_overview(deployment, runtime.store, runtime.clock.now())
     return page_response(
         runtime.templates,
         "pages/overview.html",

@@ -50,8 +50,12 @@ MAILS = (
     "application-digest",
     "coordinator-handover",
     "coordinator-thanks",
+    "welkom",
+    "join-reminder",
 )
-RESIDENT_MAILS = ("confirm-reminder", "added")
+RESIDENT_MAILS = ("confirm-reminder", "added", "welkom", "join-reminder")
+JOIN_URL = "https://buurt.example/join?token=am9pbg.dG9rZW4tc2ln"
+GROUP_URL = "https://buurt.example/group?token=Z3JvdXA.dG9rZW4tc2ln"
 # Mail that may reach an address nobody confirmed: it quotes nothing typed into a form (a name
 # can hold a link), so its context has no name at all.
 TO_AN_UNCONFIRMED_ADDRESS = ("confirm-reminder", "left", "application-ack")
@@ -78,6 +82,8 @@ URLS = {
     "coordinator-reminder": {"wa_me_url": WA_ME_URL, "added_url": ADDED_URL},
     "confirm-reminder": {"confirm_url": CONFIRM_URL, "leave_url": LEAVE_URL},
     "added": {"leave_url": LEAVE_URL},
+    "welkom": {"join_url": JOIN_URL, "leave_url": LEAVE_URL},
+    "join-reminder": {"join_url": JOIN_URL, "leave_url": LEAVE_URL},
 }
 SUBJECTS = {
     "coordinator-alert": f"Nieuwe deelnemer voor {GROUP}: {PERSON}",
@@ -91,6 +97,8 @@ SUBJECTS = {
     "application-digest": "2 nieuwe aanmeldingen als coördinator",
     "coordinator-handover": f"Welkom als coördinator van {GROUP}",
     "coordinator-thanks": f"Bedankt voor uw inzet als coördinator van {GROUP}",
+    "welkom": f"Nog één stap: vraag toegang tot de WhatsApp-groep {GROUP}",
+    "join-reminder": f"Zit u al in de WhatsApp-groep {GROUP}?",
 }
 FALLBACK_SUBJECTS = {
     "coordinator-alert": f"Nog geen groep voor nieuwe deelnemer {PERSON}",
@@ -116,6 +124,8 @@ REQUIRED = {
     "application-alert": "applicant",
     "coordinator-handover": "members",
     "coordinator-thanks": "successor",
+    "welkom": "join_url",
+    "join-reminder": "join_url",
 }
 
 
@@ -221,6 +231,15 @@ def sample_context(mail: str, **overrides: object) -> dict[str, object]:
         "group_name": GROUP,
         "successor": {"name": PERSON, "phone": "+31612345678", "phone_display": "06 12345678"},
     }
+    way_in = {
+        "name": PERSON,
+        "group_name": GROUP,
+        "coordinator_name": COORDINATOR,
+        "join_url": JOIN_URL,
+        "leave_url": LEAVE_URL,
+    }
+    contexts["welkom"] = way_in
+    contexts["join-reminder"] = way_in
     context: dict[str, object] = {"initiative": make_initiative(), **contexts[mail]}
     context.update(overrides)
     return context
@@ -649,3 +668,39 @@ def test_application_ack_explains_the_role_and_offers_erasure(rendered):
     for body in (rendered["application-ack"].html, rendered["application-ack"].text):
         for expected in ("regiegroep", "wijkagent", "één coördinator", "wissen", CONTACT):
             assert expected in body
+
+
+def render_both(templates: jinja2.Environment, mail: str, context: dict[str, object]):
+    rendered = render_mail(templates, mail, context)
+    return reads(rendered.html), reads(rendered.text), rendered
+
+
+def test_in_invite_mode_the_alert_names_the_request_to_approve_and_keeps_the_fallback(templates):
+    context = sample_context("coordinator-alert", invite=True, phone_end="678", group_url=GROUP_URL)
+    html, text, mail = render_both(templates, "coordinator-alert", context)
+    text = " ".join(text.replace(">>", "").split())  # the notice's quote marks
+    for body in (html, text):
+        assert f"{PERSON}, nummer eindigt op 678" in body
+        assert "Keur alleen dat verzoek goed" in body
+        assert "Lukt het niet via de link?" in body
+    assert {GROUP_URL, WA_ME_URL, ADDED_URL} <= hrefs(mail.html)  # the fallback stays
+    assert GROUP_URL in mail.text and WA_ME_URL in mail.text
+    html, text, mail = render_both(
+        templates, "coordinator-alert", sample_context("coordinator-alert")
+    )
+    for body in (html, text):
+        assert "nummer eindigt op" not in body
+        assert "groepspagina" not in body
+
+
+def test_the_removal_notice_points_at_the_page_only_for_a_member_who_was_added(templates):
+    added = render_mail(
+        templates, "coordinator-remove", sample_context("coordinator-remove", group_url=GROUP_URL)
+    )
+    assert GROUP_URL in hrefs(added.html) and GROUP_URL in added.text
+    not_added = render_mail(
+        templates,
+        "coordinator-remove",
+        sample_context("coordinator-remove", group_url=GROUP_URL, was_added=False),
+    )
+    assert GROUP_URL not in not_added.html and GROUP_URL not in not_added.text
