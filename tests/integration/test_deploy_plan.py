@@ -136,7 +136,7 @@ FRESH_PLAN = [
         "request URLs,filter=" + steps.LOG_EXCLUSION_FILTER
     ),
     *(function_deploy(n, n, "--trigger-http", "--allow-unauthenticated")
-      for n in ("signup", "coordinator", "confirm", "added", "leave", "overview")),
+      for n in ("signup", "coordinator", "confirm", "added", "leave", "overview", "join", "group")),
     function_deploy(
         "deliver-mail", "deliver_mail",
         "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",

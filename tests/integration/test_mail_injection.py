@@ -90,6 +90,10 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
         {**valid_signup, **typed, "email": "sem@example.org", "phone": "06-23456789"}
     )
     deliver_queued()
+    # The group takes members by its invite link: the welcome and the nudge carry the name too.
+    store.set_group_invite(
+        "buitengebied", "https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd", clock.now()
+    )
     confirm(member, deployment=deployment, store=store, clock=clock)
     deliver_queued()
     clock.current += timedelta(days=4)

@@ -103,6 +103,7 @@ def test_the_figures_a_digest_keeps_are_counts_only(overview):
         "failed_mail": 3,
         "areas": {"dorp": 5, "buitengebied": 4},
         "groups": {"dorp": 4, "buitengebied": 1},
+        "waiting": {"dorp": 1, "buitengebied": 0},
     }
 
 

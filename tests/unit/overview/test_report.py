@@ -57,7 +57,7 @@ def test_the_table_shows_each_area_street_group_and_figure(overview):
     assert numbers("Lisserweg 480–530") == ["0", "1", "0", "1"]
     assert numbers("Dorpsstraat 1–49 (oneven nummers)") == ["0", "0", "0", "0", "no", "members"]
     assert numbers("all areas") == ["2", "2", "1", "5"]
-    assert numbers("Buurt WhatsApp Buitenkaag Dorp") == ["3", "1024", "1%"]
+    assert numbers("Buurt WhatsApp Buitenkaag Dorp") == ["3", "1024", "1%", "add", "1"]
     assert "Streets without members: 1" in lines
     assert "  Buitenkaag dorp: Dorpsstraat 1–49 (oneven nummers)" in lines
     assert "Confirmed, but no group could take them: 1" in lines
