@@ -81,7 +81,13 @@ def sign_up_and_confirm(page: Page, base_url: str, outbox, fields: dict[str, str
 
 @pytest.mark.parametrize("width", [360, 1280])
 def test_both_ways_into_the_group_end_to_end(
-    width, dev_stack, new_context, firestore_client, deployment, seen_html: SeenHtml
+    width,
+    dev_stack,
+    new_context,
+    firestore_client,
+    deployment,
+    seen_html: SeenHtml,
+    screenshots_dir,
 ):
     base_url, outbox = dev_stack
     runtime = bootstrap.runtime()
@@ -105,6 +111,7 @@ def test_both_ways_into_the_group_end_to_end(
     expect(button).to_have_attribute("href", INVITE_LINK)
     expect(resident.get_by_text("keurt het binnen een paar dagen goed")).to_be_visible()
     check_page(resident, width, new_context, join_url)
+    resident.screenshot(path=str(screenshots_dir / f"join-{width}.png"), full_page=True)
 
     # The alert names the request to approve, and links the coordinator's own page.
     alert = outbox.next_mail("Nieuwe deelnemer", to=group.coordinator.email)
@@ -115,6 +122,7 @@ def test_both_ways_into_the_group_end_to_end(
     expect(heading(coordinator, "Wachten op u (1)")).to_be_visible()
     expect(coordinator.get_by_text("Wachtende deelnemers")).to_be_visible()
     check_page(coordinator, width, new_context, group_url)
+    coordinator.screenshot(path=str(screenshots_dir / f"group-{width}.png"), full_page=True)
 
     answer = click(coordinator, f"Toegevoegd: {RESIDENT_NAME}", "/group")
     assert answer.status == 303

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, Response
 
 from buurtwhatsapp import bootstrap
-from buurtwhatsapp.common.signed_links import Links, Purpose
+from buurtwhatsapp.common.signed_links import Links, Purpose, group_subject
 from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.model import CURRENT, PEOPLE, SIGNUPS
@@ -107,6 +107,7 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     leave_url = runtime.links.url(Purpose.LEAVE, signup_id)
 
     added_button = f"Ja, ik heb {RESIDENT['Naam']} toegevoegd"
+    expired = Links(runtime.settings.signing_key, live_server.url, FakeClock(LONG_AGO))
     seen_html.page("added.html", visit(page, added_url, 200))
     seen_html.page("link_problem.html, added before confirm", press(page, added_button, 409))
 
@@ -120,11 +121,36 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     visit(page, added_url, 200)
     seen_html.page("added_done.html, again", press(page, added_button, 200))
 
+    # The coordinator's page, in add mode; its invite link form refused, then taken.
+    coordinator = people.coordinator_of("dorp")
+    assert coordinator is not None
+    group_url = runtime.links.url(
+        Purpose.GROUP, group_subject("dorp", runtime.keys.email(coordinator.email))
+    )
+    join_url = runtime.links.url(Purpose.JOIN, signup_id)
+    seen_html.page("join.html, add mode", visit(page, join_url, 200))
+    seen_html.page("group.html", visit(page, group_url, 200))
+    page.get_by_label("Uitnodigingslink").fill(MARKUP)
+    seen_html.page("group.html, link refused", press(page, "Link opslaan", 422))
+    visit(page, group_url, 200)
+    page.get_by_label("Uitnodigingslink").fill("https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd")
+    seen_html.page("group.html, invite mode", press(page, "Link opslaan", 303))
+    seen_html.page("join.html, invite mode", visit(page, join_url, 200))
     seen_html.page("leave.html", visit(page, leave_url, 200))
     seen_html.page("left.html", press(page, "Afmelden en gegevens wissen", 200))
+    seen_html.page("group.html, a number to remove", visit(page, group_url, 200))
+    seen_html.page("group.html, removed", press(page, f"Verwijderd: {RESIDENT['Naam']}", 303))
+    seen_html.page("link_problem.html, join used", visit(page, join_url, 410))
+    old_join = expired.url(Purpose.JOIN, signup_id)
+    joined_late = visit(page, old_join, 410)
+    assert "nieuwe link" in joined_late.text() and "afmeldlink" not in joined_late.text()
+    seen_html.page("link_problem.html, join expired", joined_late)
+    damaged = live_server("/group?token=beschadigd")
+    seen_html.page("link_problem.html, group damaged", visit(page, damaged, 400))
+    old = expired.url(Purpose.GROUP, group_subject("dorp", runtime.keys.email(coordinator.email)))
+    seen_html.page("link_problem.html, group expired", visit(page, old, 410))
 
     # Links that do not work: used (the sign-up is gone), damaged, expired.
-    expired = Links(runtime.settings.signing_key, live_server.url, FakeClock(LONG_AGO))
     for purpose, url in (("confirm", confirm_url), ("added", added_url), ("leave", leave_url)):
         seen_html.page(f"link_problem.html, {purpose} used", visit(page, url, 410))
         damaged = live_server(f"/{purpose}?token=beschadigd")

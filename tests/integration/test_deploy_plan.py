@@ -424,3 +424,18 @@ def test_in_a_terminal_a_missing_credential_is_asked_for_and_goes_on_stdin(proje
     assert "# stdin: AWS_SECRET_ACCESS_KEY as typed" in run.output
     assert AWS_SECRET not in run.output
     assert not any(AWS_SECRET in word for call in run.calls for word in call)
+
+
+def test_a_group_s_invite_link_never_reaches_the_staged_upload_or_the_deploy_s_output(project):
+    """The link lives in Firestore only (group_invites): the deploy stages the code and the
+    deployment file, and reads the people, never the links."""
+    code = "C1adgkdEGki7554BWDdMkd"
+    store = Store(firestore.Client(project=PROJECT))
+    store.set_group_invite("dorp", f"https://chat.whatsapp.com/{code}", SystemClock().now())
+    run = project.run()
+    assert run.code == 0, run.output
+    assert code not in run.output
+    staged = [path for path in project.build_dir.rglob("*") if path.is_file()]
+    assert any(path.name == "main.py" for path in staged)  # the upload is there to grep
+    for path in staged:
+        assert code.encode() not in path.read_bytes(), path
