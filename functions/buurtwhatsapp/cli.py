@@ -461,6 +461,8 @@ def _keys_migrate(args: argparse.Namespace, out: TextIO) -> int:
         f"application(s), {report.mail} mail(s) about people; {report.unchanged} already on them",
         file=out,
     )
+    if report.removals:
+        print(f"  and {report.removals} removal task(s) on coordinators' pages", file=out)
     for holder in report.conflicts:
         print(f"  {holder}: not moved, another document holds its new key", file=out)
     return 1 if report.conflicts else 0

@@ -742,12 +742,15 @@ class Store:
             return False  # taken or erased meanwhile: the next run sees it as it is
         return True
 
-    def rekey_mail_subjects(self, moved: Mapping[str, str], *, dry_run: bool = False) -> int:
-        """Replace each old subject key in the outbox by its new key; how many mails held one."""
+    def rekey_mail_subjects(
+        self, moved: Mapping[str, str], *, dry_run: bool = False, collection: str = MAIL
+    ) -> int:
+        """Replace each old subject key in the outbox (or the removal tasks, ``collection``
+        REMOVALS) by its new key; how many documents held one."""
         old_keys = sorted(moved)
         changed: dict[str, Snapshot] = {}
         for start in range(0, len(old_keys), 30):  # array_contains_any takes 30 values at most
-            query = self._db.collection(MAIL).where(
+            query = self._db.collection(collection).where(
                 filter=FieldFilter(
                     "subject_keys", "array_contains_any", old_keys[start : start + 30]
                 )

@@ -367,3 +367,18 @@ def test_the_invite_link_is_in_no_log_line_no_mail_and_no_page_for_anyone_else(
     sweep(runtime.mailer)
     for eml in (tmp_path / "outbox").glob("*.eml"):
         assert b"C1adgkdEGki7554BWDdMkd" not in eml.read_bytes()
+
+
+def test_a_key_migration_moves_the_removal_tasks_so_an_erasure_request_still_finds_them(
+    function_client, firestore_client, valid_signup, runtime
+):
+    signup_id = confirmed(function_client, firestore_client, valid_signup)
+    function_client("group").post(
+        group_link(runtime), data={"action": "added", "member": signup_id}
+    )
+    function_client("leave").post(link(Purpose.LEAVE, signup_id))
+    [task] = documents(firestore_client, REMOVALS).values()
+    moved = {key: f"new-{key}" for key in task["subject_keys"]}
+    assert runtime.store.rekey_mail_subjects(moved, collection=REMOVALS) == 1
+    assert runtime.store.erase_removals_about(next(iter(moved.values()))) == 1
+    assert documents(firestore_client, REMOVALS) == {}

@@ -11,14 +11,17 @@ number it stores:
   sign-up's ``keys`` set; one batch each, so a sign-up is on the old keys or on the new, never
   half;
 - **applications**: the same with ``application_keys``;
-- **mail about people** (``subject_keys``): each old key the sign-ups and applications above
-  held is replaced by its new key.
+- **mail about people** and **removal tasks** (``subject_keys``): each old key the sign-ups
+  and applications above held is replaced by its new key.
 
 What does not move, and why:
 
 - mail about people already erased: only their old key is left, nothing to make a new one
   from. Such mail (a notice of an earlier leave) expires within three days by its own TTL;
   until then an erasure request finds it by the old key only.
+  The same holds for a removal task on a coordinator's page (a member who left, whose number
+  is still in the group): it goes when the coordinator clicks "verwijderd", or by its TTL
+  after 30 days.
 - the forms' day quotas (``mail/form-<mailbox key>-<date>``): they are named for the old key
   and expire with the mail. On the day of the move a mailbox may get one more form mail.
 - overview links already mailed: signed for the old e-mail key, they are answered as expired;
@@ -35,6 +38,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ..common.personal_keys import PersonalKeys
+from ..model import REMOVALS
 from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,7 @@ class MigrationReport:
     signups: int = 0  # moved to the current keys
     applications: int = 0
     mail: int = 0  # mails whose subject keys were moved
+    removals: int = 0  # removal tasks (coordinator pages) whose subject keys were moved
     unchanged: int = 0  # sign-ups and applications already on the current keys
     conflicts: list[str] = field(default_factory=list)  # ids whose new key another holds
 
@@ -87,12 +92,14 @@ def migrate_keys(*, store: Store, keys: PersonalKeys, dry_run: bool = False) -> 
         else:
             report.conflicts.append(application_id)
     report.mail = store.rekey_mail_subjects(moved, dry_run=dry_run)
+    report.removals = store.rekey_mail_subjects(moved, dry_run=dry_run, collection=REMOVALS)
     log.info(
         "keys migrated" if not dry_run else "keys migration planned",
         extra={
             "signups": report.signups,
             "applications": report.applications,
             "mail": report.mail,
+            "removals": report.removals,
             "conflicts": len(report.conflicts),
         },
     )
