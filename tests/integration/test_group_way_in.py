@@ -183,7 +183,7 @@ def test_two_toegevoegd_posts_at_once_make_one_step(
     def click(client):
         try:
             answers.append(client.post(path, data={"action": "added", "member": signup_id}))
-        except Exception as error:  # noqa: BLE001 (reported below, with its type)
+        except Exception as error:  # reported below, with its type
             failures.append(repr(error))
 
     threads = [threading.Thread(target=click, args=(client,)) for client in clients]
