@@ -59,7 +59,26 @@ def make_fixtures(mails: int) -> dict[str, object]:
     overview = getattr(Purpose, "OVERVIEW", None)
     if overview is not None:
         links[overview.value] = _overview_token(runtime, overview)
+    join = getattr(Purpose, "JOIN", None)
+    if join is not None:  # the resident's way into the group (a tree with invite links)
+        [token] = parse_qs(urlsplit(runtime.links.url(join, signup_id)).query)["token"]
+        links[join.value] = token
+    group = getattr(Purpose, "GROUP", None)
+    if group is not None:  # their coordinator's page
+        links[group.value] = _group_token(runtime, group, signup_id)
     return {"signup_id": signup_id, "links": links, "mails": pool}
+
+
+def _group_token(runtime, purpose, signup_id: str) -> str:
+    """The page link of the coordinator of the resident's group, as their alert carries it."""
+    group_subject = tree_name("buurtwhatsapp.common.signed_links", "group_subject")
+    People = tree_name("buurtwhatsapp.deployment.people", "People")
+    group_id = runtime.store.get_signup(signup_id).group
+    people = runtime.store.read_people() or People.from_deployment(runtime.deployment)
+    coordinator = people.coordinator_of(group_id)
+    subject = group_subject(group_id, runtime.keys.email(coordinator.email))
+    [token] = parse_qs(urlsplit(runtime.links.url(purpose, subject)).query)["token"]
+    return token
 
 
 def signup_services(runtime, services: dict) -> dict:

@@ -86,7 +86,7 @@ class Requests:
             return Request("POST", body=body, headers=JSON, expect=201)
         if entry_point == "coordinator":
             return Request("GET")  # the application form
-        if entry_point in self._links:  # confirm, added, leave, overview: the page behind it
+        if entry_point in self._links:  # confirm, added, leave, overview, join, group: a page
             return Request("GET", f"/?{urlencode({'token': self._links[entry_point]})}")
         if entry_point == "deliver_mail":
             try:
