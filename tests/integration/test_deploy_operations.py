@@ -197,3 +197,30 @@ def test_teardown_needs_the_project_id_and_removes_only_what_it_says(project):
     assert project.run("--confirm=buurt-test", command="teardown").output.endswith(
         "removed: nothing (it was gone already)\n"
     )
+
+
+def test_a_send_only_key_is_a_note_not_something_to_mend(project, monkeypatch):
+    """The README's IAM policy allows ses:SendEmail and ses:SendRawEmail only, so SES refuses
+    the check's reads with AccessDenied. moto does not enforce IAM for SES, so SES's answer is
+    given by botocore's own Stubber, on the client the check makes."""
+    from botocore.stub import Stubber
+
+    made = boto3.client
+
+    def send_only(*args, **kwargs):
+        client = made(*args, **kwargs)
+        stubber = Stubber(client)
+        stubber.add_client_error(
+            "get_email_identity",
+            service_error_code="AccessDeniedException",
+            service_message="not authorized to perform: ses:GetEmailIdentity",
+            http_status_code=403,
+        )
+        stubber.activate()
+        return client
+
+    monkeypatch.setattr(boto3, "client", send_only)
+    run = project.run(command="check")
+    assert "cannot verify with a send-only key" in "\n".join(lines(run.output, "ok "))
+    assert "refused the access key" not in run.output
+    assert "ses:GetEmailIdentity and ses:GetAccount" in run.output

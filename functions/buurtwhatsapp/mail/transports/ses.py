@@ -164,6 +164,10 @@ def _build(settings: SesSettings) -> SesTransport:
     return SesTransport(client, configuration_set=settings.configuration_set, tags=settings.tags)
 
 
+# What SES answers a key that may send but not read (the README's IAM policy).
+SEND_ONLY_REFUSALS = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
 def _check(env: Environment, secrets: Environment) -> Iterator[Check]:
     """The sender's domain verified in SES, with DKIM, and the account out of the sandbox;
     read with the access key from the secrets file (nothing is read from Secret Manager)."""
@@ -196,6 +200,15 @@ def _check(env: Environment, secrets: Environment) -> Iterator[Check]:
                 False,
                 f"{domain} is not an identity in {where}",
                 f"create it with Easy DKIM (README, Deploy, 2), in region {region}",
+            )
+        elif code in SEND_ONLY_REFUSALS:
+            # The README's policy allows sending only: the key is right, it just may not read.
+            yield Check(
+                True,
+                f"mail through {where} from {domain}: cannot verify with a send-only key",
+                "check in the SES console that the domain is verified with DKIM and the "
+                "account is out of the sandbox; or allow ses:GetEmailIdentity and ses:GetAccount "
+                "too, and the check reads both (README, Deploy, 2)",
             )
         else:
             yield Check(False, f"{where} refused the access key: {code}", "check the key")
