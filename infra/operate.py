@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -10,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from buurtwhatsapp.mail.transports import KINDS
@@ -63,6 +65,7 @@ def _preflight(settings: DeploySettings, executable: str):
         yield Finding(False, "gcloud is not logged in", "gcloud auth login")
         return
     yield Finding(True, f"logged in as {accounts.strip().splitlines()[0]}")
+    token = yield from _credential_findings(settings, gcloud)
     described = _quiet(gcloud, "projects", "describe", project)
     if not described:
         yield Finding(
@@ -92,7 +95,9 @@ def _preflight(settings: DeploySettings, executable: str):
         + ", ".join(m.split(".")[0] for m in missing),
         "" if not missing else "the deploy enables them (gcloud services enable ...)",
     )
-    yield from _database_findings(settings, gcloud, enabled)
+    database_there = yield from _database_findings(settings, gcloud, enabled)
+    if token and database_there:
+        yield _firestore_accepts(settings, token)
     yield from _secret_findings(settings, gcloud, enabled)
     yield from _sender_findings(settings)
     runtimes = _quiet(gcloud, "functions", "runtimes", "list", f"--region={settings.region}")
@@ -110,13 +115,14 @@ def _preflight(settings: DeploySettings, executable: str):
 
 
 def _database_findings(settings: DeploySettings, gcloud: Gcloud, enabled: set[str]):
+    """The database's findings; returns whether it is there in Native mode."""
     if "firestore.googleapis.com" not in enabled:
         yield Finding(
             True,
             f"Firestore database {settings.database}: the deploy creates it in "
             f"{settings.database_location}",
         )
-        return
+        return False
     name = f"projects/{settings.project}/databases/{settings.database}"
     databases = _quiet(gcloud, "firestore", "databases", "list") or []
     found = next((d for d in databases if d.get("name") == name), None)
@@ -126,13 +132,15 @@ def _database_findings(settings: DeploySettings, gcloud: Gcloud, enabled: set[st
             f"Firestore database {settings.database}: the deploy creates it in "
             f"{settings.database_location} (Native mode)",
         )
-    elif found.get("type") != "FIRESTORE_NATIVE":
+        return False
+    if found.get("type") != "FIRESTORE_NATIVE":
         yield Finding(
             False,
             f"Firestore database {settings.database} is in {found.get('type')} mode",
             "use another database (FIRESTORE_DATABASE in the env file) or another project",
         )
-    elif settings.database_location_given and found["locationId"] != settings.database_location:
+        return False
+    if settings.database_location_given and found["locationId"] != settings.database_location:
         yield Finding(
             False,
             f"Firestore database {settings.database} is in {found['locationId']}, not "
@@ -143,6 +151,102 @@ def _database_findings(settings: DeploySettings, gcloud: Gcloud, enabled: set[st
         yield Finding(
             True, f"Firestore database {settings.database} in {found['locationId']} (Native mode)"
         )
+    return True
+
+
+# The deploy's people step, ``status`` (failed mail) and infra/maintain reach Firestore with the
+# maintainer's application-default credentials, which ``gcloud auth login`` does not make.
+ADC_USERS = "the deploy's people step, status and infra/maintain read Firestore with them"
+
+
+def _credential_findings(settings: DeploySettings, gcloud: Gcloud):
+    """Whether application-default credentials exist, and name a quota project; returns their
+    access token (None without)."""
+    token = _quiet(gcloud, "auth", "application-default", "print-access-token", raw=True)
+    token = token.strip() if isinstance(token, str) else ""
+    if not token:
+        yield Finding(
+            False,
+            f"no application-default credentials ({ADC_USERS})",
+            "gcloud auth application-default login",
+        )
+        return None
+    quota = _adc_quota_project()
+    if quota == "":
+        yield Finding(
+            True,
+            "application-default credentials, without a quota project (Firestore is then "
+            "billed to, and checked against, no project of yours)",
+            f"gcloud auth application-default set-quota-project {settings.project}",
+        )
+    else:
+        named = f", quota project {quota}" if quota else ""
+        yield Finding(True, f"application-default credentials{named}")
+    return token
+
+
+def _adc_quota_project() -> str | None:
+    """The quota project of user application-default credentials ("" for none); None when
+    they are no user's (a service account's key), or cannot be read."""
+    explicit = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    config = os.environ.get("CLOUDSDK_CONFIG") or os.path.expanduser("~/.config/gcloud")
+    path = Path(explicit) if explicit else Path(config) / "application_default_credentials.json"
+    try:
+        credentials = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(credentials, dict) or credentials.get("type") != "authorized_user":
+        return None
+    return str(credentials.get("quota_project_id") or "")
+
+
+def _firestore_accepts(settings: DeploySettings, token: str) -> Finding:
+    """Ask Firestore for one document with the application-default credentials, as the people
+    step will: "not found" means it accepted them. Locally (FIRESTORE_EMULATOR_HOST) the
+    emulator answers, with its own administrator token."""
+    emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    base = f"http://{emulator}" if emulator else "https://firestore.googleapis.com"
+    url = (
+        f"{base}/v1/projects/{settings.project}/databases/{settings.database}"
+        "/documents/people/current"
+    )
+    request = urllib.request.Request(
+        url,
+        headers={
+            "Authorization": f"Bearer {'owner' if emulator else token}",
+            "x-goog-user-project": settings.project,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15):
+            pass
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            pass  # accepted; nobody stored yet
+        elif error.code in (401, 403):
+            said = _google_message(error)
+            return Finding(
+                False,
+                f"Firestore refuses your application-default credentials for "
+                f"{settings.project} ({error.code}: {said})",
+                "gcloud auth application-default login (with an account that has a role on the "
+                f"project), then: gcloud auth application-default set-quota-project "
+                f"{settings.project}",
+            )
+        else:
+            return Finding(True, f"could not ask Firestore with them (HTTP {error.code})")
+    except (urllib.error.URLError, OSError) as error:
+        return Finding(True, f"could not reach Firestore to try them ({type(error).__name__})")
+    return Finding(True, f"Firestore accepts your application-default credentials ({ADC_USERS})")
+
+
+def _google_message(error: urllib.error.HTTPError) -> str:
+    """The message of a Google API error body, shortened; the status text otherwise."""
+    try:
+        body = json.loads(error.read().decode("utf-8", "replace"))
+        return str(body["error"]["message"])[:200]
+    except (ValueError, KeyError, TypeError, OSError):
+        return str(error.reason)
 
 
 def _secret_findings(settings: DeploySettings, gcloud: Gcloud, enabled: set[str]):

@@ -435,10 +435,18 @@ def people(ctx: Context) -> Outcome:
         f"{len(named.coordinators)} coordinator(s), {len(named.regiegroep)} regiegroep member(s)"
     )
     if ctx.dry_run:
-        if named.is_empty:
-            return "unchanged"
-        ctx.say(f"would store {counts} from the deployment file, unless some are stored already")
-        return "stored from the deployment file (if none are yet)"
+        # Planned, not skipped: this is the one step that needs the maintainer's own
+        # application-default credentials, and a first deploy stops here without them.
+        task = (
+            "warn about groups without a coordinator"
+            if named.is_empty
+            else f"store {counts} from the deployment file, unless some are stored already"
+        )
+        ctx.say(
+            "would read Firestore with your application-default credentials (made by: gcloud "
+            f"auth application-default login; `check` tries them) and {task}"
+        )
+        return "planned: read the stored people with your application-default credentials"
     from google.api_core.exceptions import GoogleAPICallError
     from google.auth.exceptions import GoogleAuthError
     from google.cloud import firestore

@@ -123,6 +123,13 @@ class Fake:
     def auth_list(self, _):
         return (self.s.get("account") or "") + "\n"
 
+    def adc_token(self, _):
+        """``gcloud auth application-default print-access-token``: fails without them, as
+        gcloud does after only ``gcloud auth login``."""
+        if not self.s.get("adc", True):
+            raise LookupError("Your default credentials were not found")
+        return "ya29.fake-application-default-token\n"
+
     def projects_describe(self, rest):
         if rest != [self.s["project"]["projectId"]]:
             raise LookupError(rest)
@@ -450,6 +457,7 @@ COMMANDS = {
     ("version",): Fake.version,
     ("beta",): Fake.beta_help,
     ("auth", "list"): Fake.auth_list,
+    ("auth", "application-default", "print-access-token"): Fake.adc_token,
     ("projects", "describe"): Fake.projects_describe,
     ("billing", "projects", "describe"): Fake.billing_describe,
     ("services", "list"): Fake.services_list,

@@ -127,6 +127,10 @@ def _project(
     monkeypatch.setenv("FAKE_GCLOUD_LOG", str(log_file))
     monkeypatch.setattr(steps, "EVENTARC_RETRY_SECONDS", 0)
     monkeypatch.setenv(emulator.ENV_VAR, firestore_host)
+    # The maintainer's application-default credentials file (check reads its quota project):
+    # none unless a test writes one, never the machine's own.
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud-config"))
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     people_store = firestore.Client(project=PROJECT)
     for document in people_store.collection(PEOPLE).list_documents():
         document.delete()  # a new project: nobody stored yet

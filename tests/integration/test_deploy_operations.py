@@ -4,6 +4,9 @@ the teardown."""
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 import uuid
 
 import boto3
@@ -224,3 +227,75 @@ def test_a_send_only_key_is_a_note_not_something_to_mend(project, monkeypatch):
     assert "cannot verify with a send-only key" in "\n".join(lines(run.output, "ok "))
     assert "refused the access key" not in run.output
     assert "ses:GetEmailIdentity and ses:GetAccount" in run.output
+
+
+# ---- the maintainer's application-default credentials ------------------------------------------
+
+
+def test_without_application_default_credentials_the_check_says_how_to_make_them(project):
+    project.edit(lambda state: state.update(adc=False))
+    run = project.run(command="check")
+    assert run.code == 1
+    refused = "\n".join(lines(run.output, "NO "))
+    assert "no application-default credentials (the deploy's people step, status" in refused
+    assert "      gcloud auth application-default login" in run.output
+
+
+def test_the_check_names_a_missing_quota_project_and_the_command_that_sets_it(
+    project, tmp_path, monkeypatch
+):
+    config = tmp_path / "gcloud-config"
+    config.mkdir(exist_ok=True)
+    adc = config / "application_default_credentials.json"
+    adc.write_text(json.dumps({"type": "authorized_user", "client_id": "x", "refresh_token": "y"}))
+    run = project.run(command="check")
+    assert "application-default credentials, without a quota project" in run.output
+    assert "gcloud auth application-default set-quota-project buurt-test" in run.output
+    adc.write_text(json.dumps({"type": "authorized_user", "quota_project_id": "buurt-test"}))
+    run = project.run(command="check")
+    assert "ok  application-default credentials, quota project buurt-test" in run.output
+
+
+def test_a_deployed_project_s_firestore_accepts_the_credentials(project):
+    project.deployed()
+    project.env_file.write_text(NO_KEYS_AT_HAND)
+    run = project.run(command="check")
+    assert run.code == 0, run.output
+    assert "ok  Firestore accepts your application-default credentials" in run.output
+
+
+class RefusingFirestore(http.server.BaseHTTPRequestHandler):
+    """Answers as Firestore does a login that has no role on the project."""
+
+    def do_GET(self):
+        body = json.dumps(
+            {"error": {"code": 403, "message": "Missing or insufficient permissions.",
+                       "status": "PERMISSION_DENIED"}}
+        ).encode()  # fmt: skip
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+def test_credentials_firestore_refuses_stop_the_check_with_what_to_do(project, monkeypatch):
+    project.deployed()
+    project.env_file.write_text(NO_KEYS_AT_HAND)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RefusingFirestore)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{server.server_port}")
+        run = project.run(command="check")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert run.code == 1
+    refused = "\n".join(lines(run.output, "NO "))
+    assert "Firestore refuses your application-default credentials for buurt-test" in refused
+    assert "403: Missing or insufficient permissions." in refused

@@ -184,9 +184,15 @@ def test_a_dry_run_on_a_fresh_project_plans_every_step_and_changes_nothing(proje
     assert f"# stdin: AWS_SECRET_ACCESS_KEY from {project.env_file.parent}" in run.output
     assert AWS_SECRET not in run.output
     assert all(outcome.endswith("(dry run: not done)") for outcome in run.outcomes()[:-1])
-    assert "would store 2 coordinator(s), 2 regiegroep member(s) from the deployment file" in (
-        run.output
+    assert "and store 2 coordinator(s), 2 regiegroep member(s) from the deployment file" in (
+        " ".join(run.output.split())
     )
+    # The step that needs the maintainer's own credentials is planned, not skipped.
+    assert "would read Firestore with your application-default credentials" in run.output
+    people = dict(zip([title for title, _ in steps.STEPS], run.outcomes(), strict=True))[
+        "Coordinators and regiegroep (from the file, first deploy only)"
+    ]
+    assert people.startswith("planned: read the stored people")
     assert Store(firestore.Client(project=PROJECT)).read_people() is None
 
 
