@@ -71,6 +71,11 @@ TRIGGER_ACCOUNT = Account(
 SCHEDULER_ACCOUNT = Account("buurtwhatsapp-scheduler", "Buurt WhatsApp scheduler", ())
 ACCOUNTS = (RUNTIME_ACCOUNT, BUILD_ACCOUNT, TRIGGER_ACCOUNT, SCHEDULER_ACCOUNT)
 EVENTARC_AGENT_ROLE = "roles/eventarc.serviceAgent"
+# A project whose Pub/Sub service agent was made before 8 April 2021 lacks this role on it, and
+# then the Eventarc trigger of a Firestore event never delivers (Eventarc's documentation for
+# Firestore triggers says to grant it). Newer projects have it; only older ones get the grant.
+PUBSUB_AGENT_ROLE = "roles/iam.serviceAccountTokenCreator"
+PUBSUB_AGENT_BEFORE = "2021-04-08"
 
 # The composite indexes the queries declare next to themselves (mail that is due for the sweep;
 # sign-ups waiting for a reminder or for expiry), and the collections whose documents expire:
@@ -156,9 +161,21 @@ class Context:
     @property
     def project_number(self) -> str:
         if "project_number" not in self.facts:
-            project = self.read("projects", "describe", self.project, missing={})
-            self.facts["project_number"] = str(project.get("projectNumber") or "PROJECT_NUMBER")
+            self._describe_project()
         return self.facts["project_number"]
+
+    @property
+    def project_created(self) -> str:
+        """When the project was made (RFC 3339, "" when unknown), for the old projects'
+        caveats."""
+        if "project_created" not in self.facts:
+            self._describe_project()
+        return self.facts["project_created"]
+
+    def _describe_project(self) -> None:
+        project = self.read("projects", "describe", self.project, missing={})
+        self.facts["project_number"] = str(project.get("projectNumber") or "PROJECT_NUMBER")
+        self.facts["project_created"] = str(project.get("createTime") or "")
 
 
 Outcome = str
@@ -257,6 +274,13 @@ def project_roles(ctx: Context) -> Outcome:
             "beta", "services", "identity", "create", "--service=eventarc.googleapis.com"
         )
         wanted.append((EVENTARC_AGENT_ROLE, agent))
+    created = ctx.project_created
+    pubsub = f"serviceAccount:service-{ctx.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    if created and created < PUBSUB_AGENT_BEFORE and (PUBSUB_AGENT_ROLE, pubsub) not in have:
+        ctx.gcloud.change(
+            "beta", "services", "identity", "create", "--service=pubsub.googleapis.com"
+        )
+        wanted.append((PUBSUB_AGENT_ROLE, pubsub))
     granted = []
     for role, member in wanted:
         if (role, member) in have:

@@ -212,9 +212,8 @@ class Fake:
         self.s["services"] += [s for s in rest if s not in self.s["services"]]
 
     def identity_create(self, _):
-        return {
-            "email": f"service-{PROJECT_NUMBER_DEFAULT}@gcp-sa-eventarc.iam.gserviceaccount.com"
-        }
+        agent = self.flag("service").split(".")[0]  # eventarc, pubsub
+        return {"email": f"service-{PROJECT_NUMBER_DEFAULT}@gcp-sa-{agent}.iam.gserviceaccount.com"}
 
     def databases_create(self, _):
         database = self.flag("database")

@@ -21,6 +21,7 @@ from buurtwhatsapp.store import Store
 from infra import deploy, steps
 from infra.functions import FUNCTIONS
 from tests.conftest import KEYS
+from tests.fake_gcloud import PROJECT_NUMBER_DEFAULT as PROJECT_NUMBER
 from tests.integration.fake_project import AWS_SECRET, ENV_FILE, PROJECT, Run
 
 
@@ -445,3 +446,28 @@ def test_a_group_s_invite_link_never_reaches_the_staged_upload_or_the_deploy_s_o
     assert any(path.name == "main.py" for path in staged)  # the upload is there to grep
     for path in staged:
         assert code.encode() not in path.read_bytes(), path
+
+
+def test_a_project_from_before_april_2021_gets_the_pub_sub_agent_s_token_creator_role(project):
+    """Else Eventarc's Firestore trigger never delivers (Eventarc's own documentation)."""
+    project.edit(lambda state: state["project"].update(createTime="2019-05-01T10:00:00.000Z"))
+    agent = f"service-{PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    first = project.run()
+    assert first.code == 0, first.output
+    assert ["beta", "services", "identity", "create", "--service=pubsub.googleapis.com"] in (
+        first.calls
+    )
+    grant = [
+        "projects", "add-iam-policy-binding", PROJECT, f"--member=serviceAccount:{agent}",
+        "--role=roles/iam.serviceAccountTokenCreator", "--condition=None",
+    ]  # fmt: skip
+    assert grant in first.calls
+    second = project.run()
+    assert second.code == 0 and second.changes == []
+
+
+def test_a_newer_project_gets_no_pub_sub_grant(project):
+    project.edit(lambda state: state["project"].update(createTime="2024-02-01T10:00:00.000Z"))
+    run = project.run()
+    assert run.code == 0, run.output
+    assert not any("gcp-sa-pubsub" in " ".join(change) for change in run.changes)
