@@ -617,17 +617,31 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "none"
 
 
+# What Google answers a grant to allUsers that an organisation's domain-restricted sharing
+# (constraints/iam.allowedPolicyMemberDomains) forbids.
+DOMAIN_RESTRICTED = "permitted customer"
+
+
 def invokers(ctx: Context) -> Outcome:
-    """Who may call the private functions: the scheduler its two, the trigger the mail one."""
-    wanted = [
-        (spec, SCHEDULER_ACCOUNT if spec.trigger is Trigger.SCHEDULE else TRIGGER_ACCOUNT)
-        for spec in FUNCTIONS
-        if not spec.public
-    ]
+    """Who may call each function, verified on every run: everybody (``allUsers``) the public
+    ones, the scheduler its two, the trigger the mail one.
+
+    gcloud grants ``allUsers`` after it created a public function, and only warns when that
+    grant is refused; the function's fingerprint label (functions step) says nothing about it.
+    So each public function's policy is read here, every time, and the grant made again where
+    it is missing: a function never stays private while the deploy reports success.
+    """
+
+    def caller(spec: FunctionSpec) -> str:
+        if spec.public:
+            return "allUsers"
+        account = SCHEDULER_ACCOUNT if spec.trigger is Trigger.SCHEDULE else TRIGGER_ACCOUNT
+        return f"serviceAccount:{ctx.account(account)}"
+
+    wanted = [(spec, caller(spec)) for spec in FUNCTIONS]
     granted = []
     deployed = ctx.facts.get("functions", {})
-    for spec, account in wanted:
-        member = f"serviceAccount:{ctx.account(account)}"
+    for spec, member in wanted:
         # A function not deployed yet (only in a dry run) has no service, so no policy to read.
         policy = (
             ctx.read(
@@ -643,12 +657,24 @@ def invokers(ctx: Context) -> Outcome:
             if b["role"] == "roles/run.invoker"
             for m in b.get("members", [])
         }
-        if member in members:
-            continue
-        ctx.gcloud.change(
-            "functions", "add-invoker-policy-binding", spec.name, f"--region={ctx.region}",
-            f"--member={member}",
-        )  # fmt: skip
+        if member in members or (spec.public and ctx.dry_run and spec.name not in deployed):
+            continue  # a dry run's new public function is granted by its deploy command
+        try:
+            ctx.gcloud.change(
+                "functions", "add-invoker-policy-binding", spec.name, f"--region={ctx.region}",
+                f"--member={member}",
+            )  # fmt: skip
+        except GcloudError as error:
+            if member == "allUsers" and DOMAIN_RESTRICTED in error.message:
+                raise DeployError(
+                    f"{spec.name} must answer everybody (residents open it), but an "
+                    "organisation policy refuses allUsers: domain-restricted sharing "
+                    "(constraints/iam.allowedPolicyMemberDomains). Ask the organisation's "
+                    "administrator for an exception for this project (README, Deploy, 'An "
+                    "existing project'), or deploy into a project outside the organisation; "
+                    "then deploy again. Until then the forms and links are private."
+                ) from None
+            raise
         granted.append(spec.name)
     return changed("granted on", granted) if granted else "unchanged"
 

@@ -79,10 +79,24 @@ def main(argv: list[str]) -> int:
     except LookupError as error:
         sys.stderr.write(f"ERROR: (gcloud) NOT_FOUND: {error}\n")
         return 1
+    except Refused as error:
+        sys.stderr.write(f"ERROR: (gcloud) {error}\n")
+        return 1
     state_path.write_text(json.dumps(state, indent=1))
     if answer is not None:
         sys.stdout.write(answer if isinstance(answer, str) else json.dumps(answer))
     return 0
+
+
+class Refused(Exception):
+    """What Google refuses, with its own words (the message is gcloud's)."""
+
+
+# Google's answer to a grant to allUsers under domain-restricted sharing.
+DOMAIN_RESTRICTED = (
+    "FAILED_PRECONDITION: One or more users named in the policy do not belong to a permitted "
+    "customer, perhaps due to an organization policy."
+)
 
 
 class Fake:
@@ -340,7 +354,8 @@ class Fake:
         if "trigger-location" in self.flags:
             function["eventTrigger"] = {"triggerRegion": self.flag("trigger-location")}
         self.s["functions"][name] = function
-        if "allow-unauthenticated" in self.flags:
+        # gcloud grants allUsers after creating the function, and only warns if that fails.
+        if "allow-unauthenticated" in self.flags and not self.s.get("domainRestricted"):
             _bind(self.s["runPolicies"].setdefault(name, {}), "roles/run.invoker", "allUsers")
         bucket = f"gcf-v2-sources-{PROJECT_NUMBER_DEFAULT}-{region}"
         self.s["buckets"].setdefault(bucket, {"name": bucket})
@@ -355,6 +370,8 @@ class Fake:
     def invoker_binding(self, rest):
         if rest[0] not in self.s["functions"]:
             raise LookupError(rest)
+        if self.flag("member") == "allUsers" and self.s.get("domainRestricted"):
+            raise Refused(DOMAIN_RESTRICTED)
         _bind(
             self.s["runPolicies"].setdefault(rest[0], {}), "roles/run.invoker", self.flag("member")
         )

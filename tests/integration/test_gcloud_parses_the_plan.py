@@ -15,8 +15,13 @@ from tests.conftest import REPOSITORY
 
 PARSER = REPOSITORY / "tests" / "gcloud_parser.py"
 NOT_LOGGED_IN = "You do not currently have an active account selected"
-# Some command groups report the same end by the exception's name.
-NOT_LOGGED_IN_MARKS = (NOT_LOGGED_IN, "NoActiveAccountException")
+# Some command groups report the same end by the exception's name; the application-default
+# ones by the missing credentials file.
+NOT_LOGGED_IN_MARKS = (
+    NOT_LOGGED_IN,
+    "NoActiveAccountException",
+    "Your default credentials were not found",
+)
 
 
 def parsed(result: dict) -> bool:
