@@ -111,6 +111,12 @@ FINGERPRINT_LABEL = "buurtwhatsapp-fingerprint"
 # permissions propagate ("Permission denied while using the Eventarc Service Agent").
 EVENTARC_RETRIES = 6
 EVENTARC_RETRY_SECONDS = 60
+# An API enabled a moment ago may still answer that it is disabled ("If you enabled this API
+# recently, wait a few minutes for the action to propagate to our systems and retry"): the
+# database and the secrets are created again after a short wait, a few times.
+API_SETTLING = "wait a few minutes for the action to propagate"
+API_SETTLE_RETRIES = 4
+API_SETTLE_SECONDS = 30
 
 
 class DeployError(Exception):
@@ -235,9 +241,12 @@ def database(ctx: Context) -> Outcome:
         ctx.facts["database_location"] = location
         return f"unchanged (in {location})"
     location = settings.database_location
-    ctx.gcloud.change(
-        "firestore", "databases", "create", f"--database={settings.database}",
-        f"--location={location}", "--type=firestore-native", "--delete-protection",
+    _settling(
+        ctx,
+        lambda: ctx.gcloud.change(
+            "firestore", "databases", "create", f"--database={settings.database}",
+            f"--location={location}", "--type=firestore-native", "--delete-protection",
+        ),
     )  # fmt: skip
     ctx.facts["database_location"] = location
     return f"created in {location}"
@@ -319,9 +328,12 @@ def secret_values(ctx: Context) -> Outcome:
             )  # fmt: skip
             version = latest[0]["name"].rsplit("/", 1)[-1] if latest else None
         else:
-            ctx.gcloud.change(
-                "secrets", "create", secret, "--replication-policy=user-managed",
-                f"--locations={ctx.region}",
+            _settling(
+                ctx,
+                lambda secret=secret: ctx.gcloud.change(
+                    "secrets", "create", secret, "--replication-policy=user-managed",
+                    f"--locations={ctx.region}",
+                ),
             )  # fmt: skip
             done.append(f"created {secret}")
         if version is None:
@@ -847,6 +859,19 @@ def _retrying(
                 raise
             ctx.say(f"failed ({why}); trying again in {seconds:.0f} s ({attempt}/{attempts - 1})")
             ctx.sleep(seconds)
+
+
+def _settling(ctx: Context, action: Callable[[], object]) -> None:
+    """``action`` on an API enabled moments ago: again after a short wait while Google says it
+    is still propagating; any other failure stops at once."""
+    _retrying(
+        ctx,
+        action,
+        why="an API enabled moments ago is still being switched on",
+        attempts=API_SETTLE_RETRIES,
+        seconds=API_SETTLE_SECONDS,
+        only_if=API_SETTLING,
+    )
 
 
 def _wait_until(ctx: Context, done: Callable[[], bool], *, what: str, minutes: float = 5) -> None:

@@ -126,6 +126,7 @@ def _project(
     monkeypatch.setenv("FAKE_GCLOUD_STATE", str(state_file))
     monkeypatch.setenv("FAKE_GCLOUD_LOG", str(log_file))
     monkeypatch.setattr(steps, "EVENTARC_RETRY_SECONDS", 0)
+    monkeypatch.setattr(steps, "API_SETTLE_SECONDS", 0)
     monkeypatch.setenv(emulator.ENV_VAR, firestore_host)
     # The maintainer's application-default credentials file (check reads its quota project):
     # none unless a test writes one, never the machine's own.

@@ -500,3 +500,23 @@ def test_a_refused_public_grant_stops_the_deploy_and_is_mended_on_the_next_run(p
         assert grant in mended.calls, name
         assert "allUsers" in str(project.state["runPolicies"][name])
     assert project.run().changes == []  # verified, and nothing left to do
+
+
+@pytest.mark.parametrize(
+    ("command", "verb"),
+    [
+        ("firestore databases create", "firestore.googleapis.com"),
+        ("secrets create buurtwhatsapp-signing-key", "secretmanager.googleapis.com"),
+    ],
+    ids=["database", "secret"],
+)
+def test_an_api_still_settling_is_waited_for(project, command, verb):
+    settling = (
+        f"ERROR: (gcloud) PERMISSION_DENIED: {verb} has not been used in project 123456789012 "
+        "before or it is disabled. If you enabled this API recently, wait a few minutes for "
+        "the action to propagate to our systems and retry."
+    )
+    project.edit(lambda s: s["fail"].update({command: {"times": 2, "stderr": settling}}))
+    run = project.run()
+    assert run.code == 0, run.output
+    assert run.output.count("an API enabled moments ago is still being switched on") == 2
