@@ -71,6 +71,12 @@ DEPLOY_DATABASE_LOCATION: "eur3"
 DEPLOY_SECRETS_FILE: "secrets.env"
 # Optional: another Secret Manager secret name for a variable, e.g.
 # DEPLOY_SECRET_SIGNING_KEY: "my-signing-key"
+# Recommended: who hears about trouble without looking. With an address the deploy sets up
+# e-mail alerts (mail that failed for good, functions answering errors, a scheduled job that
+# has not run for 2 hours) and a monthly budget with alerts at 50%, 90% and 100%, in the
+# billing account's currency.
+# DEPLOY_ALERT_EMAIL: "beheer@example.org"
+# DEPLOY_BUDGET: "5EUR"
 """
 
 

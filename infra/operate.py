@@ -18,7 +18,14 @@ from buurtwhatsapp.mail.transports import KINDS
 from infra.deploy_settings import GENERATED_SECRETS, DeploySettings
 from infra.functions import FUNCTIONS, Trigger
 from infra.gcloud import Gcloud, GcloudError
-from infra.steps import ACCOUNTS, RUNTIME, SERVICES
+from infra.steps import (
+    ACCOUNTS,
+    ALERT_CHANNEL,
+    LOG_METRICS,
+    RUNTIME,
+    SERVICES,
+    budget_name,
+)
 
 # ---- preflight ---------------------------------------------------------------------------------
 
@@ -421,7 +428,88 @@ def status(
         )
     failed = failed_mail_count(settings)
     print(f"Failed mail: {failed}" + ("  (infra/maintain mail failed)" if failed else ""), file=out)
+    _alerts_status(gcloud, settings, out)
     return 0
+
+
+ALERT_POLICY_PREFIX = "Buurt WhatsApp: "
+
+
+def _alerts_status(gcloud: Gcloud, settings: DeploySettings, out: TextIO) -> None:
+    """The alert policies, whom they mail, and the budget; or that there are none."""
+    found = _alerting(gcloud, settings.project)
+    print("Alerts:", file=out)
+    if not (found.policies or found.budgets):
+        print(
+            "  none: nobody hears of trouble without looking (set DEPLOY_ALERT_EMAIL in the env "
+            "file and deploy again)",
+            file=out,
+        )
+        return
+    mailed = ", ".join(found.channel_addresses) or "nobody"
+    for policy in found.policies:
+        state = "on" if policy.get("enabled", True) else "OFF"
+        name = str(policy.get("displayName", "")).removeprefix(ALERT_POLICY_PREFIX)
+        print(f"  {name:<26} {state:<4} mails {mailed}", file=out)
+    for budget in found.budgets:
+        money = (budget.get("amount") or {}).get("specifiedAmount") or {}
+        rules = ", ".join(
+            f"{round(float(rule.get('thresholdPercent', 0)) * 100)}%"
+            for rule in budget.get("thresholdRules") or []
+        )
+        print(
+            f"  budget {money.get('units', '?')} {money.get('currencyCode', '')} a month, "
+            f"alerts at {rules}",
+            file=out,
+        )
+
+
+@dataclass
+class Alerting:
+    """What the deploy's alerts step made in a project, as read now."""
+
+    policies: list[dict[str, Any]]
+    channels: list[dict[str, Any]]
+    metrics: list[str]
+    budgets: list[dict[str, Any]]
+    billing_account: str
+
+    @property
+    def channel_addresses(self) -> list[str]:
+        return [str((c.get("labels") or {}).get("email_address", "")) for c in self.channels]
+
+
+def _alerting(gcloud: Gcloud, project: str) -> Alerting:
+    """Read what the alerts step made; an API that is not enabled holds none of it."""
+    enabled = {s["config"]["name"] for s in gcloud.read("services", "list", "--enabled") or []}
+    policies: list[dict[str, Any]] = []
+    channels: list[dict[str, Any]] = []
+    if "monitoring.googleapis.com" in enabled:
+        policies = [
+            p
+            for p in gcloud.read("alpha", "monitoring", "policies", "list") or []
+            if str(p.get("displayName", "")).startswith(ALERT_POLICY_PREFIX)
+        ]
+        channels = [
+            c
+            for c in gcloud.read("beta", "monitoring", "channels", "list") or []
+            if c.get("displayName") == ALERT_CHANNEL
+        ]
+    metrics = [
+        m["name"].rsplit("/", 1)[-1]
+        for m in gcloud.read("logging", "metrics", "list") or []
+        if m["name"].rsplit("/", 1)[-1] in LOG_METRICS
+    ]
+    billing = gcloud.read("billing", "projects", "describe", project) or {}
+    account = str(billing.get("billingAccountName") or "").removeprefix("billingAccounts/")
+    budgets: list[dict[str, Any]] = []
+    if account and "billingbudgets.googleapis.com" in enabled:
+        budgets = [
+            b
+            for b in gcloud.read("billing", "budgets", "list", f"--billing-account={account}") or []
+            if b.get("displayName") == budget_name(project)
+        ]
+    return Alerting(policies, channels, metrics, budgets, account)
 
 
 def failed_mail_count(settings: DeploySettings) -> int | str:
@@ -456,7 +544,7 @@ def teardown(
 ) -> int:
     """Remove what the deploy made: the scheduler jobs, the functions (with their Eventarc
     trigger), the service accounts; the data and the secrets only when asked separately."""
-    what = "functions, scheduler jobs, triggers and service accounts"
+    what = "functions, scheduler jobs, triggers, alerts, budget and service accounts"
     extra = [
         w
         for w, on in (("the Firestore data", delete_database), ("the secrets", delete_secrets))
@@ -525,6 +613,24 @@ def _teardown(
                     "eventarc", "triggers", "delete", name, f"--location={location}", "--quiet"
                 )
                 removed.append(f"trigger {name}")
+    alerting = _alerting(gcloud, project)
+    for policy in alerting.policies:
+        gcloud.change("alpha", "monitoring", "policies", "delete", policy["name"], "--quiet")
+        removed.append(f"alert {str(policy['displayName']).removeprefix(ALERT_POLICY_PREFIX)}")
+    for budget in alerting.budgets:
+        gcloud.change(
+            "billing", "budgets", "delete", budget["name"].rsplit("/", 1)[-1],
+            f"--billing-account={alerting.billing_account}", "--quiet",
+        )  # fmt: skip
+        removed.append("budget")
+    for channel in alerting.channels:
+        gcloud.change(
+            "beta", "monitoring", "channels", "delete", channel["name"], "--force", "--quiet"
+        )
+        removed.append("alert e-mail channel")
+    for metric in alerting.metrics:
+        gcloud.change("logging", "metrics", "delete", metric, "--quiet")
+        removed.append(f"metric {metric}")
     accounts = {a["email"] for a in gcloud.read("iam", "service-accounts", "list")}
     for account in ACCOUNTS:
         if account.email(project) in accounts:

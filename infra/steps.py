@@ -20,6 +20,7 @@ from getpass import getpass
 from pathlib import Path
 from typing import Any, TextIO
 
+from buurtwhatsapp.common.logs import MAIL_FAILED_FOR_GOOD, SCHEDULED_RUN_DONE
 from buurtwhatsapp.mail.outbox import Outbox
 from buurtwhatsapp.model import EXPIRING
 from buurtwhatsapp.store import Store
@@ -815,6 +816,242 @@ def _seconds(duration: str) -> str:
     return str(int(float(text[:-1]) * units[text[-1]])) if text and text[-1] in units else text
 
 
+# ---- hearing about trouble ----------------------------------------------------------------------
+
+# With DEPLOY_ALERT_EMAIL, Google's own services watch the project for the maintainer: Cloud
+# Monitoring mails on failed mail, errors and jobs that stopped; Cloud Billing on costs.
+ALERT_SERVICES = ("monitoring.googleapis.com", "billingbudgets.googleapis.com")
+ALERT_CHANNEL = "Buurt WhatsApp maintainer"
+ALERT_LABEL = "buurtwhatsapp"  # each policy's userLabels: the fingerprint of what it says
+MAIL_FAILED_METRIC = "buurtwhatsapp-mail-failed"
+SCHEDULED_RUNS_METRIC = "buurtwhatsapp-scheduled-runs"
+OUR_LOGS = 'resource.type="cloud_run_revision"'
+LOG_METRICS: dict[str, dict[str, Any]] = {
+    MAIL_FAILED_METRIC: {
+        "description": "Mail the outbox gave up on, once per mail (mail/delivery.py)",
+        "filter": f'{OUR_LOGS} AND jsonPayload.message="{MAIL_FAILED_FOR_GOOD}"',
+        "metricDescriptor": {"metricKind": "DELTA", "valueType": "INT64"},
+    },
+    SCHEDULED_RUNS_METRIC: {
+        "description": "Scheduled runs that finished, per job (web/scheduled.py)",
+        "filter": f'{OUR_LOGS} AND jsonPayload.message="{SCHEDULED_RUN_DONE}"',
+        "labelExtractors": {"job": "EXTRACT(jsonPayload.job)"},
+        "metricDescriptor": {
+            "metricKind": "DELTA",
+            "valueType": "INT64",
+            "labels": [{"key": "job", "valueType": "STRING"}],
+        },
+    },
+}
+# More 5xx answers than this in an hour, across the functions, is an alert: one is a fluke.
+ERRORS_PER_HOUR = 5
+SCHEDULE_SILENCE = "7200s"  # a job that has not finished for 2 hours
+
+
+def _alert_policies(channel: str) -> list[dict[str, Any]]:
+    """The three policies, as Cloud Monitoring's AlertPolicy JSON, each mailing ``channel``."""
+
+    def metric(name: str) -> str:
+        return f'metric.type="logging.googleapis.com/user/{name}" AND {OUR_LOGS}'
+
+    def policy(name: str, what: str, condition: dict[str, Any], advice: str) -> dict[str, Any]:
+        return {
+            "displayName": f"Buurt WhatsApp: {name}",
+            "combiner": "OR",
+            "conditions": [{"displayName": what, **condition}],
+            "notificationChannels": [channel],
+            "documentation": {"content": advice, "mimeType": "text/markdown"},
+        }
+
+    summed = {"perSeriesAligner": "ALIGN_SUM", "crossSeriesReducer": "REDUCE_SUM"}
+    return [
+        policy(
+            "mail failed for good",
+            "a mail was given up on",
+            {
+                "conditionThreshold": {
+                    "filter": metric(MAIL_FAILED_METRIC),
+                    "aggregations": [{"alignmentPeriod": "300s", **summed}],
+                    "comparison": "COMPARISON_GT",
+                    "thresholdValue": 0,
+                    "duration": "0s",
+                }
+            },
+            "A mail will not be tried again. See which and why: `infra/maintain mail failed`; "
+            "mend the cause (README, Maintainers), then `infra/maintain mail requeue MAIL_ID`.",
+        ),
+        policy(
+            "functions answer errors",
+            f"more than {ERRORS_PER_HOUR} answers 5xx in an hour",
+            {
+                "conditionThreshold": {
+                    "filter": (
+                        'metric.type="run.googleapis.com/request_count" AND '
+                        f'{OUR_LOGS} AND metric.labels.response_code_class="5xx"'
+                    ),
+                    "aggregations": [{"alignmentPeriod": "3600s", **summed}],
+                    "comparison": "COMPARISON_GT",
+                    "thresholdValue": ERRORS_PER_HOUR,
+                    "duration": "0s",
+                }
+            },
+            "Residents or the scheduler got errors. Read the functions' logs (severity ERROR) "
+            "in the Logs Explorer, and `python3 infra/deploy.py status`.",
+        ),
+        policy(
+            "a scheduled job stopped",
+            "a job has not finished for 2 hours",
+            {
+                "conditionAbsent": {
+                    "filter": metric(SCHEDULED_RUNS_METRIC),
+                    "aggregations": [
+                        {"alignmentPeriod": "600s", **summed, "groupByFields": ["metric.label.job"]}
+                    ],
+                    "duration": SCHEDULE_SILENCE,
+                }
+            },
+            "The mail sweep or the housekeeping has not finished for 2 hours: mail and reminders "
+            "wait. `python3 infra/deploy.py status` shows the jobs' last runs.",
+        ),
+    ]
+
+
+def _fingerprint(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def alerts(ctx: Context) -> Outcome:
+    """E-mail alerts and a monthly budget, when the env file names who hears of them."""
+    email = ctx.settings.alert_email
+    if not email:
+        ctx.say(
+            "no DEPLOY_ALERT_EMAIL in the env file: nobody hears of failed mail, errors or "
+            "costs unless they look; name an address to have them mailed (README, Deploy, 3)"
+        )
+        return "unchanged (no DEPLOY_ALERT_EMAIL)"
+    done: list[str] = []
+    enabled = {s["config"]["name"] for s in ctx.read("services", "list", "--enabled", missing=[])}
+    missing = [service for service in ALERT_SERVICES if service not in enabled]
+    if missing:
+        ctx.gcloud.change("services", "enable", *missing)
+        done.append("APIs")
+    # A dry run cannot read what an API not yet enabled holds: it holds nothing yet.
+    unread = ctx.dry_run and bool(missing)
+    channel = _alert_channel(ctx, email, done, unread)
+    _log_metrics(ctx, done)
+    _policies_of_alerts(ctx, channel, done, unread)
+    _budget(ctx, channel, done, unread)
+    return changed("set up", done) if done else "unchanged"
+
+
+def _alert_channel(ctx: Context, email: str, done: list[str], unread: bool) -> str:
+    channels = [] if unread else ctx.read("beta", "monitoring", "channels", "list", missing=[])
+    for channel in channels:
+        if (
+            channel.get("type") == "email"
+            and (channel.get("labels") or {}).get("email_address") == email
+        ):
+            return str(channel["name"])
+    answer = ctx.gcloud.change(
+        "beta", "monitoring", "channels", "create", f"--display-name={ALERT_CHANNEL}",
+        "--type=email", f"--channel-labels=email_address={email}", "--format=json",
+    )  # fmt: skip
+    done.append("the e-mail channel")
+    if not answer:  # a dry run
+        return f"projects/{ctx.project}/notificationChannels/NEW_CHANNEL"
+    return str(json.loads(answer)["name"])
+
+
+def _log_metrics(ctx: Context, done: list[str]) -> None:
+    listed = {
+        m["name"].rsplit("/", 1)[-1]: m for m in ctx.read("logging", "metrics", "list", missing=[])
+    }
+    for name, config in LOG_METRICS.items():
+        existing = listed.get(name)
+        same = (
+            existing is not None
+            and all(existing.get(key) == config[key] for key in ("filter", "description"))
+            and existing.get("labelExtractors", {}) == config.get("labelExtractors", {})
+        )
+        if same:
+            continue
+        config_file = ctx.build_dir / f"{name}.json"
+        config_file.write_text(json.dumps({"name": name, **config}, indent=2) + "\n")
+        verb = "create" if existing is None else "update"
+        ctx.gcloud.change("logging", "metrics", verb, name, f"--config-from-file={config_file}")
+        done.append(f"metric {name}")
+
+
+def _policies_of_alerts(ctx: Context, channel: str, done: list[str], unread: bool) -> None:
+    policies = [] if unread else ctx.read("alpha", "monitoring", "policies", "list", missing=[])
+    listed = {p.get("displayName"): p for p in policies}
+    for number, wanted in enumerate(_alert_policies(channel), start=1):
+        fingerprint = _fingerprint(wanted)
+        existing = listed.get(wanted["displayName"])
+        if (
+            existing is not None
+            and (existing.get("userLabels") or {}).get(ALERT_LABEL) == fingerprint
+        ):
+            continue
+        policy_file = ctx.build_dir / f"alert-policy-{number}.json"
+        policy_file.write_text(
+            json.dumps({**wanted, "userLabels": {ALERT_LABEL: fingerprint}}, indent=2) + "\n"
+        )
+        if existing is None:
+            ctx.gcloud.change(
+                "alpha", "monitoring", "policies", "create", f"--policy-from-file={policy_file}"
+            )
+        else:
+            ctx.gcloud.change(
+                "alpha", "monitoring", "policies", "update", existing["name"],
+                f"--policy-from-file={policy_file}",
+            )  # fmt: skip
+        done.append(f"alert {wanted['displayName'].removeprefix('Buurt WhatsApp: ')}")
+
+
+def budget_name(project: str) -> str:
+    return f"Buurt WhatsApp {project}"
+
+
+def billing_account(ctx: Context) -> str:
+    """The billing account's id, as the budgets commands take it; "" without one."""
+    billing = ctx.read("billing", "projects", "describe", ctx.project, missing={})
+    return str(billing.get("billingAccountName") or "").removeprefix("billingAccounts/")
+
+
+def _budget(ctx: Context, channel: str, done: list[str], unread: bool) -> None:
+    account = billing_account(ctx)
+    if not account:
+        ctx.say("no billing account to set a budget on (check says how to link one)")
+        return
+    budgets = (
+        []
+        if unread
+        else ctx.read("billing", "budgets", "list", f"--billing-account={account}", missing=[])
+    )
+    existing = next((b for b in budgets if b.get("displayName") == budget_name(ctx.project)), None)
+    amount = ctx.settings.budget
+    if existing is not None:
+        money = (existing.get("amount") or {}).get("specifiedAmount") or {}
+        if f"{money.get('units', '')}{money.get('currencyCode', '')}" == amount:
+            return
+        ctx.gcloud.change(
+            "billing", "budgets", "update", existing["name"].rsplit("/", 1)[-1],
+            f"--billing-account={account}", f"--budget-amount={amount}",
+        )  # fmt: skip
+        done.append(f"budget {amount}")
+        return
+    ctx.gcloud.change(
+        "billing", "budgets", "create", f"--billing-account={account}",
+        f"--display-name={budget_name(ctx.project)}", f"--budget-amount={amount}",
+        "--calendar-period=month", f"--filter-projects=projects/{ctx.project}",
+        "--threshold-rule=percent=0.5", "--threshold-rule=percent=0.9",
+        "--threshold-rule=percent=1.0",
+        f"--notifications-rule-monitoring-notification-channels={channel}",
+    )  # fmt: skip
+    done.append(f"budget {amount} a month")
+
+
 STEPS: tuple[tuple[str, StepFunction], ...] = (
     ("APIs", apis),
     ("Firestore database", database),
@@ -826,8 +1063,9 @@ STEPS: tuple[tuple[str, StepFunction], ...] = (
     ("Link tokens kept out of the request log", log_exclusion),
     ("Coordinators and regiegroep (from the file, first deploy only)", people),
     ("Functions", functions),
-    ("Who may call the private functions", invokers),
+    ("Who may call each function", invokers),
     ("Scheduler jobs", scheduler_jobs),
+    ("Alerts and budget (with DEPLOY_ALERT_EMAIL)", alerts),
     ("Cleanup of old images and sources", cleanup_policies),
 )
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_NUMBER_DEFAULT = "123456789012"
+BILLING_ACCOUNT = "0X0X0X-0X0X0X-0X0X0X"
 
 
 def fresh_state(project: str = "p") -> dict[str, Any]:
@@ -44,6 +45,10 @@ def fresh_state(project: str = "p") -> dict[str, Any]:
         "repositories": [],
         "buckets": {},
         "triggers": [],
+        "channels": [],
+        "logMetrics": {},
+        "alertPolicies": [],
+        "budgets": [],
         "fail": {},
     }
 
@@ -150,7 +155,114 @@ class Fake:
         return self.s["project"]
 
     def billing_describe(self, _):
-        return {"billingEnabled": self.s["billingEnabled"]}
+        answer: dict[str, Any] = {"billingEnabled": self.s["billingEnabled"]}
+        if self.s["billingEnabled"]:
+            answer["billingAccountName"] = f"billingAccounts/{BILLING_ACCOUNT}"
+        return answer
+
+    # --- alerts and budget: answered as the APIs answer (names made by Google) ---
+
+    def _needs(self, service: str) -> None:
+        if service not in self.s["services"]:
+            raise Refused(f"PERMISSION_DENIED: {service} has not been used in project before")
+
+    def channels_list(self, _):
+        self._needs("monitoring.googleapis.com")
+        return self.s["channels"]
+
+    def channel_create(self, _):
+        self._needs("monitoring.googleapis.com")
+        labels = dict(pair.split("=", 1) for pair in self.flag("channel-labels").split(","))
+        channel = {
+            "name": f"projects/{self.project}/notificationChannels/{len(self.s['channels']) + 1}00",
+            "displayName": self.flag("display-name"),
+            "type": self.flag("type"),
+            "labels": labels,
+        }
+        self.s["channels"].append(channel)
+        return channel
+
+    def channel_delete(self, rest):
+        self.s["channels"] = [c for c in self.s["channels"] if c["name"] != rest[0]]
+
+    def metrics_list(self, _):
+        return [{"name": name, **config} for name, config in self.s["logMetrics"].items()]
+
+    def metric_write(self, rest):
+        config = json.loads(Path(self.flag("config-from-file")).read_text())
+        config.pop("name", None)
+        exists = rest[0] in self.s["logMetrics"]
+        if exists == (self.words[2] == "create"):
+            raise Usage(f"metric {rest[0]} {'exists' if exists else 'does not exist'}")
+        self.s["logMetrics"][rest[0]] = config
+
+    def metric_delete(self, rest):
+        self.s["logMetrics"].pop(rest[0], None)
+
+    def policies_list(self, _):
+        self._needs("monitoring.googleapis.com")
+        return self.s["alertPolicies"]
+
+    def policy_create(self, _):
+        policy = json.loads(Path(self.flag("policy-from-file")).read_text())
+        policy["name"] = (
+            f"projects/{self.project}/alertPolicies/{len(self.s['alertPolicies']) + 1}1"
+        )
+        self.s["alertPolicies"].append(policy)
+        return policy
+
+    def policy_update(self, rest):
+        policy = json.loads(Path(self.flag("policy-from-file")).read_text())
+        for number, existing in enumerate(self.s["alertPolicies"]):
+            if existing["name"] == rest[0]:
+                self.s["alertPolicies"][number] = {**policy, "name": rest[0]}
+                return self.s["alertPolicies"][number]
+        raise LookupError(rest)
+
+    def policy_delete(self, rest):
+        self.s["alertPolicies"] = [p for p in self.s["alertPolicies"] if p["name"] != rest[0]]
+
+    def budgets_list(self, _):
+        self._needs("billingbudgets.googleapis.com")
+        if self.flag("billing-account") != BILLING_ACCOUNT:
+            raise LookupError(self.flag("billing-account"))
+        return self.s["budgets"]
+
+    def budget_create(self, _):
+        self._needs("billingbudgets.googleapis.com")
+        amount = self.flag("budget-amount")
+        budget = {
+            "name": f"billingAccounts/{BILLING_ACCOUNT}/budgets/b{len(self.s['budgets']) + 1}",
+            "displayName": self.flag("display-name"),
+            "amount": {"specifiedAmount": {"currencyCode": amount[-3:], "units": amount[:-3]}},
+            "budgetFilter": {"projects": [self.flag("filter-projects")]},
+            "thresholdRules": [
+                {"thresholdPercent": float(rule.split("=")[1])}
+                for rule in self.flags.get("threshold-rule", [])
+            ],
+            "notificationsRule": {
+                "monitoringNotificationChannels": [
+                    self.flag("notifications-rule-monitoring-notification-channels")
+                ]
+            },
+        }
+        self.s["budgets"].append(budget)
+        return budget
+
+    def budget_update(self, rest):
+        for budget in self.s["budgets"]:
+            if budget["name"].rsplit("/", 1)[-1] == rest[0]:
+                amount = self.flag("budget-amount")
+                budget["amount"] = {
+                    "specifiedAmount": {"currencyCode": amount[-3:], "units": amount[:-3]}
+                }
+                return budget
+        raise LookupError(rest)
+
+    def budget_delete(self, rest):
+        self.s["budgets"] = [
+            b for b in self.s["budgets"] if b["name"].rsplit("/", 1)[-1] != rest[0]
+        ]
 
     def services_list(self, _):
         return [{"config": {"name": name}} for name in self.s["services"]]
@@ -519,6 +631,21 @@ COMMANDS = {
     ("storage", "buckets", "update"): Fake.bucket_update,
     ("eventarc", "triggers", "list"): Fake.triggers_list,
     ("eventarc", "triggers", "delete"): Fake.trigger_delete,
+    ("beta", "monitoring", "channels", "list"): Fake.channels_list,
+    ("beta", "monitoring", "channels", "create"): Fake.channel_create,
+    ("beta", "monitoring", "channels", "delete"): Fake.channel_delete,
+    ("logging", "metrics", "list"): Fake.metrics_list,
+    ("logging", "metrics", "create"): Fake.metric_write,
+    ("logging", "metrics", "update"): Fake.metric_write,
+    ("logging", "metrics", "delete"): Fake.metric_delete,
+    ("alpha", "monitoring", "policies", "list"): Fake.policies_list,
+    ("alpha", "monitoring", "policies", "create"): Fake.policy_create,
+    ("alpha", "monitoring", "policies", "update"): Fake.policy_update,
+    ("alpha", "monitoring", "policies", "delete"): Fake.policy_delete,
+    ("billing", "budgets", "list"): Fake.budgets_list,
+    ("billing", "budgets", "create"): Fake.budget_create,
+    ("billing", "budgets", "update"): Fake.budget_update,
+    ("billing", "budgets", "delete"): Fake.budget_delete,
 }
 
 

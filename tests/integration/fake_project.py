@@ -69,6 +69,7 @@ MAIL_TRANSPORT: "ses"
 MAIL_SENDER: "Buurt WhatsApp Buitenkaag <buurtwhatsapp@example.org>"
 SES_REGION: "eu-west-1"
 DEPLOY_SECRETS_FILE: "secrets.env"
+DEPLOY_ALERT_EMAIL: "beheer@example.org"
 """
 
 

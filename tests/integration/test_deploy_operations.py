@@ -178,6 +178,20 @@ def test_status_shows_the_functions_the_jobs_and_the_failed_mail(
     assert "https://europe-west4-buurt-test.cloudfunctions.net/signup" in run.output
     assert "sweep-mail    ENABLED  last run never" in run.output
     assert "Failed mail: 1  (infra/maintain mail failed)" in run.output
+    alerts = run.output.split("Alerts:\n", 1)[1].splitlines()
+    assert [" ".join(line.split()) for line in alerts] == [
+        "mail failed for good on mails beheer@example.org",
+        "functions answer errors on mails beheer@example.org",
+        "a scheduled job stopped on mails beheer@example.org",
+        "budget 5 EUR a month, alerts at 50%, 90%, 100%",
+    ]
+
+
+def test_status_says_when_nobody_hears_of_trouble(project, firestore_emulator, monkeypatch):
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+    run = project.run(command="status")
+    assert run.code == 0, run.output
+    assert "Alerts:\n  none: nobody hears of trouble without looking" in run.output
 
 
 # ---- teardown ---------------------------------------------------------------------------------
@@ -194,6 +208,9 @@ def test_teardown_needs_the_project_id_and_removes_only_what_it_says(project):
     state = project.state
     assert state["functions"] == {} and state["jobs"] == {}
     assert state["serviceAccounts"] == []
+    assert (state["alertPolicies"], state["channels"], state["budgets"]) == ([], [], [])
+    assert state["logMetrics"] == {}
+    assert "alert mail failed for good" in run.output and "budget" in run.output
     assert state["databases"] and state["secrets"]  # kept unless asked for
     again = project.run("--confirm=buurt-test", "--delete-database", command="teardown")
     assert "removed: database (default)" in again.output

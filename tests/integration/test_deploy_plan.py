@@ -161,6 +161,25 @@ FRESH_PLAN = [
     ),
     job("sweep-mail", "*/5 * * * *"),
     job("housekeeping", "17 * * * *"),
+    # DEPLOY_ALERT_EMAIL: the e-mail channel, two log-based metrics, three alert policies and
+    # the month's budget on the project's billing account.
+    "gcloud services enable monitoring.googleapis.com billingbudgets.googleapis.com",
+    "gcloud beta monitoring channels create '--display-name=Buurt WhatsApp maintainer' "
+    "--type=email --channel-labels=email_address=beheer@example.org --format=json",
+    "gcloud logging metrics create buurtwhatsapp-mail-failed "
+    "--config-from-file=BUILD/buurtwhatsapp-mail-failed.json",
+    "gcloud logging metrics create buurtwhatsapp-scheduled-runs "
+    "--config-from-file=BUILD/buurtwhatsapp-scheduled-runs.json",
+    *(
+        f"gcloud alpha monitoring policies create --policy-from-file=BUILD/alert-policy-{n}.json"
+        for n in (1, 2, 3)
+    ),
+    "gcloud billing budgets create --billing-account=0X0X0X-0X0X0X-0X0X0X "
+    "'--display-name=Buurt WhatsApp buurt-test' --budget-amount=5EUR --calendar-period=month "
+    "--filter-projects=projects/buurt-test --threshold-rule=percent=0.5 "
+    "--threshold-rule=percent=0.9 --threshold-rule=percent=1.0 "
+    "--notifications-rule-monitoring-notification-channels="
+    "projects/buurt-test/notificationChannels/NEW_CHANNEL",
     "gcloud artifacts repositories set-cleanup-policies gcf-artifacts --location=europe-west4 "
     "--policy=BUILD/cleanup-policies.json --no-dry-run",
 ]  # fmt: skip
@@ -208,16 +227,28 @@ def test_the_plan_can_be_pasted_into_a_shell_as_printed(project):
     assert [[w for w in p[1:] if w != f"--project={PROJECT}"] for p in printed] == executed
 
 
+# Changes that ask for their answer as JSON (the new version's or channel's name).
+ANSWERED_CHANGES = (["secrets", "versions", "add"], ["beta", "monitoring", "channels", "create"])
+
+
 def _reads(calls: list[list[str]]) -> list[list[str]]:
-    return [c for c in calls if "--format=json" in c and c[:3] != ["secrets", "versions", "add"]]
+    return [
+        c
+        for c in calls
+        if "--format=json" in c and not any(c[: len(p)] == p for p in ANSWERED_CHANGES)
+    ]
 
 
 def test_a_deploy_then_a_second_deploy_changes_nothing(project, deployment):
     first = project.run()
     assert first.code == 0, first.output
     # Once the functions exist, their sources bucket gets its lifecycle too.
+    # The e-mail channel has the name Google gave it, where the dry run could only say "new".
     assert plan_of(first, project.build_dir) == [
-        *FRESH_PLAN,
+        *(
+            line.replace("notificationChannels/NEW_CHANNEL", "notificationChannels/100")
+            for line in FRESH_PLAN
+        ),
         "gcloud storage buckets update gs://gcf-v2-sources-123456789012-europe-west4 "
         "--lifecycle-file=BUILD/source-lifecycle.json",
     ]
@@ -377,7 +408,11 @@ def test_any_other_failure_stops_at_once_with_the_step_and_what_gcloud_said(proj
     # The next run takes it from there: what is done stays done.
     again = project.run()
     assert again.code == 0
-    assert not any("services enable" in command for command in again.changes)
+    # The APIs step is done: only the alerts' own APIs (a later step) are still to enable.
+    enabled = [command for command in again.calls if command[:2] == ["services", "enable"]]
+    assert enabled == [
+        ["services", "enable", "monitoring.googleapis.com", "billingbudgets.googleapis.com"]
+    ]
 
 
 def test_a_secret_without_a_value_stops_with_where_to_put_it(project):
@@ -520,3 +555,29 @@ def test_an_api_still_settling_is_waited_for(project, command, verb):
     run = project.run()
     assert run.code == 0, run.output
     assert run.output.count("an API enabled moments ago is still being switched on") == 2
+
+
+def test_a_new_budget_amount_updates_the_budget_and_nothing_else(project):
+    first = project.run()
+    assert first.code == 0, first.output
+    project.env_file.write_text(ENV_FILE + 'DEPLOY_BUDGET: "12EUR"\n')
+    second = project.run()
+    assert second.code == 0, second.output
+    updates = [call for call in second.calls if call[:3] == ["billing", "budgets", "update"]]
+    assert updates == [
+        ["billing", "budgets", "update", "b1", "--billing-account=0X0X0X-0X0X0X-0X0X0X",
+         "--budget-amount=12EUR"],
+    ]  # fmt: skip
+    assert len(second.changes) == 1
+    [budget] = project.state["budgets"]
+    assert budget["amount"]["specifiedAmount"] == {"currencyCode": "EUR", "units": "12"}
+
+
+def test_without_an_alert_address_nothing_is_set_up_and_the_deploy_says_so(project):
+    project.env_file.write_text(ENV_FILE.replace('DEPLOY_ALERT_EMAIL: "beheer@example.org"\n', ""))
+    run = project.run()
+    assert run.code == 0, run.output
+    assert "no DEPLOY_ALERT_EMAIL in the env file: nobody hears of failed mail" in run.output
+    state = project.state
+    assert (state["alertPolicies"], state["channels"], state["budgets"]) == ([], [], [])
+    assert "monitoring.googleapis.com" not in state["services"]

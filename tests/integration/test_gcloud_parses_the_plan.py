@@ -91,6 +91,10 @@ def test_every_command_of_every_operation_parses(project, parse, tmp_path):
     assert project.run().code == 0
     project.edit(lambda s: s["jobs"]["sweep-mail"].update(schedule="0 * * * *"))
     project.edit(lambda s: s["sink"]["exclusions"][0].update(disabled="true"))
+    # ... and the alerts' updates: a metric, a policy and the budget changed by hand.
+    project.edit(lambda s: s["logMetrics"]["buurtwhatsapp-mail-failed"].update(filter="x"))
+    project.edit(lambda s: s["alertPolicies"][0].update(userLabels={}))
+    project.edit(lambda s: s["budgets"][0]["amount"]["specifiedAmount"].update(units="9"))
     assert project.run().code == 0
     project.run(command="check")  # its verdict does not matter here, its commands do
     project.run("--base-url=http://127.0.0.1:9", command="smoke")
@@ -103,6 +107,13 @@ def test_every_command_of_every_operation_parses(project, parse, tmp_path):
     commands = gcloud_calls(project)
     verbs = {" ".join(c[1:4]) for c in commands}
     assert {"functions deploy signup", "scheduler jobs update", "logging sinks update"} <= verbs
+    alerting = {" ".join(c[1:5]) for c in commands}
+    assert {
+        "alpha monitoring policies update",
+        "logging metrics update buurtwhatsapp-mail-failed",
+        "billing budgets update b1",
+        "beta monitoring channels delete",
+    } <= alerting
     assert len(commands) > 60
 
     results = parse(commands)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -10,6 +11,7 @@ from email.parser import BytesParser
 
 import pytest
 
+from buurtwhatsapp.common.logs import MAIL_FAILED_FOR_GOOD, SCHEDULED_RUN_DONE
 from buurtwhatsapp.common.rendering import template_environment
 from buurtwhatsapp.common.signed_links import Links
 from buurtwhatsapp.mail.compose import Composer
@@ -168,8 +170,9 @@ def test_a_failing_transport_is_retried_with_growing_delays_then_succeeds(
 
 
 def test_a_transport_that_keeps_failing_ends_in_a_final_error_that_can_be_requeued(
-    firestore_client, deployment, clock, tmp_path
+    firestore_client, deployment, clock, tmp_path, caplog
 ):
+    caplog.set_level(logging.INFO)
     flaky = FlakyTransport(tmp_path / "outbox", failures=MAX_MAIL_ATTEMPTS)
     mailer = make_mailer(firestore_client, deployment, clock, flaky)
     queue(firestore_client, clock)
@@ -180,6 +183,9 @@ def test_a_transport_that_keeps_failing_ends_in_a_final_error_that_can_be_requeu
         outcomes.append(deliver("m1", mailer))
 
     assert outcomes == [Outcome.RETRY] * (MAX_MAIL_ATTEMPTS - 1) + [Outcome.FAILED]
+    # Exactly one line for the maintainer's alert (the deploy's log-based metric counts it).
+    given_up = [r for r in caplog.records if r.getMessage() == MAIL_FAILED_FOR_GOOD]
+    assert [(r.levelname, r.mail_id) for r in given_up] == [("ERROR", "m1")]
     mail = mail_of(firestore_client)
     assert (mail["status"], mail["error"]) == ("failed", "relay refused: 451")
     assert mailer.outbox.failed()[0][0] == "m1"
@@ -200,10 +206,13 @@ def test_a_permanent_error_fails_at_once(firestore_client, deployment, clock, tm
 
 
 def test_a_mail_that_cannot_be_composed_fails_with_the_reason(
-    firestore_client, mailer, transport, clock
+    firestore_client, mailer, transport, clock, caplog
 ):
     queue(firestore_client, clock, template="no-such-mail")
     assert deliver("m1", mailer) is Outcome.FAILED
+    assert [r.reason for r in caplog.records if r.getMessage() == MAIL_FAILED_FOR_GOOD] == [
+        "compose: UnknownMailKind"
+    ]
     assert mail_of(firestore_client)["error"] == "compose: UnknownMailKind"
     assert transport.sent == []
 
@@ -315,3 +324,13 @@ def test_the_sweep_function_answers_post_only(app_environment):
     response = client.post("/")
     assert response.status_code == 200
     assert response.json == {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+
+
+@pytest.mark.parametrize("job", ["sweep_mail", "housekeeping"])
+def test_each_scheduled_run_that_finishes_says_so_for_the_maintainer_s_alert(
+    app_environment, caplog, job
+):
+    caplog.set_level(logging.INFO)
+    assert create_function_app(job).test_client().post("/").status_code == 200
+    done = [r for r in caplog.records if r.getMessage() == SCHEDULED_RUN_DONE]
+    assert [r.job for r in done] == [job.replace("_", "-")]

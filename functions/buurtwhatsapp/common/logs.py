@@ -12,6 +12,11 @@ import logging
 import os
 import sys
 
+# Lines the deploy's log-based metrics count (infra/steps.py, alerts): their text is their
+# contract with the maintainer's e-mail alerts, so it is said once, here.
+MAIL_FAILED_FOR_GOOD = "mail failed for good"  # a mail will not be tried again
+SCHEDULED_RUN_DONE = "scheduled run done"  # a scheduled job finished (``job``: which)
+
 LOGGED_FIELDS = (
     "signup_id",
     "mail_id",
@@ -29,6 +34,7 @@ LOGGED_FIELDS = (
     "coordinator_reminders",
     "expired",
     "orphan_seats",
+    "job",
 )
 
 

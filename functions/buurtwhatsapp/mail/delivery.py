@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..common.clock import Clock
+from ..common.logs import MAIL_FAILED_FOR_GOOD
 from .compose import Composer
 from .outbox import Outbox
 from .transports import Transport, TransportError
@@ -46,6 +47,7 @@ def deliver(mail_id: str, mailer: Mailer) -> Outcome:
         mailer.outbox.record_failure(
             claim, f"compose: {type(error).__name__}", permanent=True, now=mailer.clock.now()
         )
+        _failed_for_good(mail_id, f"compose: {type(error).__name__}")
         return Outcome.FAILED
     try:
         provider_id = mailer.transport.send(message)
@@ -57,12 +59,16 @@ def deliver(mail_id: str, mailer: Mailer) -> Outcome:
             "mail not sent",
             extra={"mail_id": mail_id, "attempt": claim.attempt, "reason": error.reason},
         )
+        if outcome.final:
+            _failed_for_good(mail_id, error.reason)
         return Outcome.FAILED if outcome.final else Outcome.RETRY
     except Exception as error:
         log.exception("mail transport crashed", extra={"mail_id": mail_id})
         outcome = mailer.outbox.record_failure(
             claim, f"transport: {type(error).__name__}", permanent=False, now=mailer.clock.now()
         )
+        if outcome.final:
+            _failed_for_good(mail_id, f"transport: {type(error).__name__}")
         return Outcome.FAILED if outcome.final else Outcome.RETRY
     mailer.outbox.record_sent(claim, provider_id, mailer.clock.now())
     log.info("mail sent", extra={"mail_id": mail_id, "attempt": claim.attempt})
@@ -82,3 +88,9 @@ def sweep(mailer: Mailer, *, limit: int = 50, budget_seconds: float = 60.0) -> d
             break
         counts[deliver(mail_id, mailer).value] += 1
     return {outcome.value: counts[outcome.value] for outcome in Outcome}
+
+
+
+def _failed_for_good(mail_id: str, reason: str) -> None:
+    """A mail will not be tried again: a maintainer must look (infra/maintain mail failed)."""
+    log.error(MAIL_FAILED_FOR_GOOD, extra={"mail_id": mail_id, "reason": reason})

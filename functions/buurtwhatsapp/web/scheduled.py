@@ -3,19 +3,26 @@ regiegroep's monthly digest)."""
 
 from __future__ import annotations
 
+import logging
+
 import flask
 
 from ..bootstrap import Runtime
+from ..common.logs import SCHEDULED_RUN_DONE
 from ..coordinators.applications import send_application_digest
 from ..overview.digest import send_monthly_digest
 from ..residents.housekeeping import run_housekeeping
 from .http import json_response
 
+log = logging.getLogger(__name__)
+
 
 def sweep_mail(_request: flask.Request, runtime: Runtime) -> flask.Response:
     from ..mail.delivery import sweep
 
-    return json_response(sweep(runtime.mailer), 200)
+    counts = sweep(runtime.mailer)
+    log.info(SCHEDULED_RUN_DONE, extra={"job": "sweep-mail"})
+    return json_response(counts, 200)
 
 
 def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:
@@ -37,4 +44,5 @@ def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:
         store=runtime.store,
         clock=runtime.clock,
     )
+    log.info(SCHEDULED_RUN_DONE, extra={"job": "housekeeping"})
     return json_response(counts, 200)
