@@ -90,7 +90,6 @@ def sweep(mailer: Mailer, *, limit: int = 50, budget_seconds: float = 60.0) -> d
     return {outcome.value: counts[outcome.value] for outcome in Outcome}
 
 
-
 def _failed_for_good(mail_id: str, reason: str) -> None:
     """A mail will not be tried again: a maintainer must look (infra/maintain mail failed)."""
     log.error(MAIL_FAILED_FOR_GOOD, extra={"mail_id": mail_id, "reason": reason})
