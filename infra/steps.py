@@ -609,7 +609,10 @@ def function_args(ctx: Context, spec: FunctionSpec, env_file: Path) -> list[str]
 
 def function_fingerprint(args: list[str], source_hash: str, env_file: Path) -> str:
     """What a deployed function was made from: the source, its environment and every flag. Kept
-    as a label on the function, so that a second deploy leaves an unchanged function alone."""
+    as a label on the function, so that a second deploy leaves an unchanged function alone.
+
+    It claims nothing about who may call the function: gcloud's allUsers grant can fail after
+    the label is set, so the invokers step verifies every function's callers on every run."""
     parts = [
         f"--env-vars-file={_file_hash(env_file)}" if a.startswith("--env-vars-file=") else a
         for a in args
