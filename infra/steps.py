@@ -1024,6 +1024,12 @@ def billing_account(ctx: Context) -> str:
 
 def _budget(ctx: Context, channel: str, done: list[str], unread: bool) -> None:
     account = billing_account(ctx)
+    if not account and ctx.dry_run:
+        ctx.say(
+            f"would set a monthly budget of {ctx.settings.budget} on the project's billing "
+            "account (its id is read once the project can be)"
+        )
+        return
     if not account:
         ctx.say("no billing account to set a budget on (check says how to link one)")
         return
