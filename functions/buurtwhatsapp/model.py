@@ -195,6 +195,12 @@ class Signup:
     seat: str | None = None  # the group_seats document holding its place
     confirmed_at: datetime | None = None
     added_at: datetime | None = None
+    # The yearly check (residents/yearly_check.py): when its next step is due, which step was
+    # taken ("" none, "asked", "reminded"), when it asked, and the last "yes".
+    check_due_at: datetime | None = None
+    check_stage: str = ""
+    check_asked_at: datetime | None = None
+    checked_at: datetime | None = None
 
     @classmethod
     def new(
@@ -256,6 +262,10 @@ class Signup:
             seat=document.get("seat"),
             confirmed_at=document.get("confirmed_at"),
             added_at=document.get("added_at"),
+            check_due_at=document.get("check_due_at"),
+            check_stage=str(document.get("check_stage") or ""),
+            check_asked_at=document.get("check_asked_at"),
+            checked_at=document.get("checked_at"),
         )
 
     def to_document(self) -> dict[str, object]:
@@ -284,6 +294,10 @@ class Signup:
             "seat": self.seat,
             "confirmed_at": self.confirmed_at,
             "added_at": self.added_at,
+            "check_due_at": self.check_due_at,
+            "check_stage": self.check_stage,
+            "check_asked_at": self.check_asked_at,
+            "checked_at": self.checked_at,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

@@ -53,6 +53,7 @@ from .model import (
     OverviewInputs,
     Signup,
     SignupRow,
+    SignupStatus,
     as_int,
 )
 
@@ -474,6 +475,7 @@ class Store:
     # What signups_waiting asks, so what it needs: each reminder's flag, and expiry's status
     # and age alone.
     COMPOSITE_INDEXES = (
+        CompositeIndex(SIGNUPS, ("status", "check_due_at")),
         CompositeIndex(SIGNUPS, ("status", "confirm_reminder_sent", "created_at")),
         CompositeIndex(SIGNUPS, ("status", "coordinator_reminder_sent", "confirmed_at")),
         CompositeIndex(SIGNUPS, ("status", "created_at")),
@@ -495,6 +497,18 @@ class Store:
         query = (
             query.where(filter=FieldFilter(since_field, "<=", cutoff))
             .order_by(since_field)
+            .limit(limit)
+        )
+        return _signups(query)
+
+    def signups_due_for_check(self, now: datetime, limit: int) -> list[Signup]:
+        """Members whose yearly check has a step due (residents/yearly_check.py), the longest
+        due first: one indexed query that reads only what is due, never every member."""
+        query = (
+            self._db.collection(SIGNUPS)
+            .where(filter=FieldFilter("status", "==", SignupStatus.ACTIVE.value))
+            .where(filter=FieldFilter("check_due_at", "<=", now))
+            .order_by("check_due_at")
             .limit(limit)
         )
         return _signups(query)

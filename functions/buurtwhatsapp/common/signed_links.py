@@ -33,6 +33,8 @@ class Purpose(StrEnum):
     # A coordinator opens their group's page; the subject is the group and their e-mail key
     # (group_subject), so the page checks they coordinate that group now.
     GROUP = "group"
+    # A member answers the yearly check: "Ja, ik doe nog mee" (residents/yearly_check.py).
+    STILL = "still"
 
 
 # Long enough for a resident on holiday; the leave link must keep working as long as a mail
@@ -45,6 +47,9 @@ LIFETIMES: dict[Purpose, timedelta] = {
     # As long as a mail that carries it may be kept: whether it works is the sign-up's state.
     Purpose.JOIN: timedelta(days=730),
     Purpose.GROUP: timedelta(days=30),  # a new one comes with every alert, reminder, handover
+    # The answer counts until the lapse, 60 days after the question; a little longer, so that
+    # a late click gets the kind "already gone" page rather than "expired".
+    Purpose.STILL: timedelta(days=90),
 }
 
 

@@ -147,6 +147,9 @@ WebAddress = Annotated[
     Text, _must(_is_web_address, "expected a web address starting with https://, found {}")
 ]
 Days = Annotated[int, _must(lambda n: n >= 1, "expected a positive number of days, found {}")]
+DaysOrOff = Annotated[
+    int, _must(lambda n: 0 <= n <= 3650, "expected 0 (off) or 1 to 3650 days, found {}")
+]
 Capacity = Annotated[
     int,
     _must(
@@ -178,6 +181,7 @@ class InitiativeTable(_Table):
     privacy_version: Text
     privacy_retention_days: Days
     region: Text = ""  # Initiative takes "" for "the same as place"
+    reconfirm_after_days: DaysOrOff = 365
     coordinators_wanted: Text | None = None
 
 

@@ -132,6 +132,9 @@ class Initiative:
     region: str = ""
     # Optional sentence on the coordinator form: where coordinators are wanted most.
     coordinators_wanted: str | None = None
+    # Members are asked once every this many days whether they still take part (the yearly
+    # check, residents/yearly_check.py); 0: never.
+    reconfirm_after_days: int = 365
 
     def __post_init__(self) -> None:
         if not self.region:

@@ -51,6 +51,10 @@ class MailTemplate(StrEnum):
     JOIN_REMINDER = ("join-reminder", (Purpose.JOIN, Purpose.LEAVE))
     # To the resident: you are in the group.
     ADDED = ("added", (Purpose.LEAVE,))
+    # To a member, once every reconfirm_after_days: do you still take part?
+    YEARLY_CHECK = ("yearly-check", (Purpose.STILL, Purpose.LEAVE))
+    # ... no answer after 30 days: once more, with the date of the lapse.
+    YEARLY_CHECK_REMINDER = ("yearly-check-reminder", (Purpose.STILL, Purpose.LEAVE))
     # To the former resident: your data is erased.
     LEFT = ("left",)
     # To the coordinator: take this number out of the group.

@@ -27,27 +27,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ..deployment.addresses import normalise_street, parse_house_number
 from ..deployment.structure import Area, Deployment, StreetRange
 from ..model import OverviewInputs, SignupRow, SignupStatus
-
-DUTCH_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,13 +258,3 @@ def street_label(street: StreetRange) -> str:
     if street.parity is not None:
         label += " (oneven nummers)" if street.parity == "odd" else " (even nummers)"
     return label
-
-
-def dutch_date(day: date) -> str:
-    """ "26 november 2026" """
-    return f"{day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}"
-
-
-def dutch_month(day: date) -> str:
-    """ "november 2026" """
-    return f"{DUTCH_MONTHS[day.month - 1]} {day.year}"

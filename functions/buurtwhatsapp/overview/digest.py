@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..common.clock import Clock
+from ..common.dutch_dates import dutch_month
 from ..common.signed_links import LIFETIMES, Purpose
 from ..deployment.people import People
 from ..deployment.structure import Deployment
@@ -28,7 +29,7 @@ from ..mail.catalogue import MailTemplate
 from ..mail_ids import monthly_digest_id
 from ..model import mail_document
 from ..store import Store
-from .counts import Overview, dutch_month
+from .counts import Overview
 from .reading import read_overview
 
 log = logging.getLogger(__name__)

@@ -27,6 +27,7 @@ from ..mail.catalogue import MailTemplate
 from ..model import Signup, SignupStatus, mail_document
 from ..store import Conflict, SignupGone, Store
 from .membership import coordinator_mails, erase, join_nudge, placement_of, places_taken
+from .yearly_check import run_yearly_checks
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,11 @@ def run_housekeeping(
         ):
             counts["expired"] += 1
 
+    counts.update(
+        run_yearly_checks(
+            deployment=deployment, store=store, clock=clock, people=people, limit=limit
+        )
+    )
     counts["orphan_seats"] = store.release_orphan_seats(now - ORPHAN_SEAT_AGE, limit)
     log.info("housekeeping done", extra=counts)
     return counts

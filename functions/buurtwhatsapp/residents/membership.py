@@ -8,7 +8,7 @@ announces a step has a fixed id, so even a stale step can never send it twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -195,7 +195,13 @@ def mark_added(
             signup_id=signup_id,
             now=now,
         )
-        active = replace(signup, status=SignupStatus.ACTIVE, added_at=now, updated_at=now)
+        active = replace(
+            signup,
+            status=SignupStatus.ACTIVE,
+            added_at=now,
+            updated_at=now,
+            check_due_at=next_check(deployment, now),
+        )
         mails = [(step_mail_id(signup_id, signup.revision + 1), mail)]
         try:
             store.advance_signup(signup, _changes(signup, active), mails, now)
@@ -233,17 +239,22 @@ def erase(
     notify: bool = True,
     only_if: SignupStatus | None = None,
     people: People | None = None,
+    only_while: Callable[[Signup], bool] | None = None,
 ) -> bool:
     """Delete the sign-up, its keys, its place and its mail; keep only that it happened.
 
     ``only_if``: erase only while the sign-up is in that state (expiry must not erase a
-    resident who confirmed a moment ago). False when there was nothing (left) to erase.
+    resident who confirmed a moment ago); ``only_while``: only while it holds on the sign-up as
+    read (a lapse must not erase a member whose "yes" came in a moment ago). False when there
+    was nothing (left) to erase.
     """
     people = people or People.from_deployment(deployment)
     for _round in range(ROUNDS):
         signup = store.get_signup(signup_id)
         if signup is None or (only_if is not None and signup.status is not only_if):
             return False
+        if only_while is not None and not only_while(signup):
+            return False  # decided again on this read: a "yes" may have come in meanwhile
         mails = store.mail_of_signup(signup_id)
         now = clock.now()
         erasure: dict[str, object] = {
@@ -452,6 +463,17 @@ def _place(signup: Signup, deployment: Deployment, store: Store, now: datetime) 
         if seat is not None:
             return Placement(group=group, seat=seat)
     return Placement(group=None)
+
+
+def next_check(deployment: Deployment, since: datetime) -> datetime | None:
+    """When a member who joined (or said "yes") at ``since`` is asked again; None: never."""
+    days = deployment.initiative.reconfirm_after_days
+    return since + timedelta(days=days) if days > 0 else None
+
+
+def changes(before: Signup, after: Signup) -> dict[str, object]:
+    """The fields of the stored document that a step changed."""
+    return _changes(before, after)
 
 
 def _changes(before: Signup, after: Signup) -> dict[str, object]:

@@ -19,6 +19,7 @@ import flask
 
 from ..bootstrap import Runtime
 from ..common.contacts import phone_display, wa_me_url
+from ..common.dutch_dates import dutch_date
 from ..common.signed_links import InvalidLink, Purpose, parse_group_subject
 from ..coordinators.group_desk import (
     Desk,
@@ -33,7 +34,6 @@ from ..coordinators.group_desk import (
 from ..forms.validation import InvalidInput
 from ..mail.vcard import vcard
 from ..model import Signup
-from ..overview.counts import dutch_date
 from ..residents.membership import NotConfirmed, NotInGroup, SignupGone
 from .http import HttpProblem, page_response, read_submission, redirect_response
 from .link_pages import LinkRefused, link_page

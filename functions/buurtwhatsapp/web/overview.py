@@ -13,10 +13,10 @@ from __future__ import annotations
 import flask
 
 from ..bootstrap import Runtime
+from ..common.dutch_dates import dutch_date
 from ..common.signed_links import LIFETIMES, Purpose
 from ..deployment.people import People
 from ..overview.chart import members_per_street
-from ..overview.counts import dutch_date
 from ..overview.reading import read_overview
 from .http import page_response
 from .link_pages import LinkRefused, link_page
