@@ -72,6 +72,14 @@ def join(request: flask.Request) -> flask.Response:
 
 
 @functions_framework.http
+def still(request: flask.Request) -> flask.Response:
+    """The yearly check's answer: GET a page with a button, POST records "ik doe nog mee"."""
+    from buurtwhatsapp.web import link_pages
+
+    return serve(request, {"GET": link_pages.show_still, "POST": link_pages.still})
+
+
+@functions_framework.http
 def group(request: flask.Request) -> flask.Response:
     """The coordinator's own page: GET reads it (or a vCard), POST marks a step or sets the
     group's invite link."""

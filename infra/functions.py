@@ -54,6 +54,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("overview", Trigger.HTTP, cpu="1"),
     FunctionSpec("join", Trigger.HTTP, cpu="1"),
     FunctionSpec("group", Trigger.HTTP, cpu="1"),
+    FunctionSpec("still", Trigger.HTTP, cpu="1"),
     FunctionSpec("deliver_mail", Trigger.MAIL_CREATED, cpu="1"),
     FunctionSpec("sweep_mail", Trigger.SCHEDULE, schedule="*/5 * * * *"),
     FunctionSpec("housekeeping", Trigger.SCHEDULE, schedule="17 * * * *"),

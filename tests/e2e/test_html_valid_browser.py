@@ -121,6 +121,13 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     visit(page, added_url, 200)
     seen_html.page("added_done.html, again", press(page, added_button, 200))
 
+    # The yearly check's answer: with a question open, then again (nothing open).
+    still_url = runtime.links.url(Purpose.STILL, signup_id)
+    firestore_client.collection(SIGNUPS).document(signup_id).update({"check_stage": "asked"})
+    seen_html.page("still.html", visit(page, still_url, 200))
+    seen_html.page("still_done.html", press(page, "Ja, ik doe nog mee", 200))
+    visit(page, still_url, 200)
+    seen_html.page("still_done.html, again", press(page, "Ja, ik doe nog mee", 200))
     # The coordinator's page, in add mode; its invite link form refused, then taken.
     coordinator = people.coordinator_of("dorp")
     assert coordinator is not None
@@ -141,6 +148,7 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     seen_html.page("group.html, a number to remove", visit(page, group_url, 200))
     seen_html.page("group.html, removed", press(page, f"Verwijderd: {RESIDENT['Naam']}", 303))
     seen_html.page("link_problem.html, join used", visit(page, join_url, 410))
+    seen_html.page("link_problem.html, still used", visit(page, still_url, 410))
     old_join = expired.url(Purpose.JOIN, signup_id)
     joined_late = visit(page, old_join, 410)
     assert "nieuwe link" in joined_late.text() and "afmeldlink" not in joined_late.text()

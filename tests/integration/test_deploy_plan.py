@@ -138,7 +138,8 @@ FRESH_PLAN = [
         "request URLs,filter=" + steps.LOG_EXCLUSION_FILTER
     ),
     *(function_deploy(n, n, "--trigger-http", "--allow-unauthenticated")
-      for n in ("signup", "coordinator", "confirm", "added", "leave", "overview", "join", "group")),
+      for n in ("signup", "coordinator", "confirm", "added", "leave", "overview", "join", "group",
+                "still")),
     function_deploy(
         "deliver-mail", "deliver_mail",
         "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",

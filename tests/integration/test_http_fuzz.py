@@ -45,7 +45,9 @@ from tests.integration.raw_http import (
     resident_memory,
 )
 
-BROWSER_FACING = ("signup", "coordinator", "confirm", "added", "leave", "overview", "join", "group")
+BROWSER_FACING = (
+    "signup", "coordinator", "confirm", "added", "leave", "overview", "join", "group", "still",
+)  # fmt: skip
 # Pages that are only read: a POST is answered 405 before anything else is looked at.
 GET_ONLY = ("overview", "join")
 # A Python exception's name or trace; our pages are Dutch and name none.
@@ -349,7 +351,7 @@ ALLOWED_SITE = "https://www.buurt.example.org"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 FORM_ROUTES = ("/signup", "/coordinator")
-LINK_ROUTES = ("/confirm", "/added", "/leave", "/overview", "/join", "/group")
+LINK_ROUTES = ("/confirm", "/added", "/leave", "/overview", "/join", "/group", "/still")
 ROUTES = FORM_ROUTES + LINK_ROUTES
 FIELDS = (
     *TEXT_FIELDS,

@@ -18,6 +18,7 @@ from ..model import Signup
 from ..residents import membership
 from ..residents.joining import way_in
 from ..residents.membership import SignupGone
+from ..residents.yearly_check import still_taking_part
 from ..store import Store
 from .http import page_response
 
@@ -143,10 +144,22 @@ def _show_join(signup_id: str, runtime: Runtime) -> flask.Response:
     return page_response(runtime.templates, "pages/join.html", way=found)
 
 
+def _show_still(signup_id: str, runtime: Runtime) -> flask.Response:
+    _signup(signup_id, runtime)
+    return page_response(runtime.templates, "pages/still.html")
+
+
+def _still(signup_id: str, runtime: Runtime) -> flask.Response:
+    answered = still_taking_part(signup_id, **_collaborators(runtime))
+    return page_response(runtime.templates, "pages/still_done.html", answered=answered)
+
+
 show_confirm = link_page(Purpose.CONFIRM, _show_confirm)
 confirm = link_page(Purpose.CONFIRM, _confirm)
 show_added = link_page(Purpose.ADDED, _show_added)
 added = link_page(Purpose.ADDED, _added)
 show_leave = link_page(Purpose.LEAVE, _show_leave)
 show_join = link_page(Purpose.JOIN, _show_join)
+show_still = link_page(Purpose.STILL, _show_still)
+still = link_page(Purpose.STILL, _still)
 leave = link_page(Purpose.LEAVE, _leave)

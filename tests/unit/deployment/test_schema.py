@@ -526,7 +526,7 @@ def test_a_value_of_the_wrong_type_is_named_by_its_toml_type(tmp_path, text, exp
             document(initiative=INITIATIVE + "kleur = 'x'\n"),
             "initiative.kleur: unknown key (allowed keys: name, place, contact_email, website, "
             "rules_version, privacy_version, privacy_retention_days, region, "
-            "coordinators_wanted)",
+            "reconfirm_after_days, coordinators_wanted)",
         ),
         (
             document(areas=AREAS + "zijde = 'oneven'\n"),

@@ -52,8 +52,13 @@ MAILS = (
     "coordinator-thanks",
     "welkom",
     "join-reminder",
+    "yearly-check",
+    "yearly-check-reminder",
 )
-RESIDENT_MAILS = ("confirm-reminder", "added", "welkom", "join-reminder")
+RESIDENT_MAILS = (
+    "confirm-reminder", "added", "welkom", "join-reminder", "yearly-check", "yearly-check-reminder",
+)  # fmt: skip
+STILL_URL = "https://buurt.example/still?token=c3RpbGw.dG9rZW4tc2ln"
 JOIN_URL = "https://buurt.example/join?token=am9pbg.dG9rZW4tc2ln"
 GROUP_URL = "https://buurt.example/group?token=Z3JvdXA.dG9rZW4tc2ln"
 # Mail that may reach an address nobody confirmed: it quotes nothing typed into a form (a name
@@ -84,6 +89,8 @@ URLS = {
     "added": {"leave_url": LEAVE_URL},
     "welkom": {"join_url": JOIN_URL, "leave_url": LEAVE_URL},
     "join-reminder": {"join_url": JOIN_URL, "leave_url": LEAVE_URL},
+    "yearly-check": {"still_url": STILL_URL, "leave_url": LEAVE_URL},
+    "yearly-check-reminder": {"still_url": STILL_URL, "leave_url": LEAVE_URL},
 }
 SUBJECTS = {
     "coordinator-alert": f"Nieuwe deelnemer voor {GROUP}: {PERSON}",
@@ -99,6 +106,8 @@ SUBJECTS = {
     "coordinator-thanks": f"Bedankt voor uw inzet als coördinator van {GROUP}",
     "welkom": f"Nog één stap: vraag toegang tot de WhatsApp-groep {GROUP}",
     "join-reminder": f"Zit u al in de WhatsApp-groep {GROUP}?",
+    "yearly-check": "Doet u nog mee met Buurt WhatsApp Buitenkaag?",
+    "yearly-check-reminder": "Herinnering: doet u nog mee met Buurt WhatsApp Buitenkaag?",
 }
 FALLBACK_SUBJECTS = {
     "coordinator-alert": f"Nog geen groep voor nieuwe deelnemer {PERSON}",
@@ -126,6 +135,8 @@ REQUIRED = {
     "coordinator-thanks": "successor",
     "welkom": "join_url",
     "join-reminder": "join_url",
+    "yearly-check": "still_url",
+    "yearly-check-reminder": "lapse_on",
 }
 
 
@@ -240,6 +251,15 @@ def sample_context(mail: str, **overrides: object) -> dict[str, object]:
     }
     contexts["welkom"] = way_in
     contexts["join-reminder"] = way_in
+    check = {
+        "name": PERSON,
+        "group_name": GROUP,
+        "lapse_on": "3 februari 2028",
+        "still_url": STILL_URL,
+        "leave_url": LEAVE_URL,
+    }
+    contexts["yearly-check"] = check
+    contexts["yearly-check-reminder"] = check
     context: dict[str, object] = {"initiative": make_initiative(), **contexts[mail]}
     context.update(overrides)
     return context

@@ -8,14 +8,13 @@ from datetime import date
 
 import pytest
 
+from buurtwhatsapp.common.dutch_dates import dutch_date, dutch_month
 from buurtwhatsapp.deployment.structure import StreetRange
 from buurtwhatsapp.model import OverviewInputs, SignupRow
 from buurtwhatsapp.overview.counts import (
     Counts,
     GroupFill,
     build_overview,
-    dutch_date,
-    dutch_month,
     street_label,
 )
 
