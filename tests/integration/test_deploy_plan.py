@@ -125,6 +125,7 @@ FRESH_PLAN = [
         )
     ),
     index("mail", "status", "not_before"),
+    index("signups", "status", "check_due_at"),
     index("signups", "status", "confirm_reminder_sent", "created_at"),
     index("signups", "status", "coordinator_reminder_sent", "confirmed_at"),
     index("signups", "status", "created_at"),

@@ -101,6 +101,11 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
     deliver_queued()
     mark_added(member, deployment=deployment, store=store, clock=clock)
     deliver_queued()
+    # A year on, the yearly check asks, and a month later reminds: both greet by name.
+    for days in (366, 31):
+        clock.current += timedelta(days=days)
+        run_housekeeping(deployment=deployment, store=store, clock=clock, keys=KEYS)
+        deliver_queued()
     # A new coordinator takes the member's group over: the handover lists what was typed.
     successor = Person("Fenna Nieuw", "fenna@example.org", "+31687654321")
     set_coordinator(

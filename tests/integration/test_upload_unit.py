@@ -338,6 +338,9 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
         "coordinator_reminders": 0,
         "expired": 0,
         "orphan_seats": 0,
+        "checks_asked": 0,
+        "checks_reminded": 0,
+        "checks_lapsed": 0,
         "application_digest_mails": 0,
         "digest_mails": len(deployment.regiegroep),
     }

@@ -144,3 +144,65 @@ def test_with_the_check_off_nobody_is_asked(member, store, deployment, clock):
     clock.current = clock.now() + 2 * YEAR
     counts = housekeeping(off, store, clock)
     assert (counts["checks_asked"], counts["checks_lapsed"]) == (0, 0)
+
+
+def test_housekeeping_reads_what_is_due_not_every_member(
+    store, deployment, clock, firestore_client, firestore_emulator, monkeypatch
+):
+    """O(due): the same 5 due members among 100 or among 300 members cost the same reads."""
+    from google.cloud import firestore
+
+    from bench.firestore_ops import OperationCounter, install
+
+    now = clock.now()
+
+    def members(first: int, count: int, due: bool) -> None:
+        batch = firestore_client.batch()
+        for number in range(first, first + count):
+            document = {
+                **_active(number, now),
+                "check_due_at": now - timedelta(days=1) if due else now + YEAR,
+            }
+            batch.set(firestore_client.collection(SIGNUPS).document(f"m{number:04d}"), document)
+        batch.commit()
+
+    def reads_of_one_run() -> int:
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+        counter = OperationCounter()
+        uninstall = install(counter)
+        try:
+            counted = Store(firestore.Client(project=firestore_client.project))
+            with counter.measuring() as measured:
+                counted.signups_due_for_check(clock.now(), limit=100)
+        finally:
+            uninstall()
+        return measured().reads
+
+    members(0, 95, due=False)
+    members(95, 5, due=True)
+    among_100 = reads_of_one_run()
+    members(100, 200, due=False)
+    among_300 = reads_of_one_run()
+    assert among_100 == among_300 == 5
+
+
+def _active(number: int, now):
+    """An active member's stored document, as mark_added leaves it."""
+    return {
+        "status": "active",
+        "revision": 2,
+        "keys": [],
+        "name": f"Lid {number}",
+        "email": f"lid{number}@example.org",
+        "phone": f"+316{number:08d}",
+        "street": "Kagerdreef",
+        "house_number": str(number + 1),
+        "postcode": "2158AB",
+        "area": "dorp",
+        "remarks": "",
+        "accepted": {"rules": "2026-11", "privacy": "2026-11", "at": now},
+        "group": "dorp",
+        "created_at": now,
+        "updated_at": now,
+        "check_stage": "",
+    }
