@@ -19,6 +19,7 @@
     infra/maintain groups link GROUP URL|--clear
         a group's WhatsApp invite link (invite mode: residents ask to join, the coordinator
         approves), replaced after a reset in WhatsApp, or cleared (add mode); as on the page
+    infra/maintain checks plan [--dry-run]      a first yearly check for members from before it
     infra/maintain keys migrate [--dry-run]     move every key to the current pepper (after the
         move from unsalted keys, or a new pepper): see key_migration.py for what moves and why
     infra/maintain report [--csv FILE]          the regiegroep's overview (dekking): a table,
@@ -60,6 +61,7 @@ from .overview.reading import read_overview
 from .overview.report import write_csv, write_table
 from .privacy.erasure import ErasureReport, StillServing, erase_person
 from .privacy.key_migration import migrate_keys
+from .residents.yearly_check import SPREAD_DAYS, plan_first_checks
 
 # Delivery bookkeeping only: never print addresses or contents to a terminal that may be shared.
 STATE_FIELDS = (
@@ -196,6 +198,13 @@ def _parser() -> argparse.ArgumentParser:
     command(
         applications.add_subparsers(required=True), "erase", _applications_erase, "erase one"
     ).add_argument("application_id")
+    checks = topics.add_parser("checks", help="the yearly check (doet u nog mee?)")
+    command(
+        checks.add_subparsers(required=True),
+        "plan",
+        _checks_plan,
+        "give members from before the yearly check their first one",
+    ).add_argument("--dry-run", action="store_true", help="count them; change nothing")
     key_commands = topics.add_parser("keys", help="the keys made from addresses and numbers")
     migrate = command(
         key_commands.add_subparsers(required=True),
@@ -449,6 +458,26 @@ def _regiegroep_set(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     names = ", ".join(person.name for person in regiegroep)
     print(f"regiegroep: {names} (version {change.version})", file=out)
+    return 0
+
+
+def _checks_plan(args: argparse.Namespace, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    if runtime.deployment.initiative.reconfirm_after_days <= 0:
+        print("the yearly check is off (reconfirm_after_days = 0): nothing to plan", file=out)
+        return 0
+    planned, already = plan_first_checks(
+        deployment=runtime.deployment,
+        store=runtime.store,
+        clock=runtime.clock,
+        dry_run=args.dry_run,
+    )
+    verb = "would plan" if args.dry_run else "planned"
+    print(
+        f"{verb} a first yearly check for {planned} member(s) (a year after they were added, "
+        f"or within {SPREAD_DAYS} days where that has passed); {already} had one already",
+        file=out,
+    )
     return 0
 
 

@@ -187,3 +187,11 @@ def test_groups_link_refuses_an_unknown_group_and_a_link_that_is_no_invite(app_e
     code, out = run("groups", "link", "dorp", "https://wa.me/31612345678")
     assert code == 2 and out.startswith("url: not a WhatsApp group invite link")
     assert store.group_invite("dorp") is None and store.group_invite("nergens") is None
+
+
+def test_checks_plan_counts_in_a_dry_run_and_says_what_it_did(app_environment):
+    code, out = run("checks", "plan", "--dry-run")
+    assert code == 0
+    assert out.startswith("would plan a first yearly check for 0 member(s)")
+    code, out = run("checks", "plan")
+    assert code == 0 and out.startswith("planned a first yearly check for 0 member(s)")

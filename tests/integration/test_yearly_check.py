@@ -206,3 +206,29 @@ def _active(number: int, now):
         "updated_at": now,
         "check_stage": "",
     }
+
+
+def test_members_from_before_the_yearly_check_get_a_first_one_planned_once(
+    store, deployment, clock, firestore_client
+):
+    from buurtwhatsapp.residents.yearly_check import SPREAD_DAYS, plan_first_checks
+
+    now = clock.now()
+    recent = {**_active(1, now), "added_at": now - timedelta(days=100)}
+    old = [{**_active(n, now), "added_at": now - 2 * YEAR} for n in (2, 3)]
+    for number, document in enumerate([recent, *old]):
+        document.pop("check_stage")  # stored before the yearly check: no such fields at all
+        firestore_client.collection(SIGNUPS).document(f"old{number}").set(document)
+
+    assert plan_first_checks(deployment=deployment, store=store, clock=clock, dry_run=True) == (
+        3,
+        0,
+    )
+    assert all(store.get_signup(f"old{n}").check_due_at is None for n in range(3))
+
+    assert plan_first_checks(deployment=deployment, store=store, clock=clock) == (3, 0)
+    assert store.get_signup("old0").check_due_at == now - timedelta(days=100) + YEAR
+    for number in (1, 2):
+        due = store.get_signup(f"old{number}").check_due_at
+        assert now < due <= now + timedelta(days=SPREAD_DAYS)  # spread, not all at once
+    assert plan_first_checks(deployment=deployment, store=store, clock=clock) == (0, 3)

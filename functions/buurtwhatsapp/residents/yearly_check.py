@@ -133,3 +133,38 @@ def still_taking_part(
 def _group_name(signup: Signup, deployment: Deployment) -> str | None:
     group = deployment.group(signup.group) if signup.group else None
     return group.name if group else None
+
+
+# Members who joined before the yearly check existed and are due at once are asked over this
+# many days, not all on the same hour: the regiegroep's mailbox and the sending rate thank us.
+SPREAD_DAYS = 30
+
+
+def plan_first_checks(
+    *, deployment: Deployment, store: Store, clock: Clock, dry_run: bool = False
+) -> tuple[int, int]:
+    """Give every active member without a planned check one: a year after they were added, or,
+    if that has passed, a day within the next SPREAD_DAYS. A one-off for members from before
+    the yearly check (their documents have no ``check_due_at``); later members get theirs when
+    added. Each write is fenced by the revision, so a member who leaves meanwhile is skipped.
+    (planned, already planned)."""
+    if deployment.initiative.reconfirm_after_days <= 0:
+        return 0, 0
+    now = clock.now()
+    planned = already = 0
+    for number, signup in enumerate(store.signups(status=SignupStatus.ACTIVE.value)):
+        if signup.check_due_at is not None or signup.check_stage:
+            already += 1
+            continue
+        due = next_check(deployment, signup.added_at or signup.created_at)
+        if due is None or due < now:
+            due = now + timedelta(days=number % SPREAD_DAYS, hours=1)
+        if not dry_run:
+            after = replace(signup, check_due_at=due, updated_at=now)
+            try:
+                store.advance_signup(signup, changes(signup, after), [], now)
+            except (Conflict, DocumentGone):
+                continue
+        planned += 1
+    log.info("first yearly checks planned", extra={"sent": planned})
+    return planned, already
