@@ -8,7 +8,7 @@ shows, not a silent overwrite.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -42,6 +42,10 @@ GROUP_INVITES = "group_invites"
 # The numbers a coordinator must still take out of a group after a member left (one document
 # per leave): shown on the coordinator's page until they click "verwijderd", or the TTL ends it.
 REMOVALS = "removals"
+# What happened in a month, counted in the batch of each step (no names): one document per
+# month, "2026-11", with a counter per event (MONTHLY_EVENTS).
+MONTHLY = "monthly"
+MONTHLY_EVENTS = ("checks_asked", "checks_reminded", "checks_yes", "checks_lapsed")
 # Documents in these collections carry ``expire_at``; Firestore's TTL deletes them then (the
 # deploy switches the policy on for each).
 EXPIRING = (MAIL, MAIL_CLAIMS, MAIL_SLOTS, APPLICATIONS, APPLICATION_KEYS, REMOVALS)
@@ -361,6 +365,11 @@ def _datetime_or_none(value: object) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+def month_key(moment: datetime) -> str:
+    """The month a moment falls in, as the monthly counts are named: "2026-11"."""
+    return f"{moment:%Y-%m}"
+
+
 @dataclass(frozen=True, slots=True)
 class OverviewInputs:
     """What the store reads for the overview (overview/counts.py counts it)."""
@@ -370,6 +379,8 @@ class OverviewInputs:
     open_applications: int
     failed_mail: int
     invite_groups: frozenset[str] = frozenset()  # groups with an invite link (group_doors.py)
+    # The monthly counts of the months asked for, by month ("2026-11") and event.
+    monthly: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 def mail_document(

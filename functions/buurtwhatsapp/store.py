@@ -43,6 +43,8 @@ from .model import (
     MAIL,
     MAIL_CLAIMS,
     MAIL_SLOTS,
+    MONTHLY,
+    MONTHLY_EVENTS,
     PEOPLE,
     REMOVALS,
     SIGNUP_KEYS,
@@ -55,6 +57,7 @@ from .model import (
     SignupRow,
     SignupStatus,
     as_int,
+    month_key,
 )
 
 Mails = Sequence[tuple[str, dict[str, object]]]
@@ -316,8 +319,10 @@ class Store:
         mails: Mails,
         now: datetime,
         slots: Sequence[str] = (),
+        count: str | None = None,
     ) -> None:
         """Record a step on the sign-up as it was read, and queue the step's mails; once.
+        ``count``: the monthly event the step is (model.MONTHLY_EVENTS), counted with it.
 
         Conflict when the sign-up changed since it was read, or the step's mail (whose id is
         fixed per step), a form mail's quota day or a slot exists already; SignupGone when
@@ -329,12 +334,34 @@ class Store:
         for mail_id, mail in mails:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         batch.update(self._signup(signup.id), {**fields, **fence})
+        self._count(batch, count, now)
         try:
             batch.commit()
         except AlreadyExists as error:
             raise Conflict(signup.id) from error
         except NotFound as error:
             raise SignupGone(signup.id) from error
+
+    def _count(self, batch: firestore.WriteBatch, event: str | None, now: datetime) -> None:
+        """Count ``event`` in this month's document, in the step's own batch: the step is
+        fenced, so it is counted exactly once, and two steps at once both count (Increment)."""
+        if event is None:
+            return
+        month = month_key(now)
+        batch.set(
+            self._db.collection(MONTHLY).document(month),
+            {event: firestore.Increment(1), "month": month},
+            merge=True,
+        )
+
+    def monthly_counts(self, months: Sequence[str]) -> dict[str, dict[str, int]]:
+        """The counts of these months ("2026-11"), by month; a month without any is empty."""
+        refs = [self._db.collection(MONTHLY).document(month) for month in months]
+        counts: dict[str, dict[str, int]] = {month: {} for month in months}
+        for snapshot in self._get_all(refs):
+            document = (snapshot.to_dict() or {}) if snapshot.exists else {}
+            counts[snapshot.id] = {e: as_int(document.get(e)) for e in MONTHLY_EVENTS}
+        return counts
 
     def mail_of_signup(self, signup_id: str) -> dict[str, dict[str, object]]:
         """The outbox entries of a sign-up that are still there, by id; a queued one that a
@@ -359,6 +386,7 @@ class Store:
         notices: Mails,
         now: datetime,
         removal: tuple[str, dict[str, object]] | None = None,
+        count: str | None = None,
     ) -> None:
         """Delete every trace of a resident as read (``mails``: their outbox entries, read after
         the sign-up), and queue the notices.
@@ -397,6 +425,7 @@ class Store:
         for mail_id, held in mails.items():
             if held.get("status") != MailStatus.SENT:
                 batch.delete(self._db.collection(MAIL).document(mail_id))
+        self._count(batch, count, now)
         try:
             batch.commit()
         except AlreadyExists as error:
@@ -808,7 +837,9 @@ class Store:
 
     # --- the overview's counts ---------------------------------------------------------------
 
-    def overview_inputs(self, group_ids: Sequence[str]) -> OverviewInputs:
+    def overview_inputs(
+        self, group_ids: Sequence[str], months: Sequence[str] = ()
+    ) -> OverviewInputs:
         """What the regiegroep's overview counts (coverage.py), with as few reads as it takes:
         one query over the sign-ups, projected to the fields counted (the npm emulator ignores
         projections, so only those fields are taken from what comes back: never a name or a
@@ -828,6 +859,7 @@ class Store:
             open_applications=_count(self._db.collection(APPLICATIONS)),
             failed_mail=_count(failed),
             invite_groups=frozenset(self.group_invites(group_ids)),
+            monthly=self.monthly_counts(months) if months else {},
         )
 
     def latest_digest(self) -> tuple[str, Document] | None:

@@ -232,3 +232,39 @@ def test_members_from_before_the_yearly_check_get_a_first_one_planned_once(
         due = store.get_signup(f"old{number}").check_due_at
         assert now < due <= now + timedelta(days=SPREAD_DAYS)  # spread, not all at once
     assert plan_first_checks(deployment=deployment, store=store, clock=clock) == (0, 3)
+
+
+def test_each_step_is_counted_once_in_its_month_and_shown_without_names(
+    member, store, deployment, clock, firestore_client
+):
+    from buurtwhatsapp.model import MONTHLY
+    from buurtwhatsapp.overview.reading import read_overview
+
+    asked_at = clock.now() + YEAR
+    clock.current = asked_at
+    for _run in range(2):
+        housekeeping(deployment, store, clock)
+    assert still_taking_part(member, deployment=deployment, store=store, clock=clock)
+    month = f"{asked_at:%Y-%m}"
+    counts = documents(firestore_client, MONTHLY)[month]
+    assert (counts["checks_asked"], counts["checks_yes"]) == (1, 1)
+    overview = read_overview(deployment, store, clock.now())
+    assert overview.monthly[month]["checks_asked"] == 1
+    assert overview.monthly[month]["checks_lapsed"] == 0
+
+
+def test_a_lapse_is_counted_in_the_month_it_happens(
+    member, store, deployment, clock, firestore_client
+):
+    from buurtwhatsapp.model import MONTHLY
+
+    asked_at = clock.now() + YEAR
+    for days in (0, 31, 61):
+        clock.current = asked_at + timedelta(days=days)
+        housekeeping(deployment, store, clock)
+    lapsed_month = f"{clock.now():%Y-%m}"
+    assert documents(firestore_client, MONTHLY)[lapsed_month]["checks_lapsed"] == 1
+    total = sum(
+        month.get("checks_reminded", 0) for month in documents(firestore_client, MONTHLY).values()
+    )
+    assert total == 1

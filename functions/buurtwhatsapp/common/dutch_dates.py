@@ -28,3 +28,9 @@ def dutch_date(day: date) -> str:
 def dutch_month(day: date) -> str:
     """ "november 2026" """
     return f"{DUTCH_MONTHS[day.month - 1]} {day.year}"
+
+
+def month_label(month: str) -> str:
+    """ "2026-11" (a month's key) as "november 2026"."""
+    year, number = month.split("-")
+    return f"{DUTCH_MONTHS[int(number) - 1]} {year}"

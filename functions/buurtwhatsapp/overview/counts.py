@@ -25,8 +25,8 @@ What counts where:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -125,6 +125,8 @@ class Overview:
     without_group: int  # confirmed or active, but no group could take them
     open_applications: int
     failed_mail: int
+    # What happened per month ("2026-11" -> event -> count; model.MONTHLY_EVENTS), no names.
+    monthly: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def totals(self) -> Counts:
@@ -196,6 +198,7 @@ def build_overview(
         without_group=without_group,
         open_applications=inputs.open_applications,
         failed_mail=inputs.failed_mail,
+        monthly={month: dict(counts) for month, counts in inputs.monthly.items()},
     )
 
 

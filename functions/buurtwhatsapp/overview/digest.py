@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ..common.clock import Clock
-from ..common.dutch_dates import dutch_month
+from ..common.dutch_dates import dutch_month, month_label
 from ..common.signed_links import LIFETIMES, Purpose
 from ..deployment.people import People
 from ..deployment.structure import Deployment
@@ -30,7 +30,7 @@ from ..mail_ids import monthly_digest_id
 from ..model import mail_document
 from ..store import Store
 from .counts import Overview
-from .reading import read_overview
+from .reading import read_overview, recent_months
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,10 @@ def digest_content(
     groups_before = (before or {}).get("groups") or {}
     return {
         "month_label": dutch_month(now.date()),
+        # The month just ended: how the yearly check went (counts only).
+        "checks": _last_month_checks(overview, now),
         "lifetime_days": LIFETIMES[Purpose.OVERVIEW].days,  # of the link made at delivery
-        "since_label": _month_label(previous[0]) if previous else None,
+        "since_label": month_label(previous[0]) if previous else None,
         "figures": {key: figures[key] for key in MAIN_FIGURES},
         "changes": (
             {key: change(figures[key], before.get(key)) for key in MAIN_FIGURES}
@@ -147,6 +149,11 @@ def digest_content(
     }
 
 
-def _month_label(month: str) -> str:
-    year, number = month.split("-")
-    return dutch_month(date(int(year), int(number), 1))
+def _last_month_checks(overview: Overview, now: datetime) -> dict[str, object] | None:
+    """The yearly check's counts of the month before ``now``, with its name; None when
+    nothing happened then."""
+    month = recent_months(now)[1]
+    counts = overview.monthly.get(month) or {}
+    if not any(counts.values()):
+        return None
+    return {"label": month_label(month), **{event: int(counts.get(event, 0)) for event in counts}}

@@ -240,6 +240,7 @@ def erase(
     only_if: SignupStatus | None = None,
     people: People | None = None,
     only_while: Callable[[Signup], bool] | None = None,
+    count: str | None = None,
 ) -> bool:
     """Delete the sign-up, its keys, its place and its mail; keep only that it happened.
 
@@ -268,7 +269,7 @@ def erase(
         notices = _erasure_notices(signup, told, deployment, people, now) if notify else []
         removal = _removal_task(signup, now) if told else None
         try:
-            store.erase_signup(signup, mails, erasure, notices, now, removal)
+            store.erase_signup(signup, mails, erasure, notices, now, removal, count)
         except Conflict:
             continue
         log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})

@@ -74,6 +74,7 @@ def run_yearly_checks(
                 changes(signup, after),
                 [(step_mail_id(signup.id, signup.revision + 1), mail)],
                 now,
+                count="checks_reminded" if reminding else "checks_asked",
             )
         except (Conflict, DocumentGone):
             continue  # changed meanwhile (a "yes", a leave): the next run sees it as it is
@@ -98,6 +99,7 @@ def _lapse(
         people=people,
         only_if=SignupStatus.ACTIVE,
         only_while=still_lapsing,
+        count="checks_lapsed",
     )
 
 
@@ -120,7 +122,7 @@ def still_taking_part(
             updated_at=now,
         )
         try:
-            store.advance_signup(signup, changes(signup, after), [], now)
+            store.advance_signup(signup, changes(signup, after), [], now, count="checks_yes")
         except Conflict:
             continue
         except DocumentGone:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import flask
 
 from ..bootstrap import Runtime
-from ..common.dutch_dates import dutch_date
+from ..common.dutch_dates import dutch_date, month_label
 from ..common.signed_links import LIFETIMES, Purpose
 from ..deployment.people import People
 from ..overview.chart import members_per_street
@@ -34,6 +34,7 @@ def _show(member_key: str, runtime: Runtime) -> flask.Response:
         overview=overview,
         chart=members_per_street(overview),
         today=dutch_date(runtime.clock.now().date()),
+        months=[(month_label(month), counts) for month, counts in overview.monthly.items()],
         lifetime_days=LIFETIMES[Purpose.OVERVIEW].days,
     )
 
