@@ -176,7 +176,7 @@ class Bench:
     def _journeys(
         self, table: Table, upload: Path, emulator_host: str, functions: tuple[Spec, ...]
     ) -> None:
-        from bench.journey import STEPS
+        from bench.journey import DUE, MEMBERS, STEPS
 
         output = self.work / "journeys.json"
         run_child(
@@ -229,6 +229,15 @@ class Bench:
             str(total["writes"] + total["deletes"]),
             _counts(total["written"]),
         )
+        members = json.loads(output.read_text()).get("members")
+        if members is not None:
+            table.add(
+                f"Firestore reads per housekeeping run among {MEMBERS} members, {DUE} due",
+                str(members["reads"]),
+                f"writes {members['writes']}, deletes {members['deletes']}; an idle run reads "
+                f"{first['idle_housekeeping']['reads']}: the yearly check reads what is due "
+                "(the due members, their mails and fences), never every member",
+            )
         table.add(
             "Firestore counts stable",
             "yes" if stable else "NO",

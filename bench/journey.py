@@ -180,7 +180,71 @@ def main() -> None:
     for number in range(args.repeat):
         os.environ["GOOGLE_CLOUD_PROJECT"] = f"bench-journey-{number}-{uuid.uuid4().hex[:8]}"
         journeys.append(run_journey(counter).to_json())
-    args.output.write_text(json.dumps({"journeys": journeys}, indent=1))
+    os.environ["GOOGLE_CLOUD_PROJECT"] = f"bench-members-{uuid.uuid4().hex[:8]}"
+    members = housekeeping_among_members(counter, MEMBERS, DUE)
+    args.output.write_text(
+        json.dumps({"journeys": journeys, "members": members.to_json()}, indent=1)
+    )
+
+
+# One housekeeping run among this many active members, of whom this many have a yearly-check
+# step due: what it costs must grow with the due, not with the members.
+MEMBERS = 1000
+DUE = 10
+
+
+def housekeeping_among_members(counter: OperationCounter, members: int, due: int) -> Operations:
+    """Seed ``members`` active members (``due`` of them due for their yearly check) by batch
+    writes, uncounted; then count one housekeeping run."""
+    from datetime import timedelta
+
+    from buurtwhatsapp import bootstrap
+    from buurtwhatsapp.model import SIGNUPS
+
+    run_housekeeping = tree_name("buurtwhatsapp.residents.housekeeping", "run_housekeeping")
+    bootstrap.reset()
+    runtime = bootstrap.runtime()
+    services = {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
+    now = runtime.clock.now()
+    observer = firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"])
+    with counter.paused():
+        for first in range(0, members, 400):  # a batch takes 500 writes at most
+            batch = observer.batch()
+            for number in range(first, min(first + 400, members)):
+                batch.set(
+                    observer.collection(SIGNUPS).document(f"member-{number:05d}"),
+                    _member(number, now, due_now=number < due, timedelta=timedelta),
+                )
+            batch.commit()
+    with counter.measuring() as counted:
+        run_housekeeping(**signup_services(runtime, services))
+    bootstrap.reset()
+    return counted()
+
+
+def _member(number: int, now, *, due_now: bool, timedelta) -> dict[str, object]:
+    """An active member's document as the product stores it, with its next check date."""
+    return {
+        "status": "active",
+        "revision": 2,
+        "keys": [],
+        "name": f"Lid {number}",
+        "email": f"lid{number}@example.org",
+        "phone": f"+3162{number:07d}",
+        "street": "Kagerdreef",
+        "house_number": str(number + 1),
+        "postcode": "2158AB",
+        "area": "dorp",
+        "remarks": "",
+        "accepted": {"rules": "2026-11", "privacy": "2026-11", "at": now},
+        "group": "dorp",
+        "confirmed_at": now - timedelta(days=400),
+        "added_at": now - timedelta(days=400),
+        "created_at": now - timedelta(days=400),
+        "updated_at": now,
+        "check_stage": "",
+        "check_due_at": now - timedelta(hours=1) if due_now else now + timedelta(days=200),
+    }
 
 
 if __name__ == "__main__":

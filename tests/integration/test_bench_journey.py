@@ -101,3 +101,18 @@ def test_a_journey_is_counted_step_by_step_and_alike_twice(
     assert sum(first.ttl_documents.values()) >= 1
     # A scheduled run costs at least a read (a query that finds nothing costs one).
     assert first.idle_sweep.reads >= 1 and first.idle_housekeeping.reads >= 1
+
+
+def test_a_housekeeping_run_among_members_reads_what_is_due_not_every_member(
+    counter, journey_environment, monkeypatch
+):
+    """The bench's figure (issue 18): the same 5 due among 50 or among 250 members cost the
+    same reads; and more than an idle run, since the due are read and asked."""
+    from bench.journey import housekeeping_among_members
+
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", f"test-{uuid.uuid4().hex[:16]}")
+    few = housekeeping_among_members(counter, 50, 5)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", f"test-{uuid.uuid4().hex[:16]}")
+    many = housekeeping_among_members(counter, 250, 5)
+    assert few.reads == many.reads
+    assert few.writes == many.writes >= 5  # each due member asked, in one batch each
