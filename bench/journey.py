@@ -22,6 +22,7 @@ import os
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,8 +197,6 @@ DUE = 10
 def housekeeping_among_members(counter: OperationCounter, members: int, due: int) -> Operations:
     """Seed ``members`` active members (``due`` of them due for their yearly check) by batch
     writes, uncounted; then count one housekeeping run."""
-    from datetime import timedelta
-
     from buurtwhatsapp import bootstrap
     from buurtwhatsapp.model import SIGNUPS
 
@@ -213,7 +212,7 @@ def housekeeping_among_members(counter: OperationCounter, members: int, due: int
             for number in range(first, min(first + 400, members)):
                 batch.set(
                     observer.collection(SIGNUPS).document(f"member-{number:05d}"),
-                    _member(number, now, due_now=number < due, timedelta=timedelta),
+                    member_document(number, now, due_now=number < due),
                 )
             batch.commit()
     with counter.measuring() as counted:
@@ -222,8 +221,9 @@ def housekeeping_among_members(counter: OperationCounter, members: int, due: int
     return counted()
 
 
-def _member(number: int, now, *, due_now: bool, timedelta) -> dict[str, object]:
-    """An active member's document as the product stores it, with its next check date."""
+def member_document(number: int, now: datetime, *, due_now: bool) -> dict[str, object]:
+    """An active member's document as the product stores it, added 400 days ago, with its
+    next yearly-check date an hour ago (``due_now``) or 200 days ahead. The tests use it too."""
     return {
         "status": "active",
         "revision": 2,

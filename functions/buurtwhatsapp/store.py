@@ -434,7 +434,11 @@ class Store:
     def erase_mail_about(self, subject_key: str) -> int:
         """Delete the mail about a person whose sign-up is gone (erasure notices still being
         sent or failed), found by their hashed e-mail or phone key; how many there were."""
-        query = self._db.collection(MAIL).where(
+        return self._erase_about(MAIL, subject_key)
+
+    def _erase_about(self, collection: str, subject_key: str) -> int:
+        """Delete the documents of ``collection`` that name a person by their key."""
+        query = self._db.collection(collection).where(
             filter=FieldFilter("subject_keys", "array_contains", subject_key)
         )
         snapshots = list(query.stream())
@@ -609,13 +613,7 @@ class Store:
     def erase_removals_about(self, subject_key: str) -> int:
         """Delete the removal tasks that name a person (an erasure request), found by their
         hashed e-mail or phone key; how many there were."""
-        query = self._db.collection(REMOVALS).where(
-            filter=FieldFilter("subject_keys", "array_contains", subject_key)
-        )
-        snapshots = list(query.stream())
-        for snapshot in snapshots:
-            snapshot.reference.delete()
-        return len(snapshots)
+        return self._erase_about(REMOVALS, subject_key)
 
     # --- coordinator applications ------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bench.journey import member_document
 from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.mail.catalogue import MailTemplate
 from buurtwhatsapp.model import ERASURES, MAIL, REMOVALS, SIGNUPS
@@ -159,10 +160,7 @@ def test_housekeeping_reads_what_is_due_not_every_member(
     def members(first: int, count: int, due: bool) -> None:
         batch = firestore_client.batch()
         for number in range(first, first + count):
-            document = {
-                **_active(number, now),
-                "check_due_at": now - timedelta(days=1) if due else now + YEAR,
-            }
+            document = member_document(number, now, due_now=due)
             batch.set(firestore_client.collection(SIGNUPS).document(f"m{number:04d}"), document)
         batch.commit()
 
@@ -186,38 +184,18 @@ def test_housekeeping_reads_what_is_due_not_every_member(
     assert among_100 == among_300 == 5
 
 
-def _active(number: int, now):
-    """An active member's stored document, as mark_added leaves it."""
-    return {
-        "status": "active",
-        "revision": 2,
-        "keys": [],
-        "name": f"Lid {number}",
-        "email": f"lid{number}@example.org",
-        "phone": f"+316{number:08d}",
-        "street": "Kagerdreef",
-        "house_number": str(number + 1),
-        "postcode": "2158AB",
-        "area": "dorp",
-        "remarks": "",
-        "accepted": {"rules": "2026-11", "privacy": "2026-11", "at": now},
-        "group": "dorp",
-        "created_at": now,
-        "updated_at": now,
-        "check_stage": "",
-    }
-
-
 def test_members_from_before_the_yearly_check_get_a_first_one_planned_once(
     store, deployment, clock, firestore_client
 ):
     from buurtwhatsapp.residents.yearly_check import SPREAD_DAYS, plan_first_checks
 
     now = clock.now()
-    recent = {**_active(1, now), "added_at": now - timedelta(days=100)}
-    old = [{**_active(n, now), "added_at": now - 2 * YEAR} for n in (2, 3)]
+    recent = {**member_document(1, now, due_now=False), "added_at": now - timedelta(days=100)}
+    old = [{**member_document(n, now, due_now=False), "added_at": now - 2 * YEAR} for n in (2, 3)]
     for number, document in enumerate([recent, *old]):
-        document.pop("check_stage")  # stored before the yearly check: no such fields at all
+        # Stored before the yearly check: no such fields at all.
+        document.pop("check_stage")
+        document.pop("check_due_at")
         firestore_client.collection(SIGNUPS).document(f"old{number}").set(document)
 
     assert plan_first_checks(deployment=deployment, store=store, clock=clock, dry_run=True) == (
