@@ -53,7 +53,7 @@ from .coordinators.changes import UnknownGroup, set_coordinator, set_regiegroep
 from .coordinators.group_desk import NotTheCoordinator, set_invite_link
 from .deployment.people import People
 from .deployment.schema import check_people
-from .deployment.structure import ConfigError, Person
+from .deployment.structure import ConfigError, Deployment, Person
 from .forms.validation import InvalidInput
 from .mail.outbox import Outbox
 from .model import Signup
@@ -390,9 +390,7 @@ def _coordinators_set(args: argparse.Namespace, out: TextIO) -> int:
             keys=runtime.keys,
         )
     except UnknownGroup:
-        known = ", ".join(f'"{group.id}"' for group in runtime.deployment.groups)
-        print(f'group: no group has id "{args.group}" (known: {known})', file=out)
-        return 2
+        return _unknown_group(args.group, runtime.deployment, out)
     if not change.changed:
         print(f"{args.group}: {person.name} coordinates it already; nothing changed", file=out)
         return 0
@@ -417,9 +415,7 @@ def _groups_link(args: argparse.Namespace, out: TextIO) -> int:
             clock=runtime.clock,
         )
     except NotTheCoordinator:
-        known = ", ".join(f'"{group.id}"' for group in runtime.deployment.groups)
-        print(f'group: no group has id "{args.group}" (known: {known})', file=out)
-        return 2
+        return _unknown_group(args.group, runtime.deployment, out)
     except InvalidInput:
         print(
             "url: not a WhatsApp group invite link; expected https://chat.whatsapp.com/ and "
@@ -440,6 +436,12 @@ def _groups_link(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
     return 0
+
+
+def _unknown_group(group_id: str, deployment: Deployment, out: TextIO) -> int:
+    known = ", ".join(f'"{group.id}"' for group in deployment.groups)
+    print(f'group: no group has id "{group_id}" (known: {known})', file=out)
+    return 2
 
 
 def _regiegroep_set(args: argparse.Namespace, out: TextIO) -> int:

@@ -559,9 +559,7 @@ class Store:
 
     def group_invite(self, group_id: str) -> str | None:
         """The group's WhatsApp invite link now (invite mode), or None (add mode); one read."""
-        snapshot = self._db.collection(GROUP_INVITES).document(group_id).get()
-        link = (snapshot.to_dict() or {}).get("link") if snapshot.exists else None
-        return link if isinstance(link, str) and link else None
+        return self.group_invites([group_id]).get(group_id)
 
     def group_invites(self, group_ids: Sequence[str]) -> dict[str, str]:
         """The invite links of those of ``group_ids`` that have one; one round trip."""

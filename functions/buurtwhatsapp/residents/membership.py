@@ -111,7 +111,7 @@ def confirm(
         if invite:
             mails.append(_welcome(signup, placement, people, now))
         try:
-            store.advance_signup(signup, _changes(signup, confirmed), mails, now)
+            store.advance_signup(signup, changes(signup, confirmed), mails, now)
         except (Conflict, DocumentGone):
             # Changed meanwhile (confirmed by another click, erased, a mail re-sent): give the
             # place back and decide again on what is there now.
@@ -130,10 +130,27 @@ def _welcome(
     signup: Signup, placement: Placement, people: People, now: datetime
 ) -> tuple[str, dict[str, object]]:
     """To a resident placed in an invite-mode group: their /join link, and who approves."""
-    group = placement.group
+    step = step_mail_id(signup.id, signup.revision + 1)
+    return welcome_mail_id(step), _way_in_mail(
+        MailTemplate.WELCOME, signup, placement.group, people, now
+    )
+
+
+def join_nudge(
+    signup: Signup, group: Group, people: People, now: datetime
+) -> tuple[str, dict[str, object]]:
+    """To a resident of an invite-mode group not added after some days: ask to join again."""
+    step = step_mail_id(signup.id, signup.revision + 1)
+    return join_nudge_id(step), _way_in_mail(MailTemplate.JOIN_REMINDER, signup, group, people, now)
+
+
+def _way_in_mail(
+    template: MailTemplate, signup: Signup, group: Group | None, people: People, now: datetime
+) -> dict[str, object]:
+    """A mail that carries the resident's /join link (compose.py) and names who approves."""
     coordinator = people.coordinator_of(group.id) if group else None
-    mail = mail_document(
-        template=MailTemplate.WELCOME,
+    return mail_document(
+        template=template,
         to=signup.email,
         data={
             "name": signup.name,
@@ -143,26 +160,6 @@ def _welcome(
         signup_id=signup.id,
         now=now,
     )
-    return welcome_mail_id(step_mail_id(signup.id, signup.revision + 1)), mail
-
-
-def join_nudge(
-    signup: Signup, group: Group, people: People, now: datetime
-) -> tuple[str, dict[str, object]]:
-    """To a resident of an invite-mode group not added after some days: ask to join again."""
-    coordinator = people.coordinator_of(group.id)
-    mail = mail_document(
-        template=MailTemplate.JOIN_REMINDER,
-        to=signup.email,
-        data={
-            "name": signup.name,
-            "group_name": group.name,
-            "coordinator_name": coordinator.name if coordinator else None,
-        },
-        signup_id=signup.id,
-        now=now,
-    )
-    return join_nudge_id(step_mail_id(signup.id, signup.revision + 1)), mail
 
 
 def mark_added(
@@ -204,7 +201,7 @@ def mark_added(
         )
         mails = [(step_mail_id(signup_id, signup.revision + 1), mail)]
         try:
-            store.advance_signup(signup, _changes(signup, active), mails, now)
+            store.advance_signup(signup, changes(signup, active), mails, now)
         except Conflict:
             continue
         except DocumentGone:
@@ -473,11 +470,6 @@ def next_check(deployment: Deployment, since: datetime) -> datetime | None:
 
 
 def changes(before: Signup, after: Signup) -> dict[str, object]:
-    """The fields of the stored document that a step changed."""
-    return _changes(before, after)
-
-
-def _changes(before: Signup, after: Signup) -> dict[str, object]:
     """The fields of the stored document that a step changed."""
     old, new = before.to_document(), after.to_document()
     return {name: value for name, value in new.items() if old.get(name) != value}

@@ -23,7 +23,16 @@ from ..mail_ids import step_mail_id
 from ..model import Signup, SignupStatus, mail_document
 from ..store import Conflict, Store
 from ..store import SignupGone as DocumentGone
-from .membership import ROUNDS, SignupGone, StepRaced, changes, erase, existing_signup, next_check
+from .membership import (
+    ROUNDS,
+    SignupGone,
+    StepRaced,
+    changes,
+    erase,
+    existing_signup,
+    group_of,
+    next_check,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +71,7 @@ def run_yearly_checks(
             to=signup.email,
             data={
                 "name": signup.name,
-                "group_name": _group_name(signup, deployment),
+                "group_name": group.name if (group := group_of(signup, deployment)) else None,
                 "lapse_on": dutch_date((asked_at + LAPSE_AFTER).date()),
             },
             signup_id=signup.id,
@@ -130,11 +139,6 @@ def still_taking_part(
         log.info("member still takes part", extra={"signup_id": signup_id})
         return True
     raise StepRaced(signup_id)
-
-
-def _group_name(signup: Signup, deployment: Deployment) -> str | None:
-    group = deployment.group(signup.group) if signup.group else None
-    return group.name if group else None
 
 
 # Members who joined before the yearly check existed and are due at once are asked over this
