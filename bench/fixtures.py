@@ -63,10 +63,13 @@ def make_fixtures(mails: int) -> dict[str, object]:
     if join is not None:  # the resident's way into the group (a tree with invite links)
         [token] = parse_qs(urlsplit(runtime.links.url(join, signup_id)).query)["token"]
         links[join.value] = token
-    still = getattr(Purpose, "STILL", None)
-    if still is not None:  # the yearly check's answer page (GET: the page, nothing recorded)
-        [token] = parse_qs(urlsplit(runtime.links.url(still, signup_id)).query)["token"]
-        links[still.value] = token
+    # The yearly check's answer page and the page to accept new group rules (GET: the page,
+    # nothing recorded).
+    for name in ("STILL", "RULES"):
+        purpose = getattr(Purpose, name, None)
+        if purpose is not None:
+            [token] = parse_qs(urlsplit(runtime.links.url(purpose, signup_id)).query)["token"]
+            links[purpose.value] = token
     group = getattr(Purpose, "GROUP", None)
     if group is not None:  # their coordinator's page
         links[group.value] = _group_token(runtime, group, signup_id)

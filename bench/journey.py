@@ -244,6 +244,7 @@ def member_document(number: int, now: datetime, *, due_now: bool) -> dict[str, o
         "updated_at": now,
         "check_stage": "",
         "check_due_at": now - timedelta(hours=1) if due_now else now + timedelta(days=200),
+        "rules_offered": "2026-11",
     }
 
 

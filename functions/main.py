@@ -80,6 +80,14 @@ def still(request: flask.Request) -> flask.Response:
 
 
 @functions_framework.http
+def rules(request: flask.Request) -> flask.Response:
+    """New group rules: GET a page with the rules and a button, POST records the acceptance."""
+    from buurtwhatsapp.web import link_pages
+
+    return serve(request, {"GET": link_pages.show_rules, "POST": link_pages.rules})
+
+
+@functions_framework.http
 def group(request: flask.Request) -> flask.Response:
     """The coordinator's own page: GET reads it (or a vCard), POST marks a step or sets the
     group's invite link."""

@@ -55,6 +55,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("join", Trigger.HTTP, cpu="1"),
     FunctionSpec("group", Trigger.HTTP, cpu="1"),
     FunctionSpec("still", Trigger.HTTP, cpu="1"),
+    FunctionSpec("rules", Trigger.HTTP, cpu="1"),
     FunctionSpec("deliver_mail", Trigger.MAIL_CREATED, cpu="1"),
     FunctionSpec("sweep_mail", Trigger.SCHEDULE, schedule="*/5 * * * *"),
     FunctionSpec("housekeeping", Trigger.SCHEDULE, schedule="17 * * * *"),

@@ -45,7 +45,14 @@ REMOVALS = "removals"
 # What happened in a month, counted in the batch of each step (no names): one document per
 # month, "2026-11", with a counter per event (MONTHLY_EVENTS).
 MONTHLY = "monthly"
-MONTHLY_EVENTS = ("checks_asked", "checks_reminded", "checks_yes", "checks_lapsed")
+MONTHLY_EVENTS = (
+    "checks_asked",
+    "checks_reminded",
+    "checks_yes",
+    "checks_lapsed",
+    "rules_accepted",
+    "news_sent",
+)
 # Documents in these collections carry ``expire_at``; Firestore's TTL deletes them then (the
 # deploy switches the policy on for each).
 EXPIRING = (MAIL, MAIL_CLAIMS, MAIL_SLOTS, APPLICATIONS, APPLICATION_KEYS, REMOVALS)
@@ -141,11 +148,17 @@ class CoordinatorApplication:
 
 @dataclass(frozen=True, slots=True)
 class Acceptance:
-    """The versions of the group rules and the privacy statement a resident accepted, and when."""
+    """The versions of the group rules and the privacy statement a resident accepted, and when:
+    both at sign-up (``at``); newer group rules later, on their own (``rules_at``)."""
 
     rules: str
     privacy: str
     at: datetime
+    rules_at: datetime | None = None  # None: with the rest, at sign-up
+
+    def of_rules(self, version: str, now: datetime) -> Acceptance:
+        """The same, with the group rules of ``version`` accepted ``now``."""
+        return Acceptance(rules=version, privacy=self.privacy, at=self.at, rules_at=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +218,9 @@ class Signup:
     check_stage: str = ""
     check_asked_at: datetime | None = None
     checked_at: datetime | None = None
+    # The group rules version this member was last sent (residents/group_rules.py); at sign-up
+    # the one they accepted. Members with another than the deployment's are sent the new rules.
+    rules_offered: str = ""
 
     @classmethod
     def new(
@@ -228,6 +244,7 @@ class Signup:
             area=request.area_id,
             remarks=request.remarks,
             accepted=Acceptance(rules=rules_version, privacy=privacy_version, at=now),
+            rules_offered=rules_version,
             created_at=now,
             updated_at=now,
             last_confirmation_mail_at=now,
@@ -253,6 +270,7 @@ class Signup:
                 rules=accepted.get("rules", ""),
                 privacy=accepted.get("privacy", ""),
                 at=accepted.get("at") or document["created_at"],
+                rules_at=accepted.get("rules_at"),
             ),
             created_at=document["created_at"],
             updated_at=document.get("updated_at") or document["created_at"],
@@ -270,6 +288,7 @@ class Signup:
             check_stage=str(document.get("check_stage") or ""),
             check_asked_at=document.get("check_asked_at"),
             checked_at=document.get("checked_at"),
+            rules_offered=str(document.get("rules_offered") or accepted.get("rules", "")),
         )
 
     def to_document(self) -> dict[str, object]:
@@ -289,6 +308,7 @@ class Signup:
                 "rules": self.accepted.rules,
                 "privacy": self.accepted.privacy,
                 "at": self.accepted.at,
+                "rules_at": self.accepted.rules_at,
             },
             "confirmation_mails": self.confirmation_mails,
             "last_confirmation_mail_at": self.last_confirmation_mail_at,
@@ -302,6 +322,7 @@ class Signup:
             "check_stage": self.check_stage,
             "check_asked_at": self.check_asked_at,
             "checked_at": self.checked_at,
+            "rules_offered": self.rules_offered,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

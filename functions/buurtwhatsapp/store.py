@@ -319,10 +319,10 @@ class Store:
         mails: Mails,
         now: datetime,
         slots: Sequence[str] = (),
-        count: str | None = None,
+        count: str | tuple[str, ...] | None = None,
     ) -> None:
         """Record a step on the sign-up as it was read, and queue the step's mails; once.
-        ``count``: the monthly event the step is (model.MONTHLY_EVENTS), counted with it.
+        ``count``: the monthly event(s) the step is (model.MONTHLY_EVENTS), counted with it.
 
         Conflict when the sign-up changed since it was read, or the step's mail (whose id is
         fixed per step), a form mail's quota day or a slot exists already; SignupGone when
@@ -342,15 +342,18 @@ class Store:
         except NotFound as error:
             raise SignupGone(signup.id) from error
 
-    def _count(self, batch: firestore.WriteBatch, event: str | None, now: datetime) -> None:
+    def _count(
+        self, batch: firestore.WriteBatch, event: str | tuple[str, ...] | None, now: datetime
+    ) -> None:
         """Count ``event`` in this month's document, in the step's own batch: the step is
         fenced, so it is counted exactly once, and two steps at once both count (Increment)."""
-        if event is None:
+        events = (event,) if isinstance(event, str) else event or ()
+        if not events:
             return
         month = month_key(now)
         batch.set(
             self._db.collection(MONTHLY).document(month),
-            {event: firestore.Increment(1), "month": month},
+            {**{name: firestore.Increment(1) for name in events}, "month": month},
             merge=True,
         )
 
@@ -509,6 +512,7 @@ class Store:
     # and age alone.
     COMPOSITE_INDEXES = (
         CompositeIndex(SIGNUPS, ("status", "check_due_at")),
+        CompositeIndex(SIGNUPS, ("status", "rules_offered")),
         CompositeIndex(SIGNUPS, ("status", "confirm_reminder_sent", "created_at")),
         CompositeIndex(SIGNUPS, ("status", "coordinator_reminder_sent", "confirmed_at")),
         CompositeIndex(SIGNUPS, ("status", "created_at")),
@@ -542,6 +546,17 @@ class Store:
             .where(filter=FieldFilter("status", "==", SignupStatus.ACTIVE.value))
             .where(filter=FieldFilter("check_due_at", "<=", now))
             .order_by("check_due_at")
+            .limit(limit)
+        )
+        return _signups(query)
+
+    def members_without_rules(self, version: str, limit: int) -> list[Signup]:
+        """Active members not yet sent the group rules of ``version`` (residents/group_rules.py):
+        one indexed query, empty on every run but those after the version changed."""
+        query = (
+            self._db.collection(SIGNUPS)
+            .where(filter=FieldFilter("status", "==", SignupStatus.ACTIVE.value))
+            .where(filter=FieldFilter("rules_offered", "!=", version))
             .limit(limit)
         )
         return _signups(query)

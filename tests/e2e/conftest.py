@@ -28,8 +28,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Respo
 from werkzeug.serving import BaseWSGIServer
 
 from buurtwhatsapp import bootstrap
+from buurtwhatsapp.model import SIGNUPS
+from buurtwhatsapp.residents.membership import confirm, mark_added
+from buurtwhatsapp.residents.signup import sign_up
 from devstack import emulator
 from devstack.serve import dev_server, serving
+from tests.conftest import VALID_SIGNUP
 from tests.html_checker import check
 from tests.mail_watch import MailWatch
 
@@ -100,6 +104,19 @@ def live_server(firestore_client, monkeypatch, tmp_path) -> Iterator[LiveServer]
         server.server_close()
         thread.join(timeout=10)
         bootstrap.reset()
+
+
+@pytest.fixture
+def added_member(live_server, firestore_client) -> tuple[bootstrap.Runtime, str]:
+    """The live server's runtime and a resident of the village it signed up, confirmed and
+    added to their group, as the services do it."""
+    runtime = bootstrap.runtime()
+    services = {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
+    sign_up({**VALID_SIGNUP, "street": "Kagerdreef"}, **services, keys=runtime.keys)
+    [signup_id] = [s.id for s in firestore_client.collection(SIGNUPS).stream()]
+    confirm(signup_id, **services)
+    mark_added(signup_id, **services)
+    return runtime, signup_id
 
 
 @pytest.fixture(scope="session")

@@ -128,6 +128,19 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     seen_html.page("still_done.html", press(page, "Ja, ik doe nog mee", 200))
     visit(page, still_url, 200)
     seen_html.page("still_done.html, again", press(page, "Ja, ik doe nog mee", 200))
+    # ... with group rules the member has not accepted yet, which the "yes" accepts too.
+    older_rules = {"accepted.rules": "2025-01"}
+    firestore_client.collection(SIGNUPS).document(signup_id).update(
+        {"check_stage": "asked", **older_rules}
+    )
+    seen_html.page("still.html, with new rules", visit(page, still_url, 200))
+    press(page, "Ja, ik doe nog mee", 200)
+    # New group rules: accepted with one click; then nothing is left to accept.
+    rules_url = runtime.links.url(Purpose.RULES, signup_id)
+    firestore_client.collection(SIGNUPS).document(signup_id).update(older_rules)
+    seen_html.page("rules.html", visit(page, rules_url, 200))
+    seen_html.page("rules_done.html", press(page, "Ik ga akkoord met de groepsregels", 200))
+    seen_html.page("rules.html, accepted before", visit(page, rules_url, 200))
     # The coordinator's page, in add mode; its invite link form refused, then taken.
     coordinator = people.coordinator_of("dorp")
     assert coordinator is not None
@@ -149,6 +162,10 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     seen_html.page("group.html, removed", press(page, f"Verwijderd: {RESIDENT['Naam']}", 303))
     seen_html.page("link_problem.html, join used", visit(page, join_url, 410))
     seen_html.page("link_problem.html, still used", visit(page, still_url, 410))
+    seen_html.page("link_problem.html, rules used", visit(page, rules_url, 410))
+    seen_html.page(
+        "link_problem.html, rules expired", visit(page, expired.url(Purpose.RULES, signup_id), 410)
+    )
     old_join = expired.url(Purpose.JOIN, signup_id)
     joined_late = visit(page, old_join, 410)
     assert "nieuwe link" in joined_late.text() and "afmeldlink" not in joined_late.text()
@@ -180,6 +197,8 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     # The error page: a browser that opens what only Cloud Scheduler may post to.
     seen_html.page("problem.html", visit(page, live_server("/sweep-mail"), 405))
 
-    templates = {path.name for path in PAGES.glob("*.html")} - {"layout.html", "_form.html"}
+    # Every page; the layout and the macros (files named _*) are part of each.
+    templates = {path.name for path in PAGES.glob("*.html") if not path.name.startswith("_")}
+    templates.discard("layout.html")
     assert {name.split(",")[0] for name in seen_html.documents} == templates
     seen_html.assert_valid()

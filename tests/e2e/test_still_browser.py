@@ -8,12 +8,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from buurtwhatsapp import bootstrap
 from buurtwhatsapp.common.signed_links import Purpose
 from buurtwhatsapp.model import SIGNUPS
-from buurtwhatsapp.residents.membership import confirm, mark_added
-from buurtwhatsapp.residents.signup import sign_up
-from tests.conftest import VALID_SIGNUP
 from tests.e2e.axe import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -21,14 +17,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("width", [360, 1280])
 def test_the_yes_page_fits_passes_axe_and_records_the_answer(
-    width, new_context, live_server, firestore_client
+    width, new_context, added_member, firestore_client
 ):
-    runtime = bootstrap.runtime()
-    services = {"deployment": runtime.deployment, "store": runtime.store, "clock": runtime.clock}
-    sign_up({**VALID_SIGNUP, "street": "Kagerdreef"}, **services, keys=runtime.keys)
-    [signup_id] = [s.id for s in firestore_client.collection(SIGNUPS).stream()]
-    confirm(signup_id, **services)
-    mark_added(signup_id, **services)
+    runtime, signup_id = added_member
     # The question is open, as housekeeping leaves it when it asks.
     firestore_client.collection(SIGNUPS).document(signup_id).update(
         {"check_stage": "asked", "check_due_at": runtime.clock.now() + timedelta(days=30)}

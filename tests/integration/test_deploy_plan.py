@@ -126,6 +126,7 @@ FRESH_PLAN = [
     ),
     index("mail", "status", "not_before"),
     index("signups", "status", "check_due_at"),
+    index("signups", "status", "rules_offered"),
     index("signups", "status", "confirm_reminder_sent", "created_at"),
     index("signups", "status", "coordinator_reminder_sent", "confirmed_at"),
     index("signups", "status", "created_at"),
@@ -140,7 +141,7 @@ FRESH_PLAN = [
     ),
     *(function_deploy(n, n, "--trigger-http", "--allow-unauthenticated")
       for n in ("signup", "coordinator", "confirm", "added", "leave", "overview", "join", "group",
-                "still")),
+                "still", "rules")),
     function_deploy(
         "deliver-mail", "deliver_mail",
         "--trigger-event-filters=type=google.cloud.firestore.document.v1.created",

@@ -47,6 +47,7 @@ from tests.integration.raw_http import (
 
 BROWSER_FACING = (
     "signup", "coordinator", "confirm", "added", "leave", "overview", "join", "group", "still",
+    "rules",
 )  # fmt: skip
 # Pages that are only read: a POST is answered 405 before anything else is looked at.
 GET_ONLY = ("overview", "join")
@@ -351,7 +352,9 @@ ALLOWED_SITE = "https://www.buurt.example.org"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 FORM_ROUTES = ("/signup", "/coordinator")
-LINK_ROUTES = ("/confirm", "/added", "/leave", "/overview", "/join", "/group", "/still")
+LINK_ROUTES = (
+    "/confirm", "/added", "/leave", "/overview", "/join", "/group", "/still", "/rules",
+)  # fmt: skip
 ROUTES = FORM_ROUTES + LINK_ROUTES
 FIELDS = (
     *TEXT_FIELDS,

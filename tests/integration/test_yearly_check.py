@@ -196,6 +196,7 @@ def test_members_from_before_the_yearly_check_get_a_first_one_planned_once(
         # Stored before the yearly check: no such fields at all.
         document.pop("check_stage")
         document.pop("check_due_at")
+        document.pop("rules_offered")
         firestore_client.collection(SIGNUPS).document(f"old{number}").set(document)
 
     assert plan_first_checks(deployment=deployment, store=store, clock=clock, dry_run=True) == (
@@ -206,6 +207,8 @@ def test_members_from_before_the_yearly_check_get_a_first_one_planned_once(
 
     assert plan_first_checks(deployment=deployment, store=store, clock=clock) == (3, 0)
     assert store.get_signup("old0").check_due_at == now - timedelta(days=100) + YEAR
+    # ... and the group rules they accepted, so that new ones reach them (group_rules.py).
+    assert all(documents(firestore_client, SIGNUPS)[f"old{n}"]["rules_offered"] for n in (0, 1))
     for number in (1, 2):
         due = store.get_signup(f"old{number}").check_due_at
         assert now < due <= now + timedelta(days=SPREAD_DAYS)  # spread, not all at once

@@ -12,6 +12,7 @@ calls those obsolete, but as warnings, which these tests allow; an error they do
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -31,6 +32,11 @@ from tests.unit.mail.test_mail_templates import (
 from tests.unit.overview.test_digest_mail import sample_digest_context
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+RULES_INITIATIVE = replace(
+    make_initiative(),
+    rules_changes="Foto’s van personen delen we niet meer in de groep.",
+    rules_url="https://www.buitenkaag.example/groepsregels",
+)
 
 # Each variant: the mail template and its context.
 MAIL_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
@@ -53,6 +59,14 @@ MAIL_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
         sample_context("coordinator-remove", was_added=False, group_name=None),
     ),
     "added, no group": ("added", sample_context("added", group_name=None)),
+    "yearly-check, with new group rules": (
+        "yearly-check",
+        sample_context("yearly-check", rules_version="2027-03"),
+    ),
+    "rules-changed, what changed and the full text": (
+        "rules-changed",
+        sample_context("rules-changed", initiative=RULES_INITIATIVE),
+    ),
     "regiegroep-digest": ("regiegroep-digest", sample_digest_context()),
     "regiegroep-digest, the first": ("regiegroep-digest", sample_digest_context(first=True)),
     "coordinator-alert, a name full of markup": (

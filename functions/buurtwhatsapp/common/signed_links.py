@@ -35,6 +35,8 @@ class Purpose(StrEnum):
     GROUP = "group"
     # A member answers the yearly check: "Ja, ik doe nog mee" (residents/yearly_check.py).
     STILL = "still"
+    # A member accepts new group rules (residents/group_rules.py).
+    RULES = "rules"
 
 
 # Long enough for a resident on holiday; the leave link must keep working as long as a mail
@@ -50,6 +52,8 @@ LIFETIMES: dict[Purpose, timedelta] = {
     # The answer counts until the lapse, 60 days after the question; a little longer, so that
     # a late click gets the kind "already gone" page rather than "expired".
     Purpose.STILL: timedelta(days=90),
+    # Unanswered, the rules come back with the next yearly check, at most a year on.
+    Purpose.RULES: timedelta(days=400),
 }
 
 

@@ -95,7 +95,7 @@ def _deployment_from_dict(data: dict[str, Any]) -> Deployment:
         return Person(**entry)
 
     return Deployment(
-        initiative=Initiative(**data["initiative"]),
+        initiative=Initiative.from_fields(data["initiative"]),
         areas=tuple(
             Area(
                 id=area["id"],

@@ -146,6 +146,10 @@ Phone = Annotated[Text, AfterValidator(_phone)]
 WebAddress = Annotated[
     Text, _must(_is_web_address, "expected a web address starting with https://, found {}")
 ]
+GroupRules = Annotated[
+    list[Text],
+    _must(lambda rules: 1 <= len(rules) <= 12, "expected 1 to 12 rules (one sentence each)"),
+]
 Days = Annotated[int, _must(lambda n: n >= 1, "expected a positive number of days, found {}")]
 DaysOrOff = Annotated[
     int, _must(lambda n: 0 <= n <= 3650, "expected 0 (off) or 1 to 3650 days, found {}")
@@ -183,6 +187,9 @@ class InitiativeTable(_Table):
     region: Text = ""  # Initiative takes "" for "the same as place"
     reconfirm_after_days: DaysOrOff = 365
     coordinators_wanted: Text | None = None
+    group_rules: GroupRules | None = None  # None: structure.DEFAULT_GROUP_RULES
+    rules_changes: Text | None = None
+    rules_url: WebAddress | None = None
 
 
 class StreetTable(_Table):
@@ -236,7 +243,7 @@ class DeploymentFile(_Table):
     def deployment(self) -> Deployment:
         """The dataclasses the rest of the code uses; only for a file without problems."""
         return Deployment(
-            initiative=Initiative(**self.initiative.model_dump()),
+            initiative=Initiative.from_fields(self.initiative.model_dump()),
             areas=tuple(
                 Area(a.id, a.name, tuple(a.postcodes), tuple(_street_range(s) for s in a.streets))
                 for a in self.areas

@@ -4,8 +4,9 @@ loading.py's; matching an address against the areas uses addresses.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from . import DeploymentError
 from .addresses import normalise_postcode, normalise_street, parse_house_number
@@ -111,6 +112,19 @@ class Group:
     coordinator: Person | None = None
 
 
+# The group rules pages and mails show when the file lists none of its own (``group_rules``):
+# what every Dutch WhatsApp buurtpreventie group asks of its members.
+DEFAULT_GROUP_RULES = (
+    "De groep is alleen voor het melden van verdachte situaties, niet voor gesprekken, oproepen "
+    "of privéberichten.",
+    "Ziet u iets verdachts? Bel eerst de politie: 112 bij spoed, 0900-8844 als het geen spoed "
+    "heeft. Meld daarna in de groep wat u zag en dat de politie gebeld is.",
+    "We werken met de SAAR-methode: Signaleer, Alarmeer, App, Reageer.",
+    "Reageer alleen als het veilig en zonder risico kan, bijvoorbeeld door naar buiten te gaan of "
+    "de persoon aan te spreken. Kan dat niet, blijf dan opletten en geef door wat u ziet.",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Initiative:
     """Who runs the groups, and which versions of the rules and privacy texts are in force.
@@ -135,6 +149,21 @@ class Initiative:
     # Members are asked once every this many days whether they still take part (the yearly
     # check, residents/yearly_check.py); 0: never.
     reconfirm_after_days: int = 365
+    # The group rules of ``rules_version``, one sentence each; when the version changes, members
+    # who accepted an older one are sent these (residents/group_rules.py), with ``rules_changes``
+    # (what changed, in a sentence or two) and ``rules_url`` (the full text elsewhere), if given.
+    group_rules: tuple[str, ...] = DEFAULT_GROUP_RULES
+    rules_changes: str | None = None
+    rules_url: str | None = None
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> Initiative:
+        """From the file's table or its compiled JSON copy: lists become tuples, and no
+        ``group_rules`` means the default ones."""
+        values: dict[str, Any] = {name: v for name, v in fields.items() if name != "group_rules"}
+        if rules := fields.get("group_rules"):
+            values["group_rules"] = tuple(rules)
+        return cls(**values)
 
     def __post_init__(self) -> None:
         if not self.region:

@@ -55,6 +55,8 @@ class MailTemplate(StrEnum):
     YEARLY_CHECK = ("yearly-check", (Purpose.STILL, Purpose.LEAVE))
     # ... no answer after 30 days: once more, with the date of the lapse.
     YEARLY_CHECK_REMINDER = ("yearly-check-reminder", (Purpose.STILL, Purpose.LEAVE))
+    # To a member who accepted older group rules: the new ones, to accept with one click.
+    RULES_CHANGED = ("rules-changed", (Purpose.RULES, Purpose.LEAVE))
     # To the former resident: your data is erased.
     LEFT = ("left",)
     # To the coordinator: take this number out of the group.

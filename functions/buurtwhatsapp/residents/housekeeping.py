@@ -26,6 +26,7 @@ from ..forms.mail_quota import LOOK_AHEAD_DAYS, mail_quota
 from ..mail.catalogue import MailTemplate
 from ..model import Signup, SignupStatus, mail_document
 from ..store import Conflict, SignupGone, Store
+from .group_rules import send_new_rules
 from .membership import coordinator_mails, erase, join_nudge, placement_of, places_taken
 from .yearly_check import run_yearly_checks
 
@@ -138,6 +139,7 @@ def run_housekeeping(
             deployment=deployment, store=store, clock=clock, people=people, limit=limit
         )
     )
+    counts.update(send_new_rules(deployment=deployment, store=store, clock=clock, limit=limit))
     counts["orphan_seats"] = store.release_orphan_seats(now - ORPHAN_SEAT_AGE, limit)
     log.info("housekeeping done", extra=counts)
     return counts

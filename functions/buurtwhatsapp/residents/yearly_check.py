@@ -23,6 +23,7 @@ from ..mail_ids import step_mail_id
 from ..model import Signup, SignupStatus, mail_document
 from ..store import Conflict, Store
 from ..store import SignupGone as DocumentGone
+from .group_rules import rules_to_accept
 from .membership import (
     ROUNDS,
     SignupGone,
@@ -73,6 +74,8 @@ def run_yearly_checks(
                 "name": signup.name,
                 "group_name": group.name if (group := group_of(signup, deployment)) else None,
                 "lapse_on": dutch_date((asked_at + LAPSE_AFTER).date()),
+                # New group rules not yet accepted: the "yes" accepts them (group_rules.py).
+                "rules_version": rules_to_accept(signup, deployment),
             },
             signup_id=signup.id,
             now=now,
@@ -113,10 +116,18 @@ def _lapse(
 
 
 def still_taking_part(
-    signup_id: str, *, deployment: Deployment, store: Store, clock: Clock
+    signup_id: str,
+    *,
+    deployment: Deployment,
+    store: Store,
+    clock: Clock,
+    rules_shown: str | None = None,
 ) -> bool:
     """ "Ja, ik doe nog mee": the next check a year on. False when the member had not been asked
-    (nothing to answer; an old link). SignupGone once they left or lapsed."""
+    (nothing to answer; an old link). SignupGone once they left or lapsed.
+
+    ``rules_shown``: the group rules version the page showed with the question, which the
+    "yes" accepts too, if it is still the one in force (else the rules mail asks anew)."""
     for _round in range(ROUNDS):
         signup = existing_signup(store, signup_id)
         if signup.status is not SignupStatus.ACTIVE or not signup.check_stage:
@@ -130,8 +141,13 @@ def still_taking_part(
             check_due_at=next_check(deployment, now),
             updated_at=now,
         )
+        events: tuple[str, ...] = ("checks_yes",)
+        if rules_shown is not None and rules_shown == rules_to_accept(signup, deployment):
+            accepted = signup.accepted.of_rules(rules_shown, now)
+            after = replace(after, accepted=accepted, rules_offered=rules_shown)
+            events += ("rules_accepted",)
         try:
-            store.advance_signup(signup, changes(signup, after), [], now, count="checks_yes")
+            store.advance_signup(signup, changes(signup, after), [], now, count=events)
         except Conflict:
             continue
         except DocumentGone:
@@ -151,9 +167,9 @@ def plan_first_checks(
 ) -> tuple[int, int]:
     """Give every active member without a planned check one: a year after they were added, or,
     if that has passed, a day within the next SPREAD_DAYS. A one-off for members from before
-    the yearly check (their documents have no ``check_due_at``); later members get theirs when
-    added. Each write is fenced by the revision, so a member who leaves meanwhile is skipped.
-    (planned, already planned)."""
+    the yearly check (their documents have no ``check_due_at``, nor ``rules_offered``, which
+    this writes too); later members get theirs when added. Each write is fenced by the
+    revision, so a member who leaves meanwhile is skipped. (planned, already planned)."""
     if deployment.initiative.reconfirm_after_days <= 0:
         return 0, 0
     now = clock.now()
@@ -167,8 +183,11 @@ def plan_first_checks(
             due = now + timedelta(days=number % SPREAD_DAYS, hours=1)
         if not dry_run:
             after = replace(signup, check_due_at=due, updated_at=now)
+            # Stored before new group rules were sent by version (group_rules.py): from now on
+            # the query for members without the rules in force sees them.
+            fields = {**changes(signup, after), "rules_offered": signup.rules_offered}
             try:
-                store.advance_signup(signup, changes(signup, after), [], now)
+                store.advance_signup(signup, fields, [], now)
             except (Conflict, DocumentGone):
                 continue
         planned += 1

@@ -16,6 +16,7 @@ from ..deployment.people import People
 from ..deployment.structure import Deployment
 from ..model import Signup
 from ..residents import membership
+from ..residents.group_rules import RulesAnswer, accept_rules, rules_to_accept
 from ..residents.joining import way_in
 from ..residents.membership import SignupGone
 from ..residents.yearly_check import still_taking_part
@@ -145,13 +146,39 @@ def _show_join(signup_id: str, runtime: Runtime) -> flask.Response:
 
 
 def _show_still(signup_id: str, runtime: Runtime) -> flask.Response:
-    _signup(signup_id, runtime)
-    return page_response(runtime.templates, "pages/still.html")
+    signup = _signup(signup_id, runtime)
+    version = rules_to_accept(signup, runtime.deployment)
+    return page_response(runtime.templates, "pages/still.html", rules_version=version)
 
 
 def _still(signup_id: str, runtime: Runtime) -> flask.Response:
-    answered = still_taking_part(signup_id, **_collaborators(runtime))
+    shown = _posted_version(flask.request, "rules_version")
+    answered = still_taking_part(signup_id, **_collaborators(runtime), rules_shown=shown)
     return page_response(runtime.templates, "pages/still_done.html", answered=answered)
+
+
+def _show_rules(signup_id: str, runtime: Runtime) -> flask.Response:
+    version = rules_to_accept(_signup(signup_id, runtime), runtime.deployment)
+    return page_response(runtime.templates, "pages/rules.html", version=version, changed=False)
+
+
+def _rules(signup_id: str, runtime: Runtime) -> flask.Response:
+    shown = _posted_version(flask.request, "version") or ""
+    answer = accept_rules(signup_id, shown, **_collaborators(runtime))
+    if answer is RulesAnswer.CHANGED:
+        version = rules_to_accept(_signup(signup_id, runtime), runtime.deployment)
+        return page_response(
+            runtime.templates, "pages/rules.html", 409, version=version, changed=True
+        )
+    answered = answer is RulesAnswer.ACCEPTED
+    return page_response(runtime.templates, "pages/rules_done.html", answered=answered)
+
+
+def _posted_version(request: flask.Request, name: str) -> str | None:
+    """A rules version the page posted back (a hidden field); anything longer than a version
+    can be is no version."""
+    value = request.form.get(name)
+    return value if value is not None and len(value) <= 100 else None
 
 
 show_confirm = link_page(Purpose.CONFIRM, _show_confirm)
@@ -162,4 +189,6 @@ show_leave = link_page(Purpose.LEAVE, _show_leave)
 show_join = link_page(Purpose.JOIN, _show_join)
 show_still = link_page(Purpose.STILL, _show_still)
 still = link_page(Purpose.STILL, _still)
+show_rules = link_page(Purpose.RULES, _show_rules)
+rules = link_page(Purpose.RULES, _rules)
 leave = link_page(Purpose.LEAVE, _leave)

@@ -9,6 +9,7 @@ import pytest
 
 from buurtwhatsapp.deployment.loading import load_deployment
 from buurtwhatsapp.deployment.schema import place
+from buurtwhatsapp.deployment.structure import DEFAULT_GROUP_RULES
 from tests.unit.deployment.deployment_files import (
     AREAS,
     EXAMPLE,
@@ -526,7 +527,7 @@ def test_a_value_of_the_wrong_type_is_named_by_its_toml_type(tmp_path, text, exp
             document(initiative=INITIATIVE + "kleur = 'x'\n"),
             "initiative.kleur: unknown key (allowed keys: name, place, contact_email, website, "
             "rules_version, privacy_version, privacy_retention_days, region, "
-            "reconfirm_after_days, coordinators_wanted)",
+            "reconfirm_after_days, coordinators_wanted, group_rules, rules_changes, rules_url)",
         ),
         (
             document(areas=AREAS + "zijde = 'oneven'\n"),
@@ -582,3 +583,38 @@ def test_the_formatter_turns_pydantic_locations_into_places_in_the_file(loc, exp
     parsed = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
 
     assert place(parsed, loc) == expected
+
+
+def test_the_group_rules_come_from_the_file_or_are_the_default_ones(tmp_path):
+    default = load_deployment(write(tmp_path, document()))
+    assert default.initiative.group_rules == DEFAULT_GROUP_RULES
+    assert default.initiative.rules_changes is None and default.initiative.rules_url is None
+
+    initiative = INITIATIVE + (
+        'group_rules = ["Alleen meldingen.", "Bel eerst 112."]\n'
+        'rules_changes = "Nieuw: bel eerst 112."\n'
+        'rules_url = "https://www.example.org/groepsregels"\n'
+    )
+    own = load_deployment(write(tmp_path, document(initiative=initiative)))
+    assert own.initiative.group_rules == ("Alleen meldingen.", "Bel eerst 112.")
+    assert own.initiative.rules_changes == "Nieuw: bel eerst 112."
+    assert own.initiative.rules_url == "https://www.example.org/groepsregels"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("group_rules = []", "initiative.group_rules: expected 1 to 12 rules (one sentence each)"),
+        (
+            'group_rules = ["Eén.", 3]',
+            "initiative.group_rules[2]: expected a string, found an integer",
+        ),
+        (
+            'rules_url = "www.example.org/regels"',
+            "initiative.rules_url: expected a web address starting with https://, "
+            'found "www.example.org/regels"',
+        ),
+    ],
+)
+def test_the_group_rules_settings_are_checked(tmp_path, line, expected):
+    assert only_problem(tmp_path, document(initiative=INITIATIVE + line + "\n")) == expected

@@ -9,6 +9,7 @@ application-ack. None of those carries a leave link.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import escape, unescape
 from pathlib import Path
 
@@ -54,11 +55,14 @@ MAILS = (
     "join-reminder",
     "yearly-check",
     "yearly-check-reminder",
+    "rules-changed",
 )
 RESIDENT_MAILS = (
     "confirm-reminder", "added", "welkom", "join-reminder", "yearly-check", "yearly-check-reminder",
+    "rules-changed",
 )  # fmt: skip
 STILL_URL = "https://buurt.example/still?token=c3RpbGw.dG9rZW4tc2ln"
+RULES_URL = "https://buurt.example/rules?token=cnVsZXM.dG9rZW4tc2ln"
 JOIN_URL = "https://buurt.example/join?token=am9pbg.dG9rZW4tc2ln"
 GROUP_URL = "https://buurt.example/group?token=Z3JvdXA.dG9rZW4tc2ln"
 # Mail that may reach an address nobody confirmed: it quotes nothing typed into a form (a name
@@ -91,6 +95,7 @@ URLS = {
     "join-reminder": {"join_url": JOIN_URL, "leave_url": LEAVE_URL},
     "yearly-check": {"still_url": STILL_URL, "leave_url": LEAVE_URL},
     "yearly-check-reminder": {"still_url": STILL_URL, "leave_url": LEAVE_URL},
+    "rules-changed": {"rules_url": RULES_URL, "leave_url": LEAVE_URL},
 }
 SUBJECTS = {
     "coordinator-alert": f"Nieuwe deelnemer voor {GROUP}: {PERSON}",
@@ -108,6 +113,7 @@ SUBJECTS = {
     "join-reminder": f"Zit u al in de WhatsApp-groep {GROUP}?",
     "yearly-check": "Doet u nog mee met Buurt WhatsApp Buitenkaag?",
     "yearly-check-reminder": "Herinnering: doet u nog mee met Buurt WhatsApp Buitenkaag?",
+    "rules-changed": "Nieuwe groepsregels voor Buurt WhatsApp Buitenkaag",
 }
 FALLBACK_SUBJECTS = {
     "coordinator-alert": f"Nog geen groep voor nieuwe deelnemer {PERSON}",
@@ -137,6 +143,7 @@ REQUIRED = {
     "join-reminder": "join_url",
     "yearly-check": "still_url",
     "yearly-check-reminder": "lapse_on",
+    "rules-changed": "new_version",
 }
 
 
@@ -260,6 +267,14 @@ def sample_context(mail: str, **overrides: object) -> dict[str, object]:
     }
     contexts["yearly-check"] = check
     contexts["yearly-check-reminder"] = check
+    contexts["rules-changed"] = {
+        "name": PERSON,
+        "group_name": GROUP,
+        "old_version": "2026-11",
+        "new_version": "2027-03",
+        "rules_url": RULES_URL,
+        "leave_url": LEAVE_URL,
+    }
     context: dict[str, object] = {"initiative": make_initiative(), **contexts[mail]}
     context.update(overrides)
     return context
@@ -724,3 +739,56 @@ def test_the_removal_notice_points_at_the_page_only_for_a_member_who_was_added(t
         sample_context("coordinator-remove", group_url=GROUP_URL, was_added=False),
     )
     assert GROUP_URL not in not_added.html and GROUP_URL not in not_added.text
+
+
+# --- Keeping the groups current -----------------------------------------------------------------
+
+RULE = "Reageer alleen als het veilig en zonder risico kan"
+
+
+def test_the_rules_mail_names_both_versions_lists_the_rules_and_links_the_full_text(templates):
+    initiative = replace(
+        make_initiative(),
+        rules_changes="Foto’s van personen delen we niet meer in de groep.",
+        rules_url="https://www.buitenkaag.example/groepsregels",
+    )
+    mail = render_mail(
+        templates, "rules-changed", sample_context("rules-changed", initiative=initiative)
+    )
+    for body in (mail.html, mail.text):
+        said = reads(body)
+        assert "u accepteerde versie 2026-11, nu geldt versie 2027-03" in said
+        assert RULE in said and said.count("SAAR-methode") == 1
+        assert "Foto’s van personen delen we niet meer in de groep." in said
+        assert "https://www.buitenkaag.example/groepsregels" in body
+    assert "https://www.buitenkaag.example/groepsregels" in hrefs(mail.html)
+
+
+def test_the_rules_mail_without_changes_or_full_text_says_nothing_of_them(rendered):
+    for body in (rendered["rules-changed"].html, rendered["rules-changed"].text):
+        assert "Wat is er veranderd?" not in body and "volledige tekst" not in body
+        assert RULE in reads(body)
+
+
+def test_the_rules_mail_lists_the_rules_of_the_file(templates):
+    initiative = replace(make_initiative(), group_rules=("Eén regel <b>alleen</b>.",))
+    mail = render_mail(
+        templates, "rules-changed", sample_context("rules-changed", initiative=initiative)
+    )
+    assert "Eén regel &lt;b&gt;alleen&lt;/b&gt;." in mail.html
+    assert "- Eén regel <b>alleen</b>." in mail.text
+    assert RULE not in mail.html and RULE not in mail.text
+
+
+@pytest.mark.parametrize("mail", ["yearly-check", "yearly-check-reminder"])
+def test_the_yearly_check_asks_to_accept_rules_not_yet_accepted(templates, mail):
+    with_rules = render_mail(templates, mail, sample_context(mail, rules_version="2027-03"))
+    for body in (with_rules.html, with_rules.text):
+        assert "(nu versie 2027-03)" in reads(body) and RULE in reads(body)
+    for rules_version in (None, "absent"):
+        context = sample_context(mail)
+        if rules_version is None:
+            context["rules_version"] = None
+        without = render_mail(templates, mail, context)
+        for body in (without.html, without.text):
+            assert "groepsregels" not in body and RULE not in reads(body)
