@@ -20,6 +20,11 @@
         a group's WhatsApp invite link (invite mode: residents ask to join, the coordinator
         approves), replaced after a reset in WhatsApp, or cleared (add mode); as on the page
     infra/maintain checks plan [--dry-run]      a first yearly check for members from before it
+    infra/maintain news send --subject S --body-file F.md [--group G | --area A]
+            [--to-me EMAIL] [--dry-run]
+        news to the active members (of one group or area) by e-mail, each with their own leave
+        link; the same command again sends nothing twice and finishes what a crash left.
+        --to-me: one preview to EMAIL only; --dry-run: the count and the text, nothing sent
     infra/maintain keys migrate [--dry-run]     move every key to the current pepper (after the
         move from unsalted keys, or a new pepper): see key_migration.py for what moves and why
     infra/maintain report [--csv FILE]          the regiegroep's overview (dekking): a table,
@@ -47,6 +52,7 @@ from typing import Any, TextIO
 from . import bootstrap
 from .common import contacts
 from .common.errors import BuurtWhatsAppError
+from .common.rendering import render_mail
 from .common.spreadsheet_cells import neutralise
 from .coordinators.applications import erase_application
 from .coordinators.changes import UnknownGroup, set_coordinator, set_regiegroep
@@ -55,12 +61,21 @@ from .deployment.people import People
 from .deployment.schema import check_people
 from .deployment.structure import ConfigError, Deployment, Person
 from .forms.validation import InvalidInput
+from .mail.catalogue import MailTemplate
 from .mail.outbox import Outbox
 from .model import Signup
 from .overview.reading import read_overview
 from .overview.report import write_csv, write_table
 from .privacy.erasure import ErasureReport, StillServing, erase_person
 from .privacy.key_migration import migrate_keys
+from .residents.news import (
+    InvalidNews,
+    check_news,
+    news_context,
+    recipients,
+    send_news,
+    send_preview,
+)
 from .residents.yearly_check import SPREAD_DAYS, plan_first_checks
 
 # Delivery bookkeeping only: never print addresses or contents to a terminal that may be shared.
@@ -205,6 +220,21 @@ def _parser() -> argparse.ArgumentParser:
         _checks_plan,
         "give members from before the yearly check their first one",
     ).add_argument("--dry-run", action="store_true", help="count them; change nothing")
+    news = topics.add_parser("news", help="news to members by e-mail (not in the WhatsApp group)")
+    send = command(
+        news.add_subparsers(required=True), "send", _news_send, "send news to members, once"
+    )
+    send.add_argument("--subject", required=True, help="the mail's subject, one line")
+    send.add_argument(
+        "--body-file", required=True, metavar="FILE", help="the text, in Markdown (UTF-8)"
+    )
+    audience = send.add_mutually_exclusive_group()
+    audience.add_argument("--group", help="only the members of this group (its id)")
+    audience.add_argument("--area", help="only the members of this area (its id)")
+    send.add_argument("--to-me", metavar="EMAIL", help="send one preview to EMAIL, nobody else")
+    send.add_argument(
+        "--dry-run", action="store_true", help="print how many it goes to and the text"
+    )
     key_commands = topics.add_parser("keys", help="the keys made from addresses and numbers")
     migrate = command(
         key_commands.add_subparsers(required=True),
@@ -478,6 +508,55 @@ def _checks_plan(args: argparse.Namespace, out: TextIO) -> int:
     print(
         f"{verb} a first yearly check for {planned} member(s) (a year after they were added, "
         f"or within {SPREAD_DAYS} days where that has passed); {already} had one already",
+        file=out,
+    )
+    return 0
+
+
+def _news_send(args: argparse.Namespace, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    try:
+        with open(args.body_file, encoding="utf-8") as source:
+            body = source.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror
+        print(f"--body-file {args.body_file}: cannot read it ({reason})", file=out)
+        return 2
+    try:
+        item = check_news(
+            args.subject, body, deployment=runtime.deployment, group=args.group, area=args.area
+        )
+        if args.to_me:
+            mail_id = send_preview(item, args.to_me, store=runtime.store, clock=runtime.clock)
+            print(f"news {item.id}: one preview queued (mail {mail_id}); nobody else", file=out)
+            return 0
+    except InvalidNews as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=out)
+        return 2
+    if args.dry_run:
+        members = recipients(item, runtime.store)
+        had_it = sum(item.id in member.news_received for member in members)
+        print(
+            f"news {item.id} to {item.audience}: would go to {len(members) - had_it} "
+            f"member(s); {had_it} had it already. Nothing sent. The text part:\n",
+            file=out,
+        )
+        preview = render_mail(runtime.templates, MailTemplate.NEWS_PREVIEW, news_context(item))
+        print(f"Onderwerp: {preview.subject}\n\n{preview.text}", file=out)
+        return 0
+    report = send_news(
+        item,
+        store=runtime.store,
+        clock=runtime.clock,
+        per_second=runtime.settings.news_mails_per_second,
+    )
+    if report.sent_before:
+        print(f"news {item.id} to {item.audience} was sent before: nothing sent", file=out)
+        return 0
+    print(
+        f"news {item.id} to {item.audience}: {report.queued} mail(s) queued now, "
+        f"{report.already} member(s) had it already, {report.gone} left meanwhile",
         file=out,
     )
     return 0

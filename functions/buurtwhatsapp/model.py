@@ -53,6 +53,9 @@ MONTHLY_EVENTS = (
     "rules_accepted",
     "news_sent",
 )
+# One document per news item sent to members (residents/news.py): what it was, to whom, and
+# when all its mails were queued; no names.
+NEWS = "news"
 # Documents in these collections carry ``expire_at``; Firestore's TTL deletes them then (the
 # deploy switches the policy on for each).
 EXPIRING = (MAIL, MAIL_CLAIMS, MAIL_SLOTS, APPLICATIONS, APPLICATION_KEYS, REMOVALS)
@@ -221,6 +224,9 @@ class Signup:
     # The group rules version this member was last sent (residents/group_rules.py); at sign-up
     # the one they accepted. Members with another than the deployment's are sent the new rules.
     rules_offered: str = ""
+    # The news items this member was sent, newest last (residents/news.py): a rerun of the
+    # same command skips them. The last NEWS_KEPT only; older items are complete by then.
+    news_received: tuple[str, ...] = ()
 
     @classmethod
     def new(
@@ -289,6 +295,7 @@ class Signup:
             check_asked_at=document.get("check_asked_at"),
             checked_at=document.get("checked_at"),
             rules_offered=str(document.get("rules_offered") or accepted.get("rules", "")),
+            news_received=tuple(document.get("news_received") or ()),
         )
 
     def to_document(self) -> dict[str, object]:
@@ -323,6 +330,7 @@ class Signup:
             "check_asked_at": self.check_asked_at,
             "checked_at": self.checked_at,
             "rules_offered": self.rules_offered,
+            "news_received": list(self.news_received),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

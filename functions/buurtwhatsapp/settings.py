@@ -59,6 +59,10 @@ class Settings:
     rate_limit_posts: int
     rate_limit_window_seconds: int
     people_cache_seconds: float  # how long a function keeps the coordinators it read
+    # How many news mails infra/maintain news send queues a second: each is sent by its trigger
+    # as it is queued, so this keeps a mailing inside the transport's sending rate (SES: 14 a
+    # second unless AWS raised it; 1 in its sandbox).
+    news_mails_per_second: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +139,16 @@ class Settings:
                 f"(got {raw_cache!r})"
             )
 
+        raw_news_rate = env.get("NEWS_MAILS_PER_SECOND", "10")
+        try:
+            news_rate = float(raw_news_rate)
+        except ValueError:
+            news_rate = 0.0
+        if not 0.1 <= news_rate <= 100:
+            problems.append(
+                f"NEWS_MAILS_PER_SECOND must be a number from 0.1 to 100 (got {raw_news_rate!r})"
+            )
+
         if problems:
             raise SettingsError("Invalid environment:\n" + "\n".join(f"- {p}" for p in problems))
 
@@ -161,6 +175,7 @@ class Settings:
             rate_limit_posts=int(posts),
             rate_limit_window_seconds=int(window),
             people_cache_seconds=people_cache_seconds,
+            news_mails_per_second=news_rate,
         )
 
 

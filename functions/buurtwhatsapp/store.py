@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
@@ -45,6 +46,7 @@ from .model import (
     MAIL_SLOTS,
     MONTHLY,
     MONTHLY_EVENTS,
+    NEWS,
     PEOPLE,
     REMOVALS,
     SIGNUP_KEYS,
@@ -561,14 +563,37 @@ class Store:
         )
         return _signups(query)
 
-    def signups(self, *, status: str | None = None, group: str | None = None) -> list[Signup]:
-        """Every sign-up, or those in one status or group (for a maintainer's export)."""
+    def signups(
+        self, *, status: str | None = None, group: str | None = None, area: str | None = None
+    ) -> list[Signup]:
+        """Every sign-up, or those in one status, group or area (a maintainer's export, the
+        members news goes to)."""
         query: Queryable = self._db.collection(SIGNUPS)
-        if status is not None:
-            query = query.where(filter=FieldFilter("status", "==", status))
-        if group is not None:
-            query = query.where(filter=FieldFilter("group", "==", group))
+        for name, value in (("status", status), ("group", group), ("area", area)):
+            if value is not None:
+                query = query.where(filter=FieldFilter(name, "==", value))
         return _signups(query)
+
+    # --- news to members ---------------------------------------------------------------------
+
+    def news_item(self, news_id: str) -> dict[str, Any] | None:
+        snapshot = self._db.collection(NEWS).document(news_id).get()
+        return (snapshot.to_dict() or {}) if snapshot.exists else None
+
+    def start_news(self, news_id: str, item: dict[str, object]) -> bool:
+        """Record a news item before its first mail; False if it was recorded already."""
+        try:
+            self._db.collection(NEWS).document(news_id).create(item)
+        except AlreadyExists:
+            return False
+        return True
+
+    def finish_news(self, news_id: str, fields: dict[str, object]) -> None:
+        self._db.collection(NEWS).document(news_id).update(fields)
+
+    def queue_mail(self, mail_id: str, mail: dict[str, object]) -> None:
+        """Queue one mail of no step (a preview): its trigger sends it."""
+        self._db.collection(MAIL).document(mail_id).create(mail)
 
     # --- each group's way in, and the numbers to take out of it --------------------------------
 

@@ -5,6 +5,7 @@ exactly the structure we built, and each header shows the typed text literally."
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -23,6 +24,7 @@ from buurtwhatsapp.model import MAIL, SIGNUPS
 from buurtwhatsapp.overview.digest import send_monthly_digest
 from buurtwhatsapp.residents.housekeeping import run_housekeeping
 from buurtwhatsapp.residents.membership import confirm, leave, mark_added
+from buurtwhatsapp.residents.news import News, send_news, send_preview
 from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
 from tests.conftest import KEYS
@@ -44,6 +46,8 @@ ATTACKS = {
 }
 # Mail whose subject names the person it is about: the attack must arrive there literally.
 NAMED_IN_SUBJECT = {
+    MailTemplate.NEWS,  # the maintainer typed it
+    MailTemplate.NEWS_PREVIEW,
     MailTemplate.COORDINATOR_ALERT,
     MailTemplate.COORDINATOR_REMINDER,
     MailTemplate.COORDINATOR_REMOVE,
@@ -111,6 +115,15 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
     set_coordinator(
         "buitengebied", successor, deployment=deployment, store=store, clock=clock, keys=KEYS
     )
+    deliver_queued()
+    # New group rules: the member gets them, greeted by name.
+    new_rules = replace(deployment, initiative=replace(deployment.initiative, rules_version="2099"))
+    run_housekeeping(deployment=new_rules, store=store, clock=clock, keys=KEYS)
+    deliver_queued()
+    # News whose subject and text are the attack, to the member and as a preview.
+    news = News(subject=attack, body=f"# {attack}\n\n{attack}\n")
+    send_news(news, store=store, clock=clock, per_second=100, pause=lambda _seconds: None)
+    send_preview(news, "beheer@example.org", store=store, clock=clock)
     deliver_queued()
     leave(member, deployment=deployment, store=store, clock=clock)
     application = {key: valid_signup[key] for key in ("postcode", "house_number", "privacy")}

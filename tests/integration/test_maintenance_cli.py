@@ -195,3 +195,80 @@ def test_checks_plan_counts_in_a_dry_run_and_says_what_it_did(app_environment):
     assert out.startswith("would plan a first yearly check for 0 member(s)")
     code, out = run("checks", "plan")
     assert code == 0 and out.startswith("planned a first yearly check for 0 member(s)")
+
+
+@pytest.fixture
+def news_file(tmp_path):
+    path = tmp_path / "nieuws.md"
+    path.write_text("# Informatieavond\n\nOp **12 maart** komt de wijkagent.\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def two_members(firestore_client, clock, app_environment):
+    from bench.journey import member_document
+
+    for number in range(2):
+        document = member_document(number, clock.now(), due_now=False)
+        firestore_client.collection("signups").document(f"m{number}").set(document)
+
+
+def news_mail_count(client, template="news") -> int:
+    mails = client.collection(MAIL).stream()
+    return sum((m.to_dict() or {}).get("template") == template for m in mails)
+
+
+def test_news_dry_run_gives_the_count_and_the_text_and_sends_nothing(
+    news_file, two_members, firestore_client, monkeypatch
+):
+    monkeypatch.setenv("NEWS_MAILS_PER_SECOND", "100")
+    code, out = run("news", "send", "--subject", "Informatieavond", "--body-file", news_file,
+                    "--dry-run")  # fmt: skip
+    assert code == 0
+    assert "to every group: would go to 2 member(s); 0 had it already. Nothing sent." in out
+    assert "Onderwerp: Voorbeeld: Informatieavond" in out
+    assert "Informatieavond\n===============" in out and "Op 12 maart komt de wijkagent." in out
+    assert "lid0@example.org" not in out and "Lid 0" not in out
+    assert news_mail_count(firestore_client) == 0
+
+
+def test_news_is_sent_once_and_a_preview_only_to_the_maintainer(
+    news_file, two_members, firestore_client, monkeypatch
+):
+    monkeypatch.setenv("NEWS_MAILS_PER_SECOND", "100")
+    send = ("news", "send", "--subject", "Informatieavond", "--body-file", news_file)
+    code, out = run(*send, "--to-me", "beheer@example.org")
+    assert code == 0 and "one preview queued" in out and "nobody else" in out
+    assert news_mail_count(firestore_client, "news-preview") == 1
+    assert news_mail_count(firestore_client) == 0
+
+    code, out = run(*send)
+    assert code == 0 and "2 mail(s) queued now, 0 member(s) had it already, 0 left" in out
+    code, out = run(*send)
+    assert code == 0 and "was sent before: nothing sent" in out
+    assert news_mail_count(firestore_client) == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (("--group", "nergens"), "error: no group 'nergens' in the deployment file"),
+        (("--area", "maan"), "error: no area 'maan' in the deployment file"),
+        (("--to-me", "beheer@"), "error: --to-me: not an address we can send to"),
+    ],
+)
+def test_news_that_cannot_go_says_why(news_file, app_environment, extra, expected):
+    code, out = run("news", "send", "--subject", "Nieuws", "--body-file", news_file, *extra)
+    assert code == 2 and out.startswith(expected)
+
+
+def test_news_without_a_readable_body_file_says_so(tmp_path, app_environment):
+    missing = str(tmp_path / "weg.md")
+    code, out = run("news", "send", "--subject", "Nieuws", "--body-file", missing)
+    assert (
+        code == 2 and out == f"--body-file {missing}: cannot read it (No such file or directory)\n"
+    )
+    latin = tmp_path / "latin.md"
+    latin.write_bytes("café".encode("latin-1"))
+    code, out = run("news", "send", "--subject", "Nieuws", "--body-file", str(latin))
+    assert code == 2 and "not UTF-8 text" in out

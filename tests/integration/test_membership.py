@@ -21,7 +21,7 @@ from tests.firestore_documents import documents, signed_up
 pytestmark = pytest.mark.emulator
 
 # Nobody here has been a member for a year: the yearly check has nothing to do.
-NO_CHECKS = {"checks_asked": 0, "checks_reminded": 0, "checks_lapsed": 0}
+NO_CHECKS = {"checks_asked": 0, "checks_reminded": 0, "checks_lapsed": 0, "rules_sent": 0}
 
 
 @pytest.fixture

@@ -219,6 +219,28 @@ def test_a_regiegroep_member_sees_the_counts_and_no_names(
     assert overview_client.head(overview_link(ANNA)).status_code == 200
 
 
+def test_the_page_shows_this_months_yearly_checks_rules_accepted_and_news_sent(
+    village, overview_client, firestore_client
+):
+    from datetime import UTC, datetime
+
+    from buurtwhatsapp.model import MONTHLY, month_key
+
+    month = month_key(datetime.now(UTC))
+    counts = {"month": month, "checks_asked": 7, "rules_accepted": 3, "news_sent": 40}
+    firestore_client.collection(MONTHLY).document(month).set(counts)
+
+    html = overview_client.get(overview_link(JAN)).get_data(as_text=True)
+
+    assert "<h3>De groepen actueel houden</h3>" in html
+    for row, count in (
+        ("Gevraagd", 7),
+        ("Groepsregels geaccepteerd", 3),
+        ("E-mails met nieuws", 40),
+    ):
+        assert f'<th scope="row">{row}</th><td>{count}</td><td>0</td>' in html, row
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_the_page_answers_get_only(village, overview_client, firestore_client, method):
     before = everything(firestore_client)

@@ -102,7 +102,7 @@ def recorded(monkeypatch) -> list[Shape]:
 
 
 def test_every_query_of_a_whole_journey_has_its_index(
-    recorded, app_environment, firestore_client, valid_signup, clock
+    recorded, app_environment, firestore_client, valid_signup, clock, tmp_path, monkeypatch
 ):
     runtime = bootstrap.runtime()
     store, deployment, keys = runtime.store, runtime.deployment, runtime.keys
@@ -133,6 +133,9 @@ def test_every_query_of_a_whole_journey_has_its_index(
     )
     clock.current += timedelta(days=40)
     run_housekeeping(**services, keys=keys, people=people)
+    news = tmp_path / "nieuws.md"
+    news.write_text("Nieuws uit de buurt.\n", encoding="utf-8")
+    monkeypatch.setenv("NEWS_MAILS_PER_SECOND", "100")
     for command in (
         ["signups", "export", "--status", "active", "--group", "dorp"],
         ["mail", "failed"],
@@ -140,6 +143,11 @@ def test_every_query_of_a_whole_journey_has_its_index(
         ["erase", "--email", "anna@example.org"],
         ["erase", "--phone", "06-23456789", "--remove-from-people"],
         ["keys", "migrate", "--dry-run"],
+        ["checks", "plan", "--dry-run"],
+        *(
+            ["news", "send", "--subject", "Nieuws", "--body-file", str(news), *audience]
+            for audience in ([], ["--group", "dorp"], ["--area", "dorp"])
+        ),
     ):
         assert cli.main(command, out=io.StringIO()) in (0, 1), command
 
@@ -153,6 +161,8 @@ def test_every_query_of_a_whole_journey_has_its_index(
         ("mail", ("not_before",)),
         ("signups", ("created_at",)),
         ("signups", ("confirmed_at",)),
+        ("signups", ("check_due_at",)),
+        ("signups", ("rules_offered",)),
     }
 
 

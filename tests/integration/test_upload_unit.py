@@ -341,6 +341,7 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
         "checks_asked": 0,
         "checks_reminded": 0,
         "checks_lapsed": 0,
+        "rules_sent": 0,
         "application_digest_mails": 0,
         "digest_mails": len(deployment.regiegroep),
     }

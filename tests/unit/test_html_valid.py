@@ -63,6 +63,15 @@ MAIL_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
         "yearly-check",
         sample_context("yearly-check", rules_version="2027-03"),
     ),
+    "news, every kind of Markdown and markup typed in it": (
+        "news",
+        sample_context(
+            "news",
+            body="# Kop\n\n## Tussenkop\n\nTekst met *nadruk*, `code` en [een link](https://x.example).\n\n"
+            "- een\n- twee\n  1. genest\n\n> citaat\n\n    blok\n\n---\n\n"
+            "<script>alert(1)</script> <img src=x onerror=alert(1)> ![beeld](https://x.example/b.png)\n",
+        ),
+    ),
     "rules-changed, what changed and the full text": (
         "rules-changed",
         sample_context("rules-changed", initiative=RULES_INITIATIVE),

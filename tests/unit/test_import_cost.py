@@ -14,8 +14,12 @@ import pytest
 from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
 
 # Not at import: boto3 (SES only), email-validator and phonenumbers (the forms and the mails
-# about members), pydantic (the deployment file, read once at the first request).
-LAZY = ("boto3", "botocore", "email_validator", "phonenumbers", "pydantic", "pydantic_core")
+# about members), pydantic (the deployment file, read once at the first request), markdown-it
+# (news mail only).
+LAZY = (
+    "boto3", "botocore", "email_validator", "phonenumbers", "pydantic", "pydantic_core",
+    "markdown_it",
+)  # fmt: skip
 
 
 def modules_after(code: str) -> set[str]:
@@ -59,8 +63,15 @@ def test_importing_the_entry_points_loads_none_of_what_only_some_requests_need()
             "'AWS_SECRET_ACCESS_KEY': 'b'}))",
             "boto3",
         ),
+        (
+            "from buurtwhatsapp.common.rendering import template_environment\n"
+            "from pathlib import Path\n"
+            "template_environment(Path('templates')).from_string('{{ t | markdown_text }}')"
+            ".render(t='*x*')",
+            "markdown_it",
+        ),
     ],
-    ids=["e-mail", "phone", "ses"],
+    ids=["e-mail", "phone", "ses", "news"],
 )
 def test_each_library_loads_where_it_is_used(code, expected):
     assert expected in modules_after(code)

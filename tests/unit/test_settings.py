@@ -13,6 +13,7 @@ def test_a_bare_environment_gives_the_local_defaults():
     assert settings.public_base_url == "http://localhost:8080"
     assert (settings.rate_limit_posts, settings.rate_limit_window_seconds) == (20, 600)
     assert settings.deployment_file.name == "buitenkaag.toml"
+    assert settings.news_mails_per_second == 10  # inside SES's default 14 a second
 
 
 def test_every_problem_is_named_at_once():
@@ -26,6 +27,7 @@ def test_every_problem_is_named_at_once():
                 "RATE_LIMIT": "20",
                 "SES_TAGS": "initiative",
                 "ALLOWED_ORIGINS": "https://www.example.org,http://[::1",
+                "NEWS_MAILS_PER_SECOND": "snel",
             }
         )
     message = str(caught.value)
@@ -38,8 +40,21 @@ def test_every_problem_is_named_at_once():
         "MAX_BODY_BYTES",
         "RATE_LIMIT",
         "SES_TAGS",
+        "NEWS_MAILS_PER_SECOND",
     ):
         assert variable in message
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"), [("0.5", True), ("14", True), ("0", False), ("500", False)]
+)
+def test_the_news_pace_is_a_number_of_mails_a_second_within_bounds(value, valid):
+    environment = {"NEWS_MAILS_PER_SECOND": value}
+    if valid:
+        assert Settings.from_env(environment).news_mails_per_second == float(value)
+    else:
+        with pytest.raises(SettingsError, match="NEWS_MAILS_PER_SECOND must be a number"):
+            Settings.from_env(environment)
 
 
 def test_real_mail_needs_a_real_signing_key_pepper_and_server():

@@ -27,6 +27,7 @@ from pathlib import Path
 import jinja2
 
 from .form_values import is_checked
+from .markdown import markdown_html, markdown_text
 
 __all__ = ["RenderedMail", "deployment_environment", "render_mail", "template_environment"]
 
@@ -40,9 +41,10 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
     """The environment for pages and mail, loading from ``templates_dir``.
 
     Autoescape is on for every template except ``*.txt``: residents' own words end up in pages
-    and mail, and only plain text may show them unescaped.
+    and mail, and only plain text may show them unescaped. ``markdown_html`` and
+    ``markdown_text`` render Markdown (news) for the two parts of a mail.
     """
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
@@ -50,6 +52,10 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # News to members is Markdown (markdown.py): raw HTML off, for both parts.
+    environment.filters["markdown_html"] = markdown_html
+    environment.filters["markdown_text"] = markdown_text
+    return environment
 
 
 def deployment_environment(templates_dir: Path, initiative: object) -> jinja2.Environment:

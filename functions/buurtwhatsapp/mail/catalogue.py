@@ -57,6 +57,10 @@ class MailTemplate(StrEnum):
     YEARLY_CHECK_REMINDER = ("yearly-check-reminder", (Purpose.STILL, Purpose.LEAVE))
     # To a member who accepted older group rules: the new ones, to accept with one click.
     RULES_CHANGED = ("rules-changed", (Purpose.RULES, Purpose.LEAVE))
+    # To a member: news from the regiegroep (only infra/maintain news send queues it).
+    NEWS = ("news", (Purpose.LEAVE,))
+    # ... the same, once, to the maintainer's own address first, without a leave link.
+    NEWS_PREVIEW = ("news-preview",)
     # To the former resident: your data is erased.
     LEFT = ("left",)
     # To the coordinator: take this number out of the group.

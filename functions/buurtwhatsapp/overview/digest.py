@@ -27,7 +27,7 @@ from ..deployment.people import People
 from ..deployment.structure import Deployment
 from ..mail.catalogue import MailTemplate
 from ..mail_ids import monthly_digest_id
-from ..model import mail_document
+from ..model import MONTHLY_EVENTS, mail_document
 from ..store import Store
 from .counts import Overview
 from .reading import read_overview, recent_months
@@ -150,10 +150,10 @@ def digest_content(
 
 
 def _last_month_checks(overview: Overview, now: datetime) -> dict[str, object] | None:
-    """The yearly check's counts of the month before ``now``, with its name; None when
-    nothing happened then."""
+    """The counts of keeping the groups current (the yearly check, new group rules, news) of
+    the month before ``now``, with its name; None when nothing happened then."""
     month = recent_months(now)[1]
     counts = overview.monthly.get(month) or {}
     if not any(counts.values()):
         return None
-    return {"label": month_label(month), **{event: int(counts.get(event, 0)) for event in counts}}
+    return {"label": month_label(month), **{e: int(counts.get(e, 0)) for e in MONTHLY_EVENTS}}

@@ -56,19 +56,32 @@ MAILS = (
     "yearly-check",
     "yearly-check-reminder",
     "rules-changed",
+    "news",
+    "news-preview",
 )
 RESIDENT_MAILS = (
     "confirm-reminder", "added", "welkom", "join-reminder", "yearly-check", "yearly-check-reminder",
-    "rules-changed",
+    "rules-changed", "news",
 )  # fmt: skip
 STILL_URL = "https://buurt.example/still?token=c3RpbGw.dG9rZW4tc2ln"
 RULES_URL = "https://buurt.example/rules?token=cnVsZXM.dG9rZW4tc2ln"
+NEWS_SUBJECT = "Informatieavond met de wijkagent op 12 maart"
+NEWS_BODY = """Op **12 maart** vertelt de wijkagent in het dorpshuis over inbraakpreventie.
+
+# Praktisch
+
+- Inloop vanaf 19.30 uur
+- Aanmelden hoeft niet
+
+Meer op [de website](https://www.buitenkaag.example/nieuws).
+"""
 JOIN_URL = "https://buurt.example/join?token=am9pbg.dG9rZW4tc2ln"
 GROUP_URL = "https://buurt.example/group?token=Z3JvdXA.dG9rZW4tc2ln"
 # Mail that may reach an address nobody confirmed: it quotes nothing typed into a form (a name
 # can hold a link), so its context has no name at all.
 TO_AN_UNCONFIRMED_ADDRESS = ("confirm-reminder", "left", "application-ack")
 NO_LEAVE_LINK = (
+    "news-preview",
     "coordinator-alert",
     "coordinator-reminder",
     "coordinator-remove",
@@ -96,6 +109,7 @@ URLS = {
     "yearly-check": {"still_url": STILL_URL, "leave_url": LEAVE_URL},
     "yearly-check-reminder": {"still_url": STILL_URL, "leave_url": LEAVE_URL},
     "rules-changed": {"rules_url": RULES_URL, "leave_url": LEAVE_URL},
+    "news": {"leave_url": LEAVE_URL},
 }
 SUBJECTS = {
     "coordinator-alert": f"Nieuwe deelnemer voor {GROUP}: {PERSON}",
@@ -114,6 +128,8 @@ SUBJECTS = {
     "yearly-check": "Doet u nog mee met Buurt WhatsApp Buitenkaag?",
     "yearly-check-reminder": "Herinnering: doet u nog mee met Buurt WhatsApp Buitenkaag?",
     "rules-changed": "Nieuwe groepsregels voor Buurt WhatsApp Buitenkaag",
+    "news": NEWS_SUBJECT,
+    "news-preview": f"Voorbeeld: {NEWS_SUBJECT}",
 }
 FALLBACK_SUBJECTS = {
     "coordinator-alert": f"Nog geen groep voor nieuwe deelnemer {PERSON}",
@@ -144,6 +160,8 @@ REQUIRED = {
     "yearly-check": "still_url",
     "yearly-check-reminder": "lapse_on",
     "rules-changed": "new_version",
+    "news": "body",
+    "news-preview": "subject",
 }
 
 
@@ -267,6 +285,9 @@ def sample_context(mail: str, **overrides: object) -> dict[str, object]:
     }
     contexts["yearly-check"] = check
     contexts["yearly-check-reminder"] = check
+    news = {"name": PERSON, "subject": NEWS_SUBJECT, "body": NEWS_BODY, "news_id": "n-0123"}
+    contexts["news"] = {**news, "leave_url": LEAVE_URL}
+    contexts["news-preview"] = news
     contexts["rules-changed"] = {
         "name": PERSON,
         "group_name": GROUP,

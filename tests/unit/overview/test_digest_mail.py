@@ -229,3 +229,35 @@ def test_delivery_signs_the_overview_link_for_the_recipient(deployment):
     assert links.verify(Purpose.OVERVIEW, token) == KEYS.email("anna@example.org")
     assert not [h for h in outgoing.headers if h[0] == "List-Unsubscribe"]
     assert outgoing.attachments == ()
+
+
+def checks(**counts: int) -> dict[str, object]:
+    """The digest's counts of keeping the groups current, as digest.py gives them."""
+    events = ("checks_asked", "checks_reminded", "checks_yes", "checks_lapsed")
+    zero = dict.fromkeys((*events, "rules_accepted", "news_sent"), 0)
+    return {"label": "november 2026", **zero, **counts}
+
+
+def test_the_month_of_keeping_the_groups_current_is_in_both_parts(templates):
+    mail = render(
+        templates, checks=checks(checks_asked=12, checks_yes=1, rules_accepted=3, news_sent=40)
+    )
+    for part in (reads(mail.html), " ".join(mail.text.split())):
+        assert (
+            "De jaarlijkse vraag in november 2026: 12 gevraagd, 0 herinnerd, 1 doet nog mee, "
+            "0 zonder antwoord uitgeschreven." in part
+        )
+        assert (
+            "Ook in november 2026: 3 deelnemers accepteerden nieuwe groepsregels, en er zijn 40 "
+            "e-mails met nieuws verstuurd." in part
+        )
+    one = render(templates, checks=checks(rules_accepted=1, news_sent=1))
+    assert "1 deelnemer accepteerde nieuwe groepsregels, en er is 1 e-mail met nieuws" in reads(
+        one.html
+    )
+
+
+def test_without_rules_or_news_that_month_the_digest_says_nothing_of_them(templates):
+    mail = render(templates, checks=checks(checks_asked=2))
+    assert "groepsregels" not in mail.html and "nieuws" not in mail.text
+    assert "De jaarlijkse vraag" not in render(templates).text  # a quiet month: no line at all
