@@ -19,7 +19,8 @@
     infra/maintain groups link GROUP URL|--clear
         a group's WhatsApp invite link (invite mode: residents ask to join, the coordinator
         approves), replaced after a reset in WhatsApp, or cleared (add mode); as on the page
-    infra/maintain checks plan [--dry-run]      a first yearly check for members from before it
+    infra/maintain checks plan [--dry-run]      members from before the yearly check: their
+        first one, and the group rules version they accepted (so that new rules reach them)
     infra/maintain news send --subject S --body-file F.md [--group G | --area A]
             [--to-me EMAIL] [--dry-run]
         news to the active members (of one group or area) by e-mail, each with their own leave
@@ -231,8 +232,9 @@ def _parser() -> argparse.ArgumentParser:
     audience = send.add_mutually_exclusive_group()
     audience.add_argument("--group", help="only the members of this group (its id)")
     audience.add_argument("--area", help="only the members of this area (its id)")
-    send.add_argument("--to-me", metavar="EMAIL", help="send one preview to EMAIL, nobody else")
-    send.add_argument(
+    trial = send.add_mutually_exclusive_group()
+    trial.add_argument("--to-me", metavar="EMAIL", help="send one preview to EMAIL, nobody else")
+    trial.add_argument(
         "--dry-run", action="store_true", help="print how many it goes to and the text"
     )
     key_commands = topics.add_parser("keys", help="the keys made from addresses and numbers")
@@ -495,9 +497,6 @@ def _regiegroep_set(args: argparse.Namespace, out: TextIO) -> int:
 
 def _checks_plan(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
-    if runtime.deployment.initiative.reconfirm_after_days <= 0:
-        print("the yearly check is off (reconfirm_after_days = 0): nothing to plan", file=out)
-        return 0
     planned, already = plan_first_checks(
         deployment=runtime.deployment,
         store=runtime.store,
@@ -505,11 +504,14 @@ def _checks_plan(args: argparse.Namespace, out: TextIO) -> int:
         dry_run=args.dry_run,
     )
     verb = "would plan" if args.dry_run else "planned"
-    print(
-        f"{verb} a first yearly check for {planned} member(s) (a year after they were added, "
-        f"or within {SPREAD_DAYS} days where that has passed); {already} had one already",
-        file=out,
-    )
+    if runtime.deployment.initiative.reconfirm_after_days > 0:
+        what = (
+            f"a first yearly check (a year after they were added, or within {SPREAD_DAYS} days "
+            "where that has passed) and the group rules version they accepted"
+        )
+    else:
+        what = "the group rules version they accepted (the yearly check is off)"
+    print(f"{verb} for {planned} member(s): {what}; {already} had it already", file=out)
     return 0
 
 
@@ -559,6 +561,13 @@ def _news_send(args: argparse.Namespace, out: TextIO) -> int:
         f"{report.already} member(s) had it already, {report.gone} left meanwhile",
         file=out,
     )
+    if report.raced:
+        print(
+            f"{report.raced} member(s) not reached: their sign-up kept changing; run the same "
+            "command again to finish (nobody gets it twice)",
+            file=out,
+        )
+        return 1
     return 0
 
 

@@ -223,6 +223,7 @@ class Signup:
     checked_at: datetime | None = None
     # The group rules version this member was last sent (residents/group_rules.py); at sign-up
     # the one they accepted. Members with another than the deployment's are sent the new rules.
+    # "" for a document from before this field: the add, or ``checks plan``, records it.
     rules_offered: str = ""
     # The news items this member was sent, newest last (residents/news.py): a rerun of the
     # same command skips them. The last NEWS_KEPT only; older items are complete by then.
@@ -294,7 +295,8 @@ class Signup:
             check_stage=str(document.get("check_stage") or ""),
             check_asked_at=document.get("check_asked_at"),
             checked_at=document.get("checked_at"),
-            rules_offered=str(document.get("rules_offered") or accepted.get("rules", "")),
+            # "": stored before the rules were sent by version (checks plan records it).
+            rules_offered=str(document.get("rules_offered") or ""),
             news_received=tuple(document.get("news_received") or ()),
         )
 

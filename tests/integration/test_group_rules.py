@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from bench.journey import member_document
 from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.mail.catalogue import MailTemplate
 from buurtwhatsapp.model import MAIL, MONTHLY, SIGNUPS
@@ -176,3 +177,66 @@ def test_back_to_rules_the_member_accepted_sends_nothing(
     assert housekeeping(deployment, store, clock)["rules_sent"] == 0  # OLD again: accepted
     assert len(rules_mails(firestore_client)) == 1
     assert store.get_signup(member).rules_offered == OLD
+
+
+def legacy_member(client, clock, signup_id="old", status="active"):
+    """A member stored before the rules were sent by version: no ``rules_offered``."""
+    document = {**member_document(1, clock.now(), due_now=False), "status": status}
+    document.pop("rules_offered")
+    client.collection(SIGNUPS).document(signup_id).set(document)
+    return signup_id
+
+
+@pytest.mark.parametrize("check_days", [365, 0])
+def test_members_from_before_get_new_rules_once_planned_whether_the_check_is_on_or_off(
+    check_days, store, deployment, new_rules, clock, firestore_client
+):
+    from buurtwhatsapp.residents.yearly_check import plan_first_checks
+
+    legacy_member(firestore_client, clock)
+    rules_off = replace(new_rules.initiative, reconfirm_after_days=check_days)
+    changed = replace(new_rules, initiative=rules_off)
+    assert housekeeping(changed, store, clock)["rules_sent"] == 0  # the query cannot see it
+    assert plan_first_checks(deployment=changed, store=store, clock=clock) == (1, 0)
+    assert documents(firestore_client, SIGNUPS)["old"]["rules_offered"] == OLD
+    assert housekeeping(changed, store, clock)["rules_sent"] == 1
+    assert plan_first_checks(deployment=changed, store=store, clock=clock) == (0, 1)
+
+
+def test_a_member_from_before_added_now_is_seen_by_new_rules(
+    store, deployment, new_rules, clock, firestore_client
+):
+    legacy_member(firestore_client, clock, status="confirmed")
+    firestore_client.collection(SIGNUPS).document("old").update({"added_at": None})
+    mark_added("old", deployment=deployment, store=store, clock=clock)
+    assert documents(firestore_client, SIGNUPS)["old"]["rules_offered"] == OLD
+    assert housekeeping(new_rules, store, clock)["rules_sent"] == 1
+
+
+def test_the_rules_mails_are_due_one_after_another_not_all_at_once(
+    store, deployment, new_rules, clock, firestore_client, valid_signup
+):
+    from buurtwhatsapp.residents.group_rules import SENDS_PER_SECOND
+
+    for n in range(3):
+        raw = {**valid_signup, "email": f"lid{n}@example.org", "phone": f"0612345{n:03d}"}
+        join(store, deployment, clock, firestore_client, raw)
+    housekeeping(new_rules, store, clock)
+    due = sorted(mail["not_before"] for mail in rules_mails(firestore_client))
+    gaps = [later - earlier for earlier, later in zip([clock.now(), *due], due, strict=False)]
+    assert gaps == [timedelta(seconds=1 / SENDS_PER_SECOND)] * 3
+
+
+def test_the_still_page_shows_the_rules_only_while_its_question_is_open(
+    member, store, deployment, clock, firestore_client, function_client
+):
+    from buurtwhatsapp.common.signed_links import Purpose
+    from tests.integration.conftest import link
+
+    firestore_client.collection(SIGNUPS).document(member).update({"accepted.rules": "2025-01"})
+    still = function_client("still")
+    closed = still.get(link(Purpose.STILL, member)).get_data(as_text=True)
+    assert "groepsregels" not in closed  # an old link: its "yes" would record nothing
+    firestore_client.collection(SIGNUPS).document(member).update({"check_stage": "asked"})
+    asked = still.get(link(Purpose.STILL, member)).get_data(as_text=True)
+    assert "Met de knop gaat u ook akkoord met deze regels" in " ".join(asked.split())

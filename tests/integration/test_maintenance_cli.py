@@ -192,9 +192,9 @@ def test_groups_link_refuses_an_unknown_group_and_a_link_that_is_no_invite(app_e
 def test_checks_plan_counts_in_a_dry_run_and_says_what_it_did(app_environment):
     code, out = run("checks", "plan", "--dry-run")
     assert code == 0
-    assert out.startswith("would plan a first yearly check for 0 member(s)")
+    assert out.startswith("would plan for 0 member(s): a first yearly check")
     code, out = run("checks", "plan")
-    assert code == 0 and out.startswith("planned a first yearly check for 0 member(s)")
+    assert code == 0 and out.startswith("planned for 0 member(s): a first yearly check")
 
 
 @pytest.fixture
@@ -272,3 +272,11 @@ def test_news_without_a_readable_body_file_says_so(tmp_path, app_environment):
     latin.write_bytes("café".encode("latin-1"))
     code, out = run("news", "send", "--subject", "Nieuws", "--body-file", str(latin))
     assert code == 2 and "not UTF-8 text" in out
+
+
+def test_a_preview_and_a_dry_run_at_once_are_refused(news_file, app_environment, capsys):
+    with pytest.raises(SystemExit) as refused:
+        run("news", "send", "--subject", "Nieuws", "--body-file", news_file,
+            "--to-me", "beheer@example.org", "--dry-run")  # fmt: skip
+    assert refused.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -166,6 +166,9 @@ def test_news_that_cannot_be_sent_is_refused_with_every_reason(three_groups):
         "the body is empty",
         "no group 'nergens' in the deployment file (groups: dorp, buitengebied, lisserweg)",
     ]
+    for hidden in ("Agent \u200d in de buurt", "Zacht\u00adje", "\u202eomgekeerd"):
+        with pytest.raises(InvalidNews, match="control or format character"):
+            check_news(hidden, BODY, deployment=three_groups, group=None, area=None)
     with pytest.raises(InvalidNews, match="not both"):
         check_news("Nieuws", BODY, deployment=three_groups, group="dorp", area="dorp")
 
@@ -223,3 +226,28 @@ def test_markup_in_the_news_comes_out_inert_and_an_encoded_word_stays_literal(
     assert "&lt;script&gt;" in html and "onerror=alert(1)" in html
     assert '<script>alert("buren")</script>' in text and "<img src=x onerror=alert(1)>" in text
     assert "Let op" in html and "Let op" in text.splitlines()
+
+
+def test_a_member_whose_sign_up_keeps_changing_is_left_for_a_second_run(
+    three_groups, members, firestore_client, clock
+):
+    """Another writer changes m0004 before each of our steps: after ROUNDS tries it is left,
+    and the item stays open; the same command finishes it, once for everyone."""
+
+    class RacedStore(Store):
+        def advance_signup(self, signup, fields, mails, now, slots=(), count=None):
+            if signup.id == "m0004":  # a step of its own first: ours finds the revision taken
+                Store.advance_signup(self, signup, {"updated_at": now}, [], now)
+            return super().advance_signup(signup, fields, mails, now, slots, count)
+
+    news = check_news("Informatieavond", BODY, deployment=three_groups, group=None, area=None)
+    raced = send_news(
+        news, store=RacedStore(firestore_client), clock=clock, per_second=100, pause=lambda _s: None
+    )
+    assert (raced.queued, raced.raced) == (8, 1)
+    assert documents(firestore_client, NEWS)[news.id]["queued_all_at"] is None
+
+    store = Store(firestore_client)
+    finished = send_news(news, store=store, clock=clock, per_second=100, pause=lambda _s: None)
+    assert (finished.queued, finished.already, finished.raced) == (1, 8, 0)
+    assert sorted(m["signup_id"] for m in news_mails(firestore_client).values()) == sorted(members)

@@ -5,7 +5,9 @@ Which version a member was last sent is a field on the sign-up (``rules_offered`
 housekeeping finds who still needs the new rules by one indexed query, empty on every run but
 those just after a change. Sending sets that field in the write that queues the mail, fenced by
 the sign-up's revision (store.py): one mail per member per version, whatever the schedule,
-and no more than ``limit`` a run, so that the sweep delivers them in batches like any other mail.
+and no more than ``limit`` a run. They are due one after another, SENDS_PER_SECOND apart, not
+all at once: a trigger finds a mail not yet due and leaves it, and the sweep sends what is due
+one by one, so a hundred of them never hit the transport's sending rate in one burst.
 
 A member who does not accept is not chased: the next yearly check asks them again, and its
 "yes" accepts the rules in force (yearly_check.still_taking_part). One decision for both, and
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ..common.clock import Clock
@@ -30,6 +32,8 @@ from .membership import ROUNDS, SignupGone, StepRaced, changes, existing_signup,
 
 log = logging.getLogger(__name__)
 
+SENDS_PER_SECOND = 10  # within SES's default 14 a second (a setting for news: news.py)
+
 
 def send_new_rules(
     *, deployment: Deployment, store: Store, clock: Clock, limit: int = 100
@@ -40,8 +44,10 @@ def send_new_rules(
     sent = 0
     for signup in store.members_without_rules(version, limit):
         after = replace(signup, rules_offered=version, updated_at=now)
+        due = now + timedelta(seconds=(sent + 1) / SENDS_PER_SECOND)
         # Back to a version the member had accepted already: nothing to ask.
-        mails = [] if signup.accepted.rules == version else [_rules_mail(signup, deployment, now)]
+        accepted = signup.accepted.rules == version
+        mails = [] if accepted else [_rules_mail(signup, deployment, now, due)]
         try:
             store.advance_signup(signup, changes(signup, after), mails, now)
         except (Conflict, DocumentGone):
@@ -53,7 +59,7 @@ def send_new_rules(
 
 
 def _rules_mail(
-    signup: Signup, deployment: Deployment, now: datetime
+    signup: Signup, deployment: Deployment, now: datetime, due: datetime
 ) -> tuple[str, dict[str, object]]:
     group = group_of(signup, deployment)
     mail = mail_document(
@@ -67,6 +73,7 @@ def _rules_mail(
         },
         signup_id=signup.id,
         now=now,
+        not_before=due,
     )
     return step_mail_id(signup.id, signup.revision + 1), mail
 

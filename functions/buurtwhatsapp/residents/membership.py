@@ -198,6 +198,9 @@ def mark_added(
             added_at=now,
             updated_at=now,
             check_due_at=next_check(deployment, now),
+            # A sign-up from before the rules were sent by version: from now on new rules reach
+            # this member (group_rules.py finds members by this field).
+            rules_offered=signup.rules_offered or signup.accepted.rules,
         )
         mails = [(step_mail_id(signup_id, signup.revision + 1), mail)]
         try:

@@ -22,8 +22,8 @@ import hashlib
 import json
 import logging
 import time
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -31,6 +31,7 @@ from ..common.clock import Clock
 from ..common.contacts import ContactError, normalise_email
 from ..deployment.structure import Deployment
 from ..mail.catalogue import MailTemplate
+from ..mail.headers import check_text
 from ..mail_ids import step_mail_id
 from ..model import Signup, SignupStatus, mail_document
 from ..store import Conflict, Store
@@ -84,8 +85,14 @@ def check_news(
         problems.append("the subject is empty")
     elif len(subject) > MAX_SUBJECT:
         problems.append(f"the subject has {len(subject)} characters; keep it to {MAX_SUBJECT}")
-    elif any(unicodedata.category(c) == "Cc" for c in subject):
-        problems.append("the subject holds a control character")
+    else:
+        try:
+            check_text("subject", subject)  # what the mail's header will refuse, refused now
+        except ValueError:
+            problems.append(
+                "the subject holds a control or format character (a zero-width joiner in an "
+                "emoji, a soft hyphen, a direction mark); leave it out"
+            )
     body = body.replace("\r\n", "\n").strip()
     if not body:
         problems.append("the body is empty")
@@ -116,6 +123,7 @@ class NewsReport:
     queued: int = 0  # mails queued by this run
     already: int = 0  # members sent this item by an earlier run
     gone: int = 0  # members who left (or stopped being active) while it ran
+    raced: int = 0  # members whose sign-up kept changing: run the command again for them
     sent_before: bool = False  # the item was complete already: nothing was done
 
 
@@ -142,29 +150,31 @@ def send_news(
             "queued_all_at": None,
         },
     )
-    queued = already = gone = 0
+    outcomes: Counter[str] = Counter()
     for signup in recipients(news, store):
         outcome = _send_to(signup, news, store=store, clock=clock)
+        outcomes[outcome] += 1
         if outcome == "queued":
-            queued += 1
             pause(1 / per_second)
-        elif outcome == "already":
-            already += 1
-        else:
-            gone += 1
-    store.finish_news(news.id, {"queued_all_at": clock.now(), "queued": queued + already})
-    report = NewsReport(news.id, queued=queued, already=already, gone=gone)
+    queued, already = outcomes["queued"], outcomes["already"]
+    if not outcomes["raced"]:  # else the item stays open, for the same command to finish
+        store.finish_news(news.id, {"queued_all_at": clock.now(), "queued": queued + already})
+    report = NewsReport(
+        news.id, queued=queued, already=already, gone=outcomes["gone"], raced=outcomes["raced"]
+    )
     log.info("news queued", extra={"news_id": news.id, "sent": queued, "skipped": already})
     return report
 
 
 def _send_to(signup: Signup, news: News, *, store: Store, clock: Clock) -> str:
-    """One member's step: "queued", "already" (an earlier run) or "gone"."""
-    for fresh in _reads(signup, store):
+    """One member's step: "queued", "already" (an earlier run), "gone", or "raced" (their
+    sign-up kept changing under us)."""
+    fresh: Signup | None = signup
+    for _round in range(ROUNDS):
+        if fresh is None or fresh.status is not SignupStatus.ACTIVE:
+            return "gone"
         if news.id in fresh.news_received:
             return "already"
-        if fresh.status is not SignupStatus.ACTIVE:
-            return "gone"
         now = clock.now()
         kept = (*fresh.news_received, news.id)[-NEWS_KEPT:]
         after = replace(fresh, news_received=kept, updated_at=now)
@@ -174,22 +184,12 @@ def _send_to(signup: Signup, news: News, *, store: Store, clock: Clock) -> str:
             fields = changes(fresh, after)
             store.advance_signup(fresh, fields, [(step, mail)], now, count="news_sent")
         except Conflict:
-            continue  # changed meanwhile (a step, a leave): read it again
+            fresh = store.get_signup(signup.id)  # changed meanwhile (a step, a leave)
+            continue
         except DocumentGone:
             return "gone"
         return "queued"
-    return "gone"
-
-
-def _reads(signup: Signup, store: Store) -> Iterator[Signup]:
-    """The sign-up as the query read it, then fresh reads while steps race it; ends when
-    it is gone or after ROUNDS reads."""
-    yield signup
-    for _round in range(ROUNDS - 1):
-        fresh = store.get_signup(signup.id)
-        if fresh is None:
-            return
-        yield fresh
+    return "raced"
 
 
 PREVIEW_NAME = "(naam van het lid)"

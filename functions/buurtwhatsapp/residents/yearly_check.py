@@ -165,31 +165,37 @@ SPREAD_DAYS = 30
 def plan_first_checks(
     *, deployment: Deployment, store: Store, clock: Clock, dry_run: bool = False
 ) -> tuple[int, int]:
-    """Give every active member without a planned check one: a year after they were added, or,
-    if that has passed, a day within the next SPREAD_DAYS. A one-off for members from before
-    the yearly check (their documents have no ``check_due_at``, nor ``rules_offered``, which
-    this writes too); later members get theirs when added. Each write is fenced by the
-    revision, so a member who leaves meanwhile is skipped. (planned, already planned)."""
-    if deployment.initiative.reconfirm_after_days <= 0:
-        return 0, 0
+    """A one-off for members from before the yearly check and before new group rules were sent
+    by version, whose documents lack what later members get when added:
+
+    - a planned check (``check_due_at``), while the check is on: a year after they were added,
+      or, if that has passed, a day within the next SPREAD_DAYS;
+    - the rules version they were sent (``rules_offered``, the one they accepted), without which
+      group_rules.py's query cannot see them.
+
+    Each write is fenced by the revision, so a member who leaves meanwhile is skipped.
+    (planned, had both already)."""
+    checks_on = deployment.initiative.reconfirm_after_days > 0
     now = clock.now()
     planned = already = 0
     for number, signup in enumerate(store.signups(status=SignupStatus.ACTIVE.value)):
-        if signup.check_due_at is not None or signup.check_stage:
+        after = signup
+        if checks_on and signup.check_due_at is None and not signup.check_stage:
+            due = next_check(deployment, signup.added_at or signup.created_at)
+            if due is None or due < now:
+                due = now + timedelta(days=number % SPREAD_DAYS, hours=1)
+            after = replace(after, check_due_at=due)
+        if not signup.rules_offered:
+            after = replace(after, rules_offered=signup.accepted.rules)
+        if after is signup:
             already += 1
             continue
-        due = next_check(deployment, signup.added_at or signup.created_at)
-        if due is None or due < now:
-            due = now + timedelta(days=number % SPREAD_DAYS, hours=1)
         if not dry_run:
-            after = replace(signup, check_due_at=due, updated_at=now)
-            # Stored before new group rules were sent by version (group_rules.py): from now on
-            # the query for members without the rules in force sees them.
-            fields = {**changes(signup, after), "rules_offered": signup.rules_offered}
             try:
-                store.advance_signup(signup, fields, [], now)
+                after = replace(after, updated_at=now)
+                store.advance_signup(signup, changes(signup, after), [], now)
             except (Conflict, DocumentGone):
                 continue
         planned += 1
-    log.info("first yearly checks planned", extra={"sent": planned})
+    log.info("members from before planned", extra={"sent": planned})
     return planned, already

@@ -147,7 +147,9 @@ def _show_join(signup_id: str, runtime: Runtime) -> flask.Response:
 
 def _show_still(signup_id: str, runtime: Runtime) -> flask.Response:
     signup = _signup(signup_id, runtime)
-    version = rules_to_accept(signup, runtime.deployment)
+    # Only while the question is open does the "yes" record anything, the rules included.
+    open_question = bool(signup.check_stage)
+    version = rules_to_accept(signup, runtime.deployment) if open_question else None
     return page_response(runtime.templates, "pages/still.html", rules_version=version)
 
 

@@ -18,6 +18,8 @@ STYLES = {"p": "P", "h": "H", "ul": "U", "li": "L", "a": "A"}
         ("[klik](javascript:alert(1))", "href", "[klik](javascript:alert(1))"),
         ("<javascript:alert(1)>", "href", "&lt;javascript:alert(1)&gt;"),
         ("[x](vbscript:msgbox(1)) [y](data:text/html;base64,PHNjcmlwdD4=)", "href", "[x]"),
+        ("[plaatje](data:image/png;base64,iVBORw0KGgo=)", "href", "[plaatje](data:"),
+        ("[pad](/intern) [bestand](file:///etc/passwd)", "href", "[pad](/intern)"),
     ],
 )
 def test_markup_is_text_and_unsafe_links_are_no_links(source, absent, shown):
@@ -59,3 +61,8 @@ def test_the_text_part_says_the_same_wrapped_with_links_written_out():
 def test_the_text_part_keeps_typed_markup_literal():
     text = markdown_text('<script>alert("x")</script> en [klik](javascript:alert(1))')
     assert text == '<script>alert("x")</script> en [klik](javascript:alert(1))\n'
+
+
+def test_web_and_mail_addresses_stay_links():
+    html = markdown_html("[a](https://x.example) [b](HTTP://y.example) [c](mailto:info@x.example)")
+    assert html.count("<a href=") == 3

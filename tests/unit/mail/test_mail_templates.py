@@ -813,3 +813,14 @@ def test_the_yearly_check_asks_to_accept_rules_not_yet_accepted(templates, mail)
         without = render_mail(templates, mail, context)
         for body in (without.html, without.text):
             assert "groepsregels" not in body and RULE not in reads(body)
+
+
+def test_without_a_yearly_check_the_rules_mail_promises_none(templates):
+    initiative = replace(make_initiative(), reconfirm_after_days=0)
+    mail = render_mail(
+        templates, "rules-changed", sample_context("rules-changed", initiative=initiative)
+    )
+    for body in (mail.html, mail.text):
+        assert "jaarlijkse vraag" not in reads(body) and "Meld u dan af" in reads(body)
+    with_check = render_mail(templates, "rules-changed", sample_context("rules-changed"))
+    assert "vragen wij het u opnieuw bij de jaarlijkse vraag" in reads(with_check.text)

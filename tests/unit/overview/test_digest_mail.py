@@ -261,3 +261,10 @@ def test_without_rules_or_news_that_month_the_digest_says_nothing_of_them(templa
     mail = render(templates, checks=checks(checks_asked=2))
     assert "groepsregels" not in mail.html and "nieuws" not in mail.text
     assert "De jaarlijkse vraag" not in render(templates).text  # a quiet month: no line at all
+
+
+def test_a_digest_queued_before_rules_and_news_were_counted_still_renders(templates):
+    old = {"label": "oktober 2026", "checks_asked": 2, "checks_reminded": 0, "checks_yes": 1}
+    mail = render(templates, checks={**old, "checks_lapsed": 0})
+    assert "De jaarlijkse vraag in oktober 2026: 2 gevraagd" in mail.text
+    assert "groepsregels" not in mail.text
