@@ -119,6 +119,7 @@ def test_no_typed_text_changes_the_structure_of_any_mail(
     # New group rules: the member gets them, greeted by name.
     new_rules = replace(deployment, initiative=replace(deployment.initiative, rules_version="2099"))
     run_housekeeping(deployment=new_rules, store=store, clock=clock, keys=KEYS)
+    clock.current += timedelta(seconds=1)  # the rules mails fall due 0.1 s apart
     deliver_queued()
     # News whose subject and text are the attack, to the member and as a preview.
     news = News(subject=attack, body=f"# {attack}\n\n{attack}\n")
