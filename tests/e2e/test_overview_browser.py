@@ -87,7 +87,10 @@ def test_the_overview_fits_reads_and_passes_axe_and_vnu(
     chart = page.get_by_role("img", name="Deelnemers per straat, per gebied", exact=True)
     expect(chart).to_be_visible()
     expect(chart).to_have_accessible_description(
-        re.compile(r"^Staafdiagram\. .* Kagerdreef: 3 \(2 actief, 1 bevestigd, 0 aangemeld\);")
+        re.compile(
+            r"^Staafdiagram\. .* Kagerdreef: 3 \(2 actief, 1 bevestigd, 0 aangemeld\), "
+            r"5% van 40 huishoudens;.* de drempel voor borden, 30%\.$"
+        )
     )
 
     # Nothing wider than the screen: no scrolling sideways, not even at 360 px.
@@ -105,8 +108,12 @@ def test_the_overview_fits_reads_and_passes_axe_and_vnu(
     labels = page.locator("svg.chart text").all_text_contents()
     assert "Kagerdreef" in labels and "0 · geen deelnemers" in labels
     assert "Oosterdwarsweggetjeslaantjespad <b>" in labels  # shown as typed, not as markup
+    streets = page.get_by_role("table", name="Buitenkaag dorp", exact=True)
+    shares = page.get_by_role("table", name="Deelname in Buitenkaag dorp, per huishouden")
     for street in ("Kagerdreef", "Dorpsstraat 1–49 (oneven nummers)"):
-        expect(page.get_by_role("rowheader", name=street, exact=True)).to_be_visible()
+        for table in (streets, shares):  # the members, and the share of households
+            expect(table.get_by_role("rowheader", name=street, exact=True)).to_be_visible()
+    expect(shares.get_by_role("cell", name="5%", exact=True)).to_be_visible()
     # Every table fits too.
     for table in page.locator("table").all():
         table_box = table.bounding_box()

@@ -78,6 +78,25 @@ MAIL_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
     ),
     "regiegroep-digest": ("regiegroep-digest", sample_digest_context()),
     "regiegroep-digest, the first": ("regiegroep-digest", sample_digest_context(first=True)),
+    "regiegroep-digest, with households and the months' counts": (
+        "regiegroep-digest",
+        sample_digest_context(
+            signs={
+                "threshold": 30,
+                "areas": [
+                    {"name": "Dorp", "percent": 31, "ready": ["Kagerdreef"]},
+                    {"name": "Buitengebied", "percent": None, "ready": []},
+                ],
+            },
+            checks={
+                "label": "oktober 2026",
+                **dict.fromkeys(("checks_asked", "checks_reminded", "checks_yes"), 1),
+                "checks_lapsed": 0,
+                "rules_accepted": 2,
+                "news_sent": 40,
+            },
+        ),
+    ),
     "coordinator-alert, a name full of markup": (
         "coordinator-alert",
         with_person_name("coordinator-alert", HOSTILE_NAME),

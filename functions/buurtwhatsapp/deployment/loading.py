@@ -105,6 +105,7 @@ def _deployment_from_dict(data: dict[str, Any]) -> Deployment:
                     StreetRange(**{k: v for k, v in street.items() if k != "_key"})
                     for street in area["streets"]
                 ),
+                households=area.get("households"),
             )
             for area in data["areas"]
         ),

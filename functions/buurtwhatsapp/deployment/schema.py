@@ -150,6 +150,13 @@ GroupRules = Annotated[
     list[Text],
     _must(lambda rules: 1 <= len(rules) <= 12, "expected 1 to 12 rules (one sentence each)"),
 ]
+Households = Annotated[
+    int,
+    _must(lambda n: 1 <= n <= 100_000, "expected a number of addresses from 1 to 100000, found {}"),
+]
+Percent = Annotated[
+    int, _must(lambda n: 1 <= n <= 100, "expected a percentage from 1 to 100, found {}")
+]
 Days = Annotated[int, _must(lambda n: n >= 1, "expected a positive number of days, found {}")]
 DaysOrOff = Annotated[
     int, _must(lambda n: 0 <= n <= 3650, "expected 0 (off) or 1 to 3650 days, found {}")
@@ -186,6 +193,7 @@ class InitiativeTable(_Table):
     privacy_retention_days: Days
     region: Text = ""  # Initiative takes "" for "the same as place"
     reconfirm_after_days: DaysOrOff = 365
+    sign_threshold_percent: Percent = 30
     coordinators_wanted: Text | None = None
     group_rules: GroupRules | None = None  # None: structure.DEFAULT_GROUP_RULES
     rules_changes: Text | None = None
@@ -197,6 +205,7 @@ class StreetTable(_Table):
     first: HouseNumber | None = None
     last: HouseNumber | None = None
     parity: Literal["odd", "even"] | None = None
+    households: Households | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> StreetTable:
@@ -217,6 +226,7 @@ class AreaTable(_Table):
         list[StreetTable],
         _must(bool, "empty street list; remove the key to cover every street of the postcodes"),
     ] = []
+    households: Households | None = None
 
 
 class PersonTable(_Table):
@@ -245,7 +255,13 @@ class DeploymentFile(_Table):
         return Deployment(
             initiative=Initiative.from_fields(self.initiative.model_dump()),
             areas=tuple(
-                Area(a.id, a.name, tuple(a.postcodes), tuple(_street_range(s) for s in a.streets))
+                Area(
+                    a.id,
+                    a.name,
+                    tuple(a.postcodes),
+                    tuple(_street_range(s) for s in a.streets),
+                    a.households,
+                )
                 for a in self.areas
             ),
             groups=tuple(

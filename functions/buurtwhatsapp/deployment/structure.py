@@ -34,12 +34,15 @@ class StreetRange:
 
     A missing ``first`` or ``last`` leaves that end open; without both the whole street is
     covered. ``parity`` limits the range to the odd or the even side of the street.
+    ``households``: how many addresses it has (public counts from the BAG, looked up by the
+    maintainer), against which the overview shows participation; None: not given.
     """
 
     street: str
     first: int | None = None
     last: int | None = None
     parity: Parity | None = None
+    households: int | None = None
     _key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -69,13 +72,26 @@ class Area:
 
     ``postcodes`` are normalised prefixes of a postcode: ``"2158"``, ``"2158A"`` or ``"2158AB"``.
     Without ``streets`` an area covers every address in those postcodes; with them, only the
-    addresses that also lie in one of the street ranges.
+    addresses that also lie in one of the street ranges. ``households``: the area's number of
+    addresses, for an area without a street list (or whose streets do not all give theirs).
     """
 
     id: str
     name: str
     postcodes: tuple[str, ...]
     streets: tuple[StreetRange, ...] = ()
+    households: int | None = None
+
+    @property
+    def all_households(self) -> int | None:
+        """The area's addresses: as given, else the sum of its streets' when every street gives
+        one; None when unknown (the overview then guesses nothing)."""
+        if self.households is not None:
+            return self.households
+        counts = [street.households for street in self.streets]
+        if counts and all(count is not None for count in counts):
+            return sum(count for count in counts if count is not None)
+        return None
 
     def contains(self, postcode: str, street: str, house_number: int) -> bool:
         """Whether the address lies in this area; ``postcode`` is normalised first."""
@@ -149,6 +165,9 @@ class Initiative:
     # Members are asked once every this many days whether they still take part (the yearly
     # check, residents/yearly_check.py); 0: never.
     reconfirm_after_days: int = 365
+    # The share of households taking part at which municipalities hang the "WhatsApp
+    # Buurtpreventie" signs: streets at or above it are marked "klaar voor borden".
+    sign_threshold_percent: int = 30
     # The group rules of ``rules_version``, one sentence each; when the version changes, members
     # who accepted an older one are sent these (residents/group_rules.py), with ``rules_changes``
     # (what changed, in a sentence or two) and ``rules_url`` (the full text elsewhere), if given.

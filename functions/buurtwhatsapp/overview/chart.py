@@ -1,4 +1,6 @@
-"""One chart for the regiegroep's overview: members per street, grouped by area, as SVG.
+"""One chart for the regiegroep's overview: members per street, grouped by area, as SVG; and,
+where the deployment file gives a street's households, its participation on a scale of 0 to
+100% below its bar, with the threshold for signs as a dashed line across it.
 
 Drawn on the server, with no JavaScript, as inline SVG the page embeds (the Content-Security-
 Policy allows no script, and an inline ``<svg>`` is markup, not a resource). It scales to the
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from .counts import Counts, Overview
+from .counts import Counts, Overview, Participation
 
 WIDTH = 360
 BAR_WIDTH = 300  # the longest bar; its number follows it
@@ -29,6 +31,8 @@ BAR_TOP = 21  # below the top of a street's row
 BAR_HEIGHT = 15
 SEGMENT_GAP = 2  # white between segments, so that each keeps its contrast with white
 MAX_LABEL = 40  # characters of a street's label; longer ones end in "…" (the title has all)
+SHARE_HEIGHT = 24  # the participation line below a street's bar, when its households are known
+SHARE_BAR = 7
 
 TEXT = "#1a1a1a"  # 17:1 on white
 MUTED = "#555555"  # 7.5:1
@@ -47,8 +51,9 @@ def members_per_street(overview: Overview) -> Markup:
     rows = overview.areas
     largest = max((street.counts.total for area in rows for street in area.streets), default=0)
     scale = BAR_WIDTH / max(largest, 1)
-    parts: list[str] = [_legend()]
-    y = LEGEND_HEIGHT  # the top of the next row
+    threshold = overview.sign_threshold_percent if overview.has_households else None
+    parts: list[str] = [_legend(threshold)]
+    y = LEGEND_HEIGHT + (LEGEND_HEIGHT - 10 if threshold is not None else 0)
     for area in rows:
         parts.append(_text(0, y + 23, area.name, size=16, weight="bold"))
         y += AREA_HEIGHT
@@ -57,8 +62,8 @@ def members_per_street(overview: Overview) -> Markup:
             y += EMPTY_HEIGHT
             continue
         for street in area.streets:
-            parts.append(_street(y, street.label, street.counts, scale))
-            y += STREET_HEIGHT
+            parts.append(_street(y, street.label, street.counts, scale, street.participation))
+            y += STREET_HEIGHT + (SHARE_HEIGHT if street.participation else 0)
     height = y + 4
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
@@ -82,9 +87,25 @@ def describe(overview: Overview) -> str:
         if not area.streets:
             sentences.append(f"{area.name}: nog geen aanmeldingen.")
             continue
-        streets = "; ".join(f"{s.label}: {_in_words(s.counts)}" for s in area.streets)
+        streets = "; ".join(
+            f"{s.label}: {_in_words(s.counts)}{_share_in_words(s.participation)}"
+            for s in area.streets
+        )
         sentences.append(f"{area.name}. {streets}.")
+    if overview.has_households:
+        sentences.append(
+            f"Waar het aantal huishoudens bekend is, staat onder de staaf welk deel van de "
+            f"huishoudens actief meedoet; de stippellijn is de drempel voor borden, "
+            f"{overview.sign_threshold_percent}%."
+        )
     return " ".join(sentences)
+
+
+def _share_in_words(participation: Participation | None) -> str:
+    if participation is None:
+        return ""
+    ready = ", klaar voor borden" if participation.ready_for_signs else ""
+    return f", {participation.percent}% van {participation.households} huishoudens{ready}"
 
 
 def _in_words(counts: Counts) -> str:
@@ -96,10 +117,13 @@ def _in_words(counts: Counts) -> str:
     )
 
 
-def _street(y: int, label: str, counts: Counts, scale: float) -> str:
+def _street(
+    y: int, label: str, counts: Counts, scale: float, participation: Participation | None
+) -> str:
     shown = label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1].rstrip() + "…"
     bar_y = y + BAR_TOP
-    parts = [f"<title>{escape(label)}: {escape(_in_words(counts))}</title>"]
+    said = _in_words(counts) + _share_in_words(participation)
+    parts = [f"<title>{escape(label)}: {escape(said)}</title>"]
     parts.append(_text(0, y + 15, shown))
     x = 0.0
     for value, style in (
@@ -119,10 +143,33 @@ def _street(y: int, label: str, counts: Counts, scale: float) -> str:
         parts.append(_text(0, bar_y + 12, "0 · geen deelnemers", fill=MUTED))
     else:
         parts.append(_text(x + 4, bar_y + 12, str(counts.total), weight="bold"))
+    if participation is not None:
+        parts.append(_share(bar_y + BAR_HEIGHT + 6, participation))
     return "<g>" + "".join(parts) + "</g>"
 
 
-def _legend() -> str:
+def _share(top: float, participation: Participation) -> str:
+    """The participation on 0 to 100% of BAR_WIDTH: an outlined track, its filled part, the
+    threshold as a dashed line across it, and the percentage after it."""
+    filled = BAR_WIDTH * min(participation.percent, 100) / 100
+    line_x = BAR_WIDTH * participation.threshold / 100
+    ready = " · klaar voor borden" if participation.ready_for_signs else ""
+    parts = [
+        f'<rect x="0.5" y="{top + 0.5:.2f}" width="{BAR_WIDTH - 1}" height="{SHARE_BAR - 1}" '
+        f'fill="#ffffff" stroke="{MUTED}" stroke-width="1"/>',
+        f'<rect x="0" y="{top:.2f}" width="{filled:.2f}" height="{SHARE_BAR}" fill="{TEXT}"/>'
+        if filled
+        else "",
+        f'<line x1="{line_x:.2f}" y1="{top - 3:.2f}" x2="{line_x:.2f}" '
+        f'y2="{top + SHARE_BAR + 3:.2f}" stroke="{CONFIRMED}" stroke-width="2" '
+        'stroke-dasharray="3 2" class="threshold"/>',
+        _text(0, top + SHARE_BAR + 14, f"{participation.percent}% van de huishoudens{ready}",
+              fill=MUTED),
+    ]  # fmt: skip
+    return '<g class="share">' + "".join(parts) + "</g>"
+
+
+def _legend(threshold: int | None) -> str:
     swatches = (
         (0, f'fill="{ACTIVE}"', "Actief"),
         (100, f'fill="url(#{HATCH_ID})" stroke="{CONFIRMED}" stroke-width="1.5"', "Bevestigd"),
@@ -132,6 +179,12 @@ def _legend() -> str:
     for x, style, label in swatches:
         parts.append(f'<rect x="{x + 0.75}" y="4.75" width="16.5" height="13.5" {style}/>')
         parts.append(_text(x + 24, 17, label))
+    if threshold is not None:
+        parts.append(
+            f'<line x1="8" y1="27" x2="8" y2="43" stroke="{CONFIRMED}" stroke-width="2" '
+            'stroke-dasharray="3 2"/>'
+        )
+        parts.append(_text(24, 40, f"Drempel voor borden: {threshold}% van de huishoudens"))
     return "<g>" + "".join(parts) + "</g>"
 
 

@@ -17,6 +17,10 @@ What counts where:
   street of its postcodes, so it shows the streets seen in its sign-ups and cannot name the
   ones without.
 - A street *without members* has no sign-up at all, of any status.
+- *Participation* is active members per household, in percent, where the deployment file
+  gives a street's or an area's households (public BAG counts); a street or area at or above
+  the initiative's ``sign_threshold_percent`` is *ready for signs* ("klaar voor borden").
+  Without household counts nothing is guessed: there is no participation.
 - A group's fill is its places taken (``group_seats``: the count a confirm checks against the
   capacity), against its capacity. Sign-ups that were confirmed while no group of their area
   had room wait *without a group* for the regiegroep.
@@ -63,10 +67,35 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class Participation:
+    """Active members against the households of a street or area."""
+
+    active: int
+    households: int
+    threshold: int  # percent at which signs are hung
+
+    @property
+    def percent(self) -> int:
+        """In whole percents, rounded half up; any member at all shows at least 1%."""
+        exact = 100 * self.active / self.households
+        return max(1, int(exact + 0.5)) if self.active else 0
+
+    @property
+    def ready_for_signs(self) -> bool:
+        """At or above the threshold, compared exactly (29.6% is not 30%)."""
+        return 100 * self.active >= self.threshold * self.households
+
+
+def participation(counts: Counts, households: int | None, threshold: int) -> Participation | None:
+    return None if households is None else Participation(counts.active, households, threshold)
+
+
+@dataclass(frozen=True, slots=True)
 class StreetCoverage:
     label: str  # as the regiegroep reads it: "Lisserweg 480–530 (even nummers)"
     counts: Counts
     listed: bool  # in the area's street list (False: seen in sign-ups only)
+    participation: Participation | None = None  # None: no household count given
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +104,23 @@ class AreaCoverage:
     name: str
     has_street_list: bool
     streets: tuple[StreetCoverage, ...]
+    households: int | None = None  # Area.all_households
+    threshold: int = 30  # the initiative's sign_threshold_percent
+
+    @property
+    def participation(self) -> Participation | None:
+        return participation(self.counts, self.households, self.threshold)
+
+    @property
+    def streets_ready_for_signs(self) -> tuple[str, ...]:
+        return tuple(
+            s.label for s in self.streets if s.participation and s.participation.ready_for_signs
+        )
+
+    @property
+    def has_households(self) -> bool:
+        """Whether any participation can be shown for this area."""
+        return self.households is not None or any(s.participation for s in self.streets)
 
     @property
     def counts(self) -> Counts:
@@ -127,6 +173,11 @@ class Overview:
     failed_mail: int
     # What happened per month ("2026-11" -> event -> count; model.MONTHLY_EVENTS), no names.
     monthly: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    sign_threshold_percent: int = 30
+
+    @property
+    def has_households(self) -> bool:
+        return any(area.has_households for area in self.areas)
 
     @property
     def totals(self) -> Counts:
@@ -179,8 +230,9 @@ def build_overview(
     for row in inputs.signups:
         if row.status == SignupStatus.CONFIRMED.value and row.group in known_groups:
             waiting_since[str(row.group)].append(row.confirmed_at)
+    threshold = deployment.initiative.sign_threshold_percent
     return Overview(
-        areas=tuple(_area_coverage(area, by_area[area.id]) for area in deployment.areas),
+        areas=tuple(_area_coverage(area, by_area[area.id], threshold) for area in deployment.areas),
         groups=tuple(
             GroupFill(
                 id=group.id,
@@ -199,17 +251,20 @@ def build_overview(
         open_applications=inputs.open_applications,
         failed_mail=inputs.failed_mail,
         monthly={month: dict(counts) for month, counts in inputs.monthly.items()},
+        sign_threshold_percent=threshold,
     )
 
 
-def _area_coverage(area: Area, rows: list[SignupRow]) -> AreaCoverage:
-    if area.streets:
-        return AreaCoverage(area.id, area.name, True, _listed_streets(area.streets, rows))
-    return AreaCoverage(area.id, area.name, False, _seen_streets(rows))
+def _area_coverage(area: Area, rows: list[SignupRow], threshold: int) -> AreaCoverage:
+    listed = bool(area.streets)
+    streets = _listed_streets(area.streets, rows, threshold) if listed else _seen_streets(rows)
+    return AreaCoverage(
+        area.id, area.name, listed, streets, households=area.all_households, threshold=threshold
+    )
 
 
 def _listed_streets(
-    ranges: tuple[StreetRange, ...], rows: list[SignupRow]
+    ranges: tuple[StreetRange, ...], rows: list[SignupRow], threshold: int
 ) -> tuple[StreetCoverage, ...]:
     """Each sign-up under the first listed street that covers its address: the one that put it
     in the area (``Area.contains``), since its area was worked out from the same address."""
@@ -219,10 +274,12 @@ def _listed_streets(
         number = parsed[0] if parsed else 0
         index = next(i for i, r in enumerate(ranges) if r.covers(row.street, number))
         statuses[index].append(row.status)
-    return tuple(
-        StreetCoverage(street_label(r), Counts.of(s), listed=True)
-        for r, s in zip(ranges, statuses, strict=True)
-    )
+    streets = []
+    for street, found in zip(ranges, statuses, strict=True):
+        counts = Counts.of(found)
+        shares = participation(counts, street.households, threshold)
+        streets.append(StreetCoverage(street_label(street), counts, True, shares))
+    return tuple(streets)
 
 
 def _seen_streets(rows: list[SignupRow]) -> tuple[StreetCoverage, ...]:

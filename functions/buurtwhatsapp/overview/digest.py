@@ -146,6 +146,26 @@ def digest_content(
             for area in overview.areas
             if area.streets_without_members
         ],
+        "signs": _signs(overview),
+    }
+
+
+def _signs(overview: Overview) -> dict[str, object] | None:
+    """Participation against the households the deployment file gives, and the streets at the
+    municipality's threshold for signs; None when the file gives no households at all."""
+    if not overview.has_households:
+        return None
+    return {
+        "threshold": overview.sign_threshold_percent,
+        "areas": [
+            {
+                "name": area.name,
+                "percent": area.participation.percent if area.participation else None,
+                "ready": list(area.streets_ready_for_signs),
+            }
+            for area in overview.areas
+            if area.has_households
+        ],
     }
 
 

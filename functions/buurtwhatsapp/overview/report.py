@@ -7,14 +7,18 @@ of areas without a street list are as residents typed them. Counts only, never n
 
 The CSV has one row per street, area total, group, and overall figure::
 
-    kind,area,name,active,confirmed,pending,total,seats_taken,capacity
-    street,Buitenkaag dorp,Kagerdreef,3,1,0,4,,
-    area,Buitenkaag dorp,,3,1,0,4,,
-    group,Buitenkaag dorp,Buurt WhatsApp Buitenkaag Dorp,,,,,4,1024
-    total,,,3,1,0,4,,
-    without_group,,,,,,0,,
-    open_applications,,,,,,1,,
-    failed_mail,,,,,,0,,
+    kind,area,name,active,confirmed,pending,total,seats_taken,capacity,households,participation_percent,ready_for_signs
+    street,Buitenkaag dorp,Kagerdreef,3,1,0,4,,,10,30,yes
+    area,Buitenkaag dorp,,3,1,0,4,,,,,
+    group,Buitenkaag dorp,Buurt WhatsApp Buitenkaag Dorp,,,,,4,1024,,,
+    total,,,3,1,0,4,,,,,
+    without_group,,,,,,0,,,,,
+    open_applications,,,,,,1,,,,,
+    failed_mail,,,,,,0,,,,,
+
+The last three columns are filled for a street or area whose households the deployment file
+gives: active members per household in whole percents, and ``yes`` or ``no`` for the
+municipality's threshold for signs (``sign_threshold_percent``).
 
 ``street`` rows carry the listed streets of the deployment file and, for an area without a
 street list, the streets seen in its sign-ups; a street without members is a ``street`` row
@@ -30,7 +34,7 @@ from datetime import datetime
 from typing import TextIO
 
 from ..common.spreadsheet_cells import neutralise
-from .counts import Counts, Overview
+from .counts import Counts, Overview, Participation
 
 CSV_FIELDS = (
     "kind",
@@ -42,6 +46,9 @@ CSV_FIELDS = (
     "total",
     "seats_taken",
     "capacity",
+    "households",
+    "participation_percent",
+    "ready_for_signs",
 )
 LABEL_WIDTH = 42
 
@@ -52,21 +59,37 @@ def csv_rows(overview: Overview) -> Iterator[tuple[object, ...]]:
     def counts(c: Counts) -> tuple[int, int, int, int]:
         return (c.active, c.confirmed, c.pending, c.total)
 
+    def shares(p: Participation | None) -> tuple[object, ...]:
+        if p is None:
+            return (None, None, None)
+        return (p.households, p.percent, "yes" if p.ready_for_signs else "no")
+
+    nothing = (None, None, None)
     for area in overview.areas:
         for street in area.streets:
-            yield ("street", area.name, street.label, *counts(street.counts), None, None)
-        yield ("area", area.name, None, *counts(area.counts), None, None)
+            figures = (*counts(street.counts), None, None, *shares(street.participation))
+            yield ("street", area.name, street.label, *figures)
+        yield (
+            "area",
+            area.name,
+            None,
+            *counts(area.counts),
+            None,
+            None,
+            *shares(area.participation),
+        )
     for group in overview.groups:
-        yield ("group", group.area, group.name, None, None, None, None, group.taken, group.capacity)
+        seats = (group.taken, group.capacity)
+        yield ("group", group.area, group.name, None, None, None, None, *seats, *nothing)
     if overview.elsewhere.total:
-        yield ("elsewhere", None, None, *counts(overview.elsewhere), None, None)
-    yield ("total", None, None, *counts(overview.totals), None, None)
+        yield ("elsewhere", None, None, *counts(overview.elsewhere), None, None, *nothing)
+    yield ("total", None, None, *counts(overview.totals), None, None, *nothing)
     for kind, value in (
         ("without_group", overview.without_group),
         ("open_applications", overview.open_applications),
         ("failed_mail", overview.failed_mail),
     ):
-        yield (kind, None, None, None, None, None, value, None, None)
+        yield (kind, None, None, None, None, None, value, None, None, *nothing)
 
 
 def write_csv(overview: Overview, target: TextIO) -> int:
@@ -99,8 +122,10 @@ def write_table(overview: Overview, out: TextIO, *, title: str, at: datetime) ->
             line("  (no street list: every street of its postcodes; those seen in sign-ups)")
         for street in area.streets:
             empty = street.listed and street.counts.total == 0
-            row(_printable(street.label), street.counts, "no members" if empty else "")
-        row("area total", area.counts)
+            notes = ["no members"] if empty else []
+            notes += _shares(street.participation)
+            row(_printable(street.label), street.counts, "; ".join(notes))
+        row("area total", area.counts, "; ".join(_shares(area.participation)))
     line()
     line(f"{'Totals':<{LABEL_WIDTH}}{header}")
     if overview.elsewhere.total:
@@ -128,6 +153,13 @@ def write_table(overview: Overview, out: TextIO, *, title: str, at: datetime) ->
     line(f"Open coordinator applications: {overview.open_applications}")
     failed = overview.failed_mail
     line(f"Failed mail: {failed}" + ("  (infra/maintain mail failed)" if failed else ""))
+
+
+def _shares(participation: Participation | None) -> list[str]:
+    if participation is None:
+        return []
+    note = f"{participation.percent}% of {participation.households} households"
+    return [note + (", ready for signs" if participation.ready_for_signs else "")]
 
 
 def _printable(text: str) -> str:

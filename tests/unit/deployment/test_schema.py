@@ -527,12 +527,13 @@ def test_a_value_of_the_wrong_type_is_named_by_its_toml_type(tmp_path, text, exp
             document(initiative=INITIATIVE + "kleur = 'x'\n"),
             "initiative.kleur: unknown key (allowed keys: name, place, contact_email, website, "
             "rules_version, privacy_version, privacy_retention_days, region, "
-            "reconfirm_after_days, coordinators_wanted, group_rules, rules_changes, rules_url)",
+            "reconfirm_after_days, sign_threshold_percent, coordinators_wanted, group_rules, "
+            "rules_changes, rules_url)",
         ),
         (
             document(areas=AREAS + "zijde = 'oneven'\n"),
             'areas[1] (id "dorp").streets[1].zijde: unknown key '
-            "(allowed keys: street, first, last, parity)",
+            "(allowed keys: street, first, last, parity, households)",
         ),
         (
             document(groups=group("dorp", "dorp", extra="leden = 10\n")),
@@ -618,3 +619,28 @@ def test_the_group_rules_come_from_the_file_or_are_the_default_ones(tmp_path):
 )
 def test_the_group_rules_settings_are_checked(tmp_path, line, expected):
     assert only_problem(tmp_path, document(initiative=INITIATIVE + line + "\n")) == expected
+
+
+def test_households_per_street_or_area_and_the_sign_threshold_are_read(tmp_path):
+    areas = AREAS.replace('street = "Kagerdreef"', 'street = "Kagerdreef"\nhouseholds = 120', 1)
+    initiative = INITIATIVE + "sign_threshold_percent = 25\n"
+    loaded = load_deployment(write(tmp_path, document(initiative=initiative, areas=areas)))
+    assert loaded.initiative.sign_threshold_percent == 25
+    assert loaded.areas[0].streets[0].households == 120
+    default = load_deployment(write(tmp_path, document()))
+    assert default.initiative.sign_threshold_percent == 30
+    assert default.areas[0].streets[0].households is None
+
+
+@pytest.mark.parametrize(
+    ("initiative", "areas", "expected"),
+    [
+        ("sign_threshold_percent = 0\n", "", "initiative.sign_threshold_percent: expected a "
+         "percentage from 1 to 100, found 0"),
+        ("", "households = 0\n", 'areas[1] (id "dorp").streets[1].households: expected a number '
+         "of addresses from 1 to 100000, found 0"),
+    ],
+)  # fmt: skip
+def test_households_and_the_threshold_are_checked(tmp_path, initiative, areas, expected):
+    text = document(initiative=INITIATIVE + initiative, areas=AREAS + areas)
+    assert only_problem(tmp_path, text) == expected

@@ -139,3 +139,34 @@ def test_an_area_without_signups_says_so(deployment):
     assert "Nog geen aanmeldingen" in texts(svg)
     for street in empty.areas[0].streets:
         assert bars(svg, street.label) == []
+
+
+def test_participation_and_the_threshold_for_signs_are_drawn_where_households_are_known(svg):
+    # The example file gives Kagerdreef 40 households: 6 active is 15%, below 30%.
+    [kagerdreef] = [
+        g for g in svg.iter(f"{SVG}g") if g.findtext(f"{SVG}title", "").startswith("Kagerdreef:")
+    ]
+    [share] = [g for g in kagerdreef.iter(f"{SVG}g") if g.get("class") == "share"]
+    track, filled = share.findall(f"{SVG}rect")
+    assert float(track.get("width")) == chart.BAR_WIDTH - 1  # 100%
+    assert float(filled.get("width")) == pytest.approx(chart.BAR_WIDTH * 15 / 100)
+    [line] = share.findall(f"{SVG}line")
+    assert float(line.get("x1")) == pytest.approx(chart.BAR_WIDTH * 30 / 100)
+    assert texts(share) == ["15% van de huishoudens"]
+    assert "Drempel voor borden: 30% van de huishoudens" in texts(svg)
+    assert "Kagerdreef: 8 (6 actief, 1 bevestigd, 1 aangemeld), 15% van 40 huishoudens" in (
+        svg.findtext(f"{SVG}desc")
+    )
+
+
+def test_without_households_no_participation_is_drawn(deployment):
+    from dataclasses import replace
+
+    def uncounted(area):
+        streets = tuple(replace(street, households=None) for street in area.streets)
+        return replace(area, streets=streets, households=None)
+
+    village = replace(deployment, areas=tuple(uncounted(a) for a in deployment.areas))
+    rows = (row("active", "Kagerdreef", "1"),)
+    markup = str(chart.members_per_street(build_overview(village, OverviewInputs(rows, {}, 0, 0))))
+    assert 'class="share"' not in markup and "Drempel" not in markup

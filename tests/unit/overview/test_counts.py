@@ -141,3 +141,41 @@ def test_a_groups_fill(taken, capacity, percent, full):
 def test_dates_in_dutch():
     assert dutch_date(date(2026, 11, 26)) == "26 november 2026"
     assert dutch_month(date(2027, 3, 1)) == "maart 2027"
+
+
+@pytest.mark.parametrize(
+    ("active", "households", "percent", "ready"),
+    [(0, 10, 0, False), (1, 300, 1, False), (3, 10, 30, True), (296, 1000, 30, False),
+     (300, 1000, 30, True), (7, 20, 35, True), (12, 10, 120, True)],
+)  # fmt: skip
+def test_participation_in_whole_percents_and_the_threshold_compared_exactly(
+    active, households, percent, ready
+):
+    from buurtwhatsapp.overview.counts import Participation
+
+    shares = Participation(active, households, threshold=30)
+    assert (shares.percent, shares.ready_for_signs) == (percent, ready)
+
+
+def test_an_areas_households_are_its_own_or_the_sum_of_all_its_streets(deployment):
+    from dataclasses import replace
+
+    dorp = deployment.areas[0]
+    counted = tuple(
+        replace(street, households=10 * (n + 1)) for n, street in enumerate(dorp.streets)
+    )
+    assert replace(dorp, streets=counted).all_households == 60
+    unknown = replace(dorp.streets[2], households=None)
+    assert replace(dorp, streets=(*counted[:2], unknown)).all_households is None
+    assert replace(dorp, households=250).all_households == 250
+    outside = replace(deployment.areas[1], households=None)
+    assert outside.all_households is None  # no street list, no count: unknown
+
+    rows = [row("active", "Kagerdreef", str(n), "dorp") for n in range(1, 4)]
+    village = replace(deployment, areas=(replace(dorp, streets=counted), outside))
+    village = replace(village, initiative=replace(village.initiative, sign_threshold_percent=25))
+    overview = build_overview(village, inputs(*rows))
+    area = overview.areas[0]
+    assert area.participation is not None and area.participation.percent == 5  # 3 of 60
+    assert area.streets_ready_for_signs == ("Kagerdreef",)  # 3 of 10 >= 25%
+    assert overview.has_households and not overview.areas[1].has_households

@@ -268,3 +268,40 @@ def test_a_digest_queued_before_rules_and_news_were_counted_still_renders(templa
     mail = render(templates, checks={**old, "checks_lapsed": 0})
     assert "De jaarlijkse vraag in oktober 2026: 2 gevraagd" in mail.text
     assert "groepsregels" not in mail.text
+
+
+def test_the_streets_ready_for_signs_are_named_where_households_are_known(templates):
+    signs = {
+        "threshold": 30,
+        "areas": [
+            {
+                "name": "Buitenkaag dorp",
+                "percent": 12,
+                "ready": ["Kagerdreef", "Lisserweg 480–530"],
+            },
+            {"name": "Buitengebied Buitenkaag", "percent": 4, "ready": []},
+        ],
+    }
+    mail = render(templates, signs=signs)
+    for part in (reads(mail.html), " ".join(mail.text.split())):
+        assert "minstens 30% van de huishoudens in een straat meedoet" in part
+        assert (
+            "Buitenkaag dorp: 12% van de huishoudens doet mee. Klaar voor borden: Kagerdreef, "
+            "Lisserweg 480–530." in part
+        )
+        assert "Buitengebied Buitenkaag: 4% van de huishoudens doet mee. Nog geen straat" in part
+    assert "borden" not in render(templates).text  # no households given: nothing said
+
+
+def test_the_digest_content_gives_participation_as_the_deployment_file_allows(deployment):
+    # The example file: Kagerdreef 40 households, the buitengebied 180 in all.
+    actives = [row("active", "Kagerdreef", str(n), "dorp") for n in range(1, 13)]
+    overview = overview_of(deployment, *actives, row("active", "Zandslootweg", "3"))
+    signs = digest_content(overview, overview.figures(), None, NOVEMBER)["signs"]
+    assert signs == {
+        "threshold": 30,
+        "areas": [
+            {"name": "Buitenkaag dorp", "percent": 13, "ready": ["Kagerdreef"]},  # 12 of 91
+            {"name": "Buitengebied Buitenkaag", "percent": 1, "ready": []},  # 1 of 180
+        ],
+    }

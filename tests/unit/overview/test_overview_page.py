@@ -98,7 +98,8 @@ def test_each_area_has_a_table_of_its_streets_with_a_total(templates, overview):
     assert [r[0] for r in buitengebied[1:]] == [HOSTILE_STREET, "Zandslootweg", "Totaal"]
     # Each street's name heads its row, for a screen reader reading a number.
     row_headers = [e for e in page.all("th") if e.attrs.get("scope") == "row"]
-    assert len(row_headers) == 3 + 1 + 2 + 1
+    # ... and in the table of participation, where the file gives households.
+    assert len(row_headers) == 3 + 1 + 2 + 1 + 3 + 1
 
 
 def test_a_street_name_as_typed_is_escaped(templates, overview):
@@ -135,3 +136,36 @@ def test_an_overview_link_that_no_longer_works_points_to_the_monthly_mail(templa
         text = content(html)
         assert expected in text
         assert text.count(CONTACT) == 1
+
+
+def test_participation_per_household_and_the_streets_ready_for_signs(templates, deployment):
+    from dataclasses import replace
+
+    dorp = deployment.areas[0]
+    streets = (replace(dorp.streets[0], households=5), replace(dorp.streets[1], households=40))
+    unknown = replace(dorp.streets[2], households=None)
+    village = replace(deployment, areas=(replace(dorp, streets=(*streets, unknown)),))
+    rows = (row("active", "Kagerdreef", "1", "dorp"), row("active", "Kagerdreef", "2", "dorp"))
+    html = render(templates, build_overview(village, OverviewInputs(rows, {}, 0, 0)))
+    said = " ".join(content(html).split())
+    assert "1 straat is klaar voor borden" in said and "minstens 30%" in said
+    assert (
+        '<th scope="row">Kagerdreef</th><td>5</td><td>40%<br>'
+        '<strong class="ready">klaar voor borden</strong></td>' in html
+    )
+    assert '<th scope="row">Lisserweg 480–530</th><td>40</td><td>0%</td>' in html
+    assert "Van 1 straat staat het aantal huishoudens niet in de configuratie" in said
+
+
+def test_without_households_the_page_shows_no_participation(templates, deployment):
+    from dataclasses import replace
+
+    def uncounted(area):
+        streets = tuple(replace(street, households=None) for street in area.streets)
+        return replace(area, streets=streets, households=None)
+
+    village = replace(deployment, areas=tuple(uncounted(area) for area in deployment.areas))
+    rows = (row("active", "Kagerdreef", "1", "dorp"),)
+    html = render(templates, build_overview(village, OverviewInputs(rows, {}, 0, 0)))
+    said = " ".join(content(html).split())
+    assert "borden" not in said and "Huishoudens" not in said

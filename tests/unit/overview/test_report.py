@@ -53,9 +53,16 @@ def test_the_table_shows_each_area_street_group_and_figure(overview):
         [line] = [line for line in lines if line.strip().startswith(label)]
         return line[len("  ") + 40 :].split()
 
-    assert numbers("Kagerdreef") == ["2", "0", "0", "2"]
-    assert numbers("Lisserweg 480–530") == ["0", "1", "0", "1"]
-    assert numbers("Dorpsstraat 1–49 (oneven nummers)") == ["0", "0", "0", "0", "no", "members"]
+    assert numbers("Kagerdreef") == ["2", "0", "0", "2", "5%", "of", "40", "households"]
+    assert numbers("Lisserweg 480–530")[:4] == ["0", "1", "0", "1"]
+    assert numbers("Dorpsstraat 1–49 (oneven nummers)")[:6] == [
+        "0",
+        "0",
+        "0",
+        "0",
+        "no",
+        "members;",
+    ]
     assert numbers("all areas") == ["2", "2", "1", "5"]
     assert numbers("Buurt WhatsApp Buitenkaag Dorp") == ["3", "1024", "1%", "add", "1"]
     assert "Streets without members: 1" in lines
@@ -66,7 +73,8 @@ def test_the_table_shows_each_area_street_group_and_figure(overview):
     # The numbers end where their column's name ends.
     header = next(line for line in lines if line.startswith("Buitenkaag dorp"))
     kagerdreef = next(line for line in lines if line.startswith("  Kagerdreef"))
-    assert len(kagerdreef) == len(header) and header.endswith("total")
+    assert header.endswith("total") and kagerdreef[: len(header)].endswith(" 2")
+    assert kagerdreef[len(header) :].startswith("  5% of 40")  # notes after the numbers
 
 
 def test_the_table_prints_no_terminal_control_characters(overview):
@@ -97,6 +105,9 @@ def test_the_csv_has_a_row_per_street_area_group_and_figure(overview):
         "total": "2",
         "seats_taken": "",
         "capacity": "",
+        "households": "40",  # as the example deployment file gives them
+        "participation_percent": "5",
+        "ready_for_signs": "no",
     }
     assert streets["Dorpsstraat 1–49 (oneven nummers)"]["total"] == "0"
     [dorp] = [r for r in rows if r["kind"] == "area" and r["area"] == "Buitenkaag dorp"]
@@ -122,3 +133,40 @@ def test_a_street_typed_as_a_formula_is_text_in_a_spreadsheet_and_restorable(ove
     assert FORMULA_STREET not in names
     [cell] = [name for name in names if name.endswith(FORMULA_STREET)]
     assert restore(cell) == FORMULA_STREET  # the cell as read back from the CSV
+
+
+@pytest.fixture
+def counted(deployment):
+    """The village with households for two of its three streets (30% signs threshold)."""
+    from dataclasses import replace
+
+    dorp = deployment.areas[0]
+    streets = (
+        replace(dorp.streets[0], households=5),  # Kagerdreef: 2 active of 5 = 40%
+        replace(dorp.streets[1], households=10),  # Lisserweg 480–530: 0 active (1 confirmed)
+        replace(dorp.streets[2], households=None),  # Dorpsstraat: not given
+    )
+    village = replace(deployment, areas=(replace(dorp, streets=streets),))
+    rows = (
+        row("active", "Kagerdreef", "1", "dorp"),
+        row("active", "Kagerdreef", "2", "dorp"),
+        row("confirmed", "Lisserweg", "500", "dorp"),
+    )
+    return build_overview(village, OverviewInputs(rows, {"dorp": 3}, 0, 0))
+
+
+def test_participation_is_shown_only_where_households_are_given(counted):
+    streets = {r["name"]: r for r in read_csv(counted) if r["kind"] == "street"}
+    kagerdreef = streets["Kagerdreef"]
+    assert (kagerdreef["households"], kagerdreef["participation_percent"]) == ("5", "40")
+    assert kagerdreef["ready_for_signs"] == "yes"
+    lisserweg = streets["Lisserweg 480–530"]
+    assert (lisserweg["participation_percent"], lisserweg["ready_for_signs"]) == ("0", "no")
+    assert streets["Dorpsstraat 1–49 (oneven nummers)"]["households"] == ""
+    [area] = [
+        r for r in read_csv(counted) if r["kind"] == "area" and r["area"] == "Buitenkaag dorp"
+    ]
+    assert area["households"] == ""  # one street without a count: the area's is unknown
+    text = table(counted)
+    assert "40% of 5 households, ready for signs" in text
+    assert "0% of 10 households" in text and "0% of 10 households, ready" not in text
