@@ -21,6 +21,10 @@ VNU_STAMP := $(VNU_DIR)/node_modules/.stamp-npm-ci
 # themselves are the stamps.
 CHROMIUM := /usr/bin/chromium
 SHELLCHECK := /usr/bin/shellcheck
+# Poppler (pdftotext, pdftoppm, pdfinfo) and zbar read the printed poster and letter back in
+# the tests: their text, their page count, and the QR code decoded from a rendered image.
+PDFTOTEXT := /usr/bin/pdftotext
+ZBARIMG := /usr/bin/zbarimg
 # A Python 3.11 or newer, for the venv and for the deploy (which needs nothing else).
 FIND_PYTHON := py="$$(command -v python3.11 || true)"; \
 	if [ -z "$$py" ] && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
@@ -44,7 +48,7 @@ help:
 
 # ---- set-up ----------------------------------------------------------------
 
-setup: $(VENV_STAMP) $(NPM_STAMP) $(VNU_STAMP) $(CHROMIUM) $(SHELLCHECK)
+setup: $(VENV_STAMP) $(NPM_STAMP) $(VNU_STAMP) $(CHROMIUM) $(SHELLCHECK) $(PDFTOTEXT) $(ZBARIMG)
 	@devstack/install-gcloud.sh
 	@if ! command -v java >/dev/null; then \
 	  echo "warning: java is not on PATH; the tests run the Nu HTML Checker (vnu.jar) with it" \
@@ -112,6 +116,12 @@ $(CHROMIUM):
 
 $(SHELLCHECK):
 	$(call apt_install,shellcheck,$(SHELLCHECK),the tests check every shell script with it)
+
+$(PDFTOTEXT):
+	$(call apt_install,poppler-utils,$(PDFTOTEXT),the tests read the printed poster and letter back)
+
+$(ZBARIMG):
+	$(call apt_install,zbar-tools,$(ZBARIMG),the tests decode the printed QR code)
 
 # ---- checks ----------------------------------------------------------------
 

@@ -78,12 +78,33 @@ def _firestore_client() -> firestore.Client:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class Configuration:
+    """What the environment and the deployment file say, without any client: all that a
+    command needs that touches no Firestore (the print command)."""
+
+    settings: Settings
+    deployment: Deployment
+    templates: jinja2.Environment
+
+
 @functools.cache
-def runtime() -> Runtime:
-    configure_logging()
+def configuration() -> Configuration:
     settings = Settings.from_env()
     deployment = load_deployment(settings.deployment_file)
     templates = deployment_environment(settings.templates_dir, deployment.initiative)
+    return Configuration(settings, deployment, templates)
+
+
+@functools.cache
+def runtime() -> Runtime:
+    configure_logging()
+    configured = configuration()
+    settings, deployment, templates = (
+        configured.settings,
+        configured.deployment,
+        configured.templates,
+    )
     clock = SystemClock()
     store = Store(_firestore_client())
     return Runtime(
@@ -102,5 +123,5 @@ def runtime() -> Runtime:
 
 def reset() -> None:
     """Forget the built collaborators, so the next call reads the environment anew."""
-    for cached in (_firestore_client, runtime):
+    for cached in (_firestore_client, configuration, runtime):
         cached.cache_clear()

@@ -28,6 +28,9 @@
         --to-me: one preview to EMAIL only; --dry-run: the count and the text, nothing sent
     infra/maintain keys migrate [--dry-run]     move every key to the current pepper (after the
         move from unsalted keys, or a new pepper): see key_migration.py for what moves and why
+    infra/maintain print poster|letter --area A [--group G] --output FILE.pdf|FILE.html
+        the poster or the door letter for area A: one A4 page with a QR code to the sign-up
+        form (PUBLIC_BASE_URL/signup?area=A); .html writes the printable page itself
     infra/maintain report [--csv FILE]          the regiegroep's overview (dekking): a table,
         or CSV to FILE (``--csv -``: to standard output), safe to open in a spreadsheet
 
@@ -48,6 +51,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import bootstrap
@@ -69,6 +73,8 @@ from .overview.reading import read_overview
 from .overview.report import write_csv, write_table
 from .privacy.erasure import ErasureReport, StillServing, erase_person
 from .privacy.key_migration import migrate_keys
+from .reach import ReachError
+from .reach.printed import Printed, plan_print, render_print
 from .residents.news import (
     InvalidNews,
     check_news,
@@ -247,6 +253,16 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(needs_keys=True)
     migrate.add_argument(
         "--dry-run", action="store_true", help="count what would move; change nothing"
+    )
+    printing = topics.add_parser(
+        "print", help="a poster or door letter with a QR code to the form, as A4 PDF"
+    )
+    printing.set_defaults(run=_print)
+    printing.add_argument("kind", choices=[kind.value for kind in Printed])
+    printing.add_argument("--area", required=True, help="the area's id: its form is pre-set")
+    printing.add_argument("--group", help="one group of that area, named on the page")
+    printing.add_argument(
+        "--output", required=True, metavar="FILE", help="FILE.pdf, or FILE.html for the page"
     )
     report = topics.add_parser(
         "report", help="the regiegroep's overview (dekking): counts per area, street and group"
@@ -585,6 +601,40 @@ def _keys_migrate(args: argparse.Namespace, out: TextIO) -> int:
     for holder in report.conflicts:
         print(f"  {holder}: not moved, another document holds its new key", file=out)
     return 1 if report.conflicts else 0
+
+
+def _print(args: argparse.Namespace, out: TextIO) -> int:
+    runtime = bootstrap.configuration()  # no Firestore: what is printed is public
+    output = Path(args.output)
+    if output.suffix.lower() not in (".pdf", ".html"):
+        print(f"--output {args.output}: give a file ending in .pdf or .html", file=out)
+        return 2
+    try:
+        plan = plan_print(
+            Printed(args.kind),
+            deployment=runtime.deployment,
+            base_url=runtime.settings.public_base_url,
+            area_id=args.area,
+            group_id=args.group,
+        )
+        html = render_print(plan, runtime.templates)
+        if output.suffix.lower() == ".html":
+            output.write_text(html, encoding="utf-8")
+            pages = "a printable page"
+        else:
+            from .reach.pdf import write_pdf
+
+            count = write_pdf(html, output)
+            pages = f"{count} A4 page" + ("" if count == 1 else "s")
+    except ReachError as error:
+        print(f"error: {error}", file=out)
+        return 2
+    except OSError as error:
+        print(f"--output {args.output}: cannot write it ({error.strerror})", file=out)
+        return 2
+    made = f"{plan.kind.value} for {plan.area.name}: {output} ({pages})"
+    print(f"{made}; QR code to {plan.signup_url}", file=out)
+    return 0
 
 
 def _report(args: argparse.Namespace, out: TextIO) -> int:
