@@ -53,8 +53,17 @@ MAIL_SENDER: "Buurt WhatsApp Buitenkaag <buurtwhatsapp@example.org>"
 # (README, "A domain of your own").
 # PUBLIC_BASE_URL: "https://aanmelden.example.org"
 
-# Optional: other web sites whose pages may post to the forms (an embedded form), comma-separated.
+# Optional: other web sites whose pages may post to the forms (their own HTML form, which may
+# send the browser back to them with redirect=URL), comma-separated.
 # ALLOWED_ORIGINS: "https://www.example.org"
+
+# Optional: the web sites that may show the forms in an iframe (?embed=1), comma-separated;
+# without it no site may (README, "The form on your own site").
+# EMBED_ORIGINS: "https://www.example.org"
+
+# Optional: how many news mails infra/maintain news send queues a second; keep it under the
+# transport's sending rate (SES: 14 a second unless raised, 1 in its sandbox). Default 10.
+# NEWS_MAILS_PER_SECOND: "10"
 
 # Optional: a named Firestore database instead of "(default)".
 # FIRESTORE_DATABASE: "buurtwhatsapp"

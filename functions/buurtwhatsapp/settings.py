@@ -63,6 +63,9 @@ class Settings:
     # as it is queued, so this keeps a mailing inside the transport's sending rate (SES: 14 a
     # second unless AWS raised it; 1 in its sandbox).
     news_mails_per_second: float = 10.0
+    # The sites that may show the forms in an iframe (CSP frame-ancestors; none by default),
+    # and that the embedded form tells its height (web/embedding.py).
+    embed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,17 +113,8 @@ class Settings:
             # Without a real pepper the keys of phone numbers could be reversed by trying all.
             problems.append("KEY_PEPPER must be set to at least 32 random characters")
 
-        allowed_origins = tuple(
-            origin.strip().rstrip("/")
-            for origin in env.get("ALLOWED_ORIGINS", "").split(",")
-            if origin.strip()
-        )
-        for origin in allowed_origins:
-            if not _is_web_origin(origin):
-                problems.append(
-                    "ALLOWED_ORIGINS must be comma-separated origins such as "
-                    f"https://www.example.org (got {origin!r})"
-                )
+        allowed_origins = _origins(env, "ALLOWED_ORIGINS", problems)
+        embed_origins = _origins(env, "EMBED_ORIGINS", problems)
 
         raw_rate = env.get("RATE_LIMIT", "20/600")
         posts, _, window = raw_rate.partition("/")
@@ -176,7 +170,22 @@ class Settings:
             rate_limit_window_seconds=int(window),
             people_cache_seconds=people_cache_seconds,
             news_mails_per_second=news_rate,
+            embed_origins=embed_origins,
         )
+
+
+def _origins(env: Mapping[str, str], name: str, problems: list[str]) -> tuple[str, ...]:
+    """A comma-separated list of web origins, each checked; a trailing slash is forgiven."""
+    origins = tuple(
+        origin.strip().rstrip("/") for origin in env.get(name, "").split(",") if origin.strip()
+    )
+    for origin in origins:
+        if not _is_web_origin(origin):
+            problems.append(
+                f"{name} must be comma-separated origins such as https://www.example.org "
+                f"(got {origin!r})"
+            )
+    return origins
 
 
 def _is_web_origin(value: str) -> bool:

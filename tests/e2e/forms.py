@@ -10,6 +10,16 @@ CONDITIONS = (
     "Ik ga akkoord met de privacyverklaring.",
 )
 
+# A resident of the village signing up, field by label (the street: as a test needs it).
+RESIDENT = {
+    "Naam": "Zoë van 't Veld",
+    "E-mailadres": "zoe@example.org",
+    "Mobiel nummer": "06-12345678",
+    "Straat": "Kagerdreef",
+    "Huisnummer": "7",
+    "Postcode": "2158 AB",
+}
+
 # A coordinator application, field by label.
 APPLICANT = {
     "Naam": "Bram de Vries",

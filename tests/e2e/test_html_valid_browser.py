@@ -23,7 +23,7 @@ from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.model import CURRENT, PEOPLE, SIGNUPS
 from tests.conftest import FakeClock
-from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS
+from tests.e2e.forms import APPLICANT, APPLICANT_PRIVACY, CONDITIONS, RESIDENT
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import SeenHtml
@@ -32,14 +32,6 @@ pytestmark = pytest.mark.browser
 
 PAGES = Path(__file__).resolve().parents[2] / "templates" / "pages"
 
-RESIDENT = {
-    "Naam": "Zoë van 't Veld",
-    "E-mailadres": "zoe@example.org",
-    "Mobiel nummer": "06-12345678",
-    "Straat": "Kagerdreef",
-    "Huisnummer": "7",
-    "Postcode": "2158 AB",
-}
 # Typed back into the refused form: markup in values and in a textarea must stay text.
 MARKUP = '"><b>Zoë</b> & </textarea><script>alert(1)</script>'
 # Older than the longest-lived link (the leave link's 730 days).
@@ -92,6 +84,10 @@ def test_every_page_the_browser_gets_passes_the_html_checker(
     seen_html.page("signup_received.html", press(page, "Aanmelden", 303))
 
     # The coordinator form likewise.
+    embedded = live_server("/signup?embed=1&area=dorp&street=Kagerdreef")
+    seen_html.page("signup.html, embedded and filled in by a link", visit(page, embedded, 200))
+    unknown = live_server("/signup?area=maan&street=" + "x" * 101)
+    seen_html.page("signup.html, a link that cannot be used", visit(page, unknown, 200))
     seen_html.page("coordinator.html", visit(page, live_server("/coordinator"), 200))
     seen_html.page(
         "coordinator.html, every field refused", press(page, "Aanmelden als coördinator", 422)

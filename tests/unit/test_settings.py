@@ -28,6 +28,7 @@ def test_every_problem_is_named_at_once():
                 "SES_TAGS": "initiative",
                 "ALLOWED_ORIGINS": "https://www.example.org,http://[::1",
                 "NEWS_MAILS_PER_SECOND": "snel",
+                "EMBED_ORIGINS": "https://www.example.org/pagina",
             }
         )
     message = str(caught.value)
@@ -41,6 +42,7 @@ def test_every_problem_is_named_at_once():
         "RATE_LIMIT",
         "SES_TAGS",
         "NEWS_MAILS_PER_SECOND",
+        "EMBED_ORIGINS",
     ):
         assert variable in message
 

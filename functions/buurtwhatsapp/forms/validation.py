@@ -5,15 +5,16 @@ Messages are Dutch: residents read them next to the fields they typed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from ..common import contacts
 from ..common.form_values import is_checked
 from ..deployment.addresses import normalise_postcode, parse_house_number
-from ..deployment.structure import Deployment
+from ..deployment.structure import Area, Deployment
 from ..model import Address, CoordinatorApplication, SignupRequest
 from . import FormsError
 
@@ -273,3 +274,72 @@ def validate_invite_link(raw: object) -> str:
     ):
         raise InvalidInput({"link": INVITE_LINK_MESSAGE})
     return f"https://{INVITE_HOST}/{code}"
+
+
+# --- What a link to a form may carry ----------------------------------------------------------
+
+UNKNOWN_AREA = (
+    "De link naar dit formulier noemt een buurt die wij niet kennen. Vul gewoon uw adres in: "
+    "daaraan zien wij bij welke groep u hoort."
+)
+UNUSABLE_STREET = (
+    "De straat in de link naar dit formulier kunnen wij niet overnemen; vul hem zelf in."
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Prefill:
+    """What a link to the sign-up form (a poster's QR code, a site's button) fills in:
+    ``/signup?area=ID&street=NAME``, checked like the form's own fields."""
+
+    area: Area | None = None  # the area the link names, if the deployment has it
+    values: Mapping[str, str] = dataclasses.field(default_factory=dict)  # field -> shown
+    notices: tuple[str, ...] = ()  # what was left out, and why (Dutch)
+
+
+def prefill_from_link(query: Mapping[str, str], deployment: Deployment) -> Prefill:
+    notices = []
+    area = None
+    area_id = query.get("area")
+    if area_id is not None:
+        area = deployment.area(area_id)
+        if area is None:
+            notices.append(UNKNOWN_AREA)
+    values = {}
+    if query.get("street") is not None:
+        fields = _Fields({"street": query["street"]})
+        street = fields.text("street", required=False)
+        if fields.errors:
+            notices.append(UNUSABLE_STREET)
+        elif street:
+            values["street"] = street
+    return Prefill(area, values, tuple(notices))
+
+
+class RedirectRefused(FormsError):
+    """A ``redirect`` to a site that is not allowed (an open redirect); nothing was stored."""
+
+
+MAX_REDIRECT_LENGTH = 2000
+
+
+def check_redirect(value: object, allowed_origins: Iterable[str]) -> str | None:
+    """Where the browser goes after a valid sign-up posted from an allowed site's own form: an
+    http(s) address on one of ``allowed_origins``; None when none was asked for."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_REDIRECT_LENGTH or not value.isascii():
+        raise RedirectRefused("not an address")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise RedirectRefused("not an address") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        raise RedirectRefused("not an http(s) address")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise RedirectRefused("not an address")
+    origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+    if origin.lower() not in {allowed.lower() for allowed in allowed_origins}:
+        raise RedirectRefused(f"origin {origin} is not allowed")
+    return value

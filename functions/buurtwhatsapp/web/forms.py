@@ -8,14 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import flask
 
 from ..bootstrap import Runtime
 from ..coordinators.applications import apply
-from ..forms.validation import InvalidInput
+from ..forms.validation import InvalidInput, RedirectRefused, check_redirect, prefill_from_link
 from ..residents.signup import sign_up
+from .embedding import form_headers, is_embedded, resize_script
 from .http import json_response, page_response, read_submission, redirect_response, wants_json
+
+REDIRECT_REFUSED = (
+    "Na het aanmelden zou u naar een website gaan die niet bij dit initiatief hoort. Daarom "
+    "hebben wij niets opgeslagen. Meld u aan via het formulier op de website van het initiatief."
+)
+
+
+def _frame(runtime: Runtime, embedded: bool) -> dict[str, object]:
+    """What the layout needs to show a page inside a site's iframe: no header and footer, and
+    the resize script, told which sites to talk to."""
+    return {"embed": embedded, "embed_parents": " ".join(runtime.settings.embed_origins)}
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
 
 # A service takes what was posted and the runtime's collaborators it needs.
 Service = Callable[[Mapping[str, object], Runtime], None]
@@ -50,23 +69,60 @@ class Form:
     service: Service
 
     def show(self, request: flask.Request, runtime: Runtime) -> flask.Response:
+        if request.args.get("script") == "resize":
+            return resize_script(runtime.templates)
+        embedded = is_embedded(request)
+        frame = _frame(runtime, embedded)
+        headers = form_headers(runtime.settings, embedded=embedded)
         if request.args.get("received") is not None:
-            return page_response(runtime.templates, self.received_template)
-        return page_response(runtime.templates, self.template, values={}, errors={})
+            return page_response(runtime.templates, self.received_template, 200, headers, **frame)
+        prefill = prefill_from_link(request.args, runtime.deployment)
+        return page_response(
+            runtime.templates,
+            self.template,
+            200,
+            headers,
+            values=dict(prefill.values),
+            errors={},
+            link_area=prefill.area,
+            notices=prefill.notices,
+            **frame,
+        )
 
     def submit(self, request: flask.Request, runtime: Runtime) -> flask.Response:
         raw: Mapping[str, object] = read_submission(request, runtime.settings.max_body_bytes)
+        embedded = is_embedded(request)
+        frame = _frame(runtime, embedded)
+        try:
+            # Checked before anything is stored: a refused redirect loses nothing.
+            go_back = check_redirect(raw.get("redirect"), runtime.settings.allowed_origins)
+        except RedirectRefused:
+            headers = form_headers(runtime.settings, embedded=embedded)
+            return page_response(
+                runtime.templates, "pages/problem.html", 400, headers, message=REDIRECT_REFUSED
+            )
         try:
             self.service(raw, runtime)
         except InvalidInput as invalid:
             if wants_json(request):
                 return json_response({"errors": invalid.errors}, 422)
+            back = (_origin_of(go_back),) if go_back else ()
+            headers = form_headers(runtime.settings, embedded=embedded, redirect_to=back)
             return page_response(
-                runtime.templates, self.template, 422, values=raw, errors=invalid.errors
+                runtime.templates,
+                self.template,
+                422,
+                headers,
+                values=raw,
+                errors=invalid.errors,
+                redirect=go_back,
+                **frame,
             )
         if wants_json(request):
             return json_response({"status": "received", "message": self.received_message}, 201)
-        return redirect_response("?received=1")
+        if go_back is not None:
+            return redirect_response(go_back)
+        return redirect_response("?received=1&embed=1" if embedded else "?received=1")
 
 
 SIGNUP = Form(
