@@ -28,7 +28,8 @@ def signup(request: flask.Request) -> flask.Response:
     """GET the sign-up form; POST a sign-up."""
     from buurtwhatsapp.web.forms import SIGNUP
 
-    return serve(request, {"GET": SIGNUP.show, "POST": SIGNUP.submit}, rate_limited=True)
+    routes = {"GET": SIGNUP.show, "POST": SIGNUP.submit}
+    return serve(request, routes, rate_limited=True, embeddable=True)
 
 
 @functions_framework.http
@@ -36,7 +37,8 @@ def coordinator(request: flask.Request) -> flask.Response:
     """GET the coordinator application form; POST an application."""
     from buurtwhatsapp.web.forms import COORDINATOR
 
-    return serve(request, {"GET": COORDINATOR.show, "POST": COORDINATOR.submit}, rate_limited=True)
+    routes = {"GET": COORDINATOR.show, "POST": COORDINATOR.submit}
+    return serve(request, routes, rate_limited=True, embeddable=True)
 
 
 @functions_framework.http

@@ -264,6 +264,11 @@ def _parser() -> argparse.ArgumentParser:
     printing.add_argument(
         "--output", required=True, metavar="FILE", help="FILE.pdf, or FILE.html for the page"
     )
+    printing.add_argument(
+        "--local",
+        action="store_true",
+        help="allow a QR code to this machine's form (PUBLIC_BASE_URL unset or localhost)",
+    )
     report = topics.add_parser(
         "report", help="the regiegroep's overview (dekking): counts per area, street and group"
     )
@@ -608,6 +613,16 @@ def _print(args: argparse.Namespace, out: TextIO) -> int:
     output = Path(args.output)
     if output.suffix.lower() not in (".pdf", ".html"):
         print(f"--output {args.output}: give a file ending in .pdf or .html", file=out)
+        return 2
+    base = runtime.settings.public_base_url
+    if not args.local and not base.startswith("https://"):
+        # A poster whose code leads to the maintainer's own machine helps nobody.
+        print(
+            f"error: the QR code would lead to {base}: set PUBLIC_BASE_URL to the form's public "
+            "address (https://REGION-PROJECT.cloudfunctions.net, or your own domain), or give "
+            "--local to try it out",
+            file=out,
+        )
         return 2
     try:
         plan = plan_print(

@@ -11,7 +11,9 @@
   }
   var told = 0;
   function tell() {
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    // The page's own height, not scrollHeight: that is never less than the frame, so a
+    // frame made tall once (a long page, a generous height="…") could never shrink again.
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height === told) {
       return;
     }

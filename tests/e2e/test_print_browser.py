@@ -20,8 +20,8 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 BASE = "https://europe-west1-buurt-voorbeeld.cloudfunctions.net"
 
 
-def maintain(*argv: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PUBLIC_BASE_URL": BASE}
+def maintain(*argv: str, base: str = BASE) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PUBLIC_BASE_URL": base}
     environment.pop("DEPLOYMENT_FILE", None)  # the example file
     return subprocess.run(
         [str(REPOSITORY / "infra" / "maintain"), *argv],
@@ -40,7 +40,7 @@ def run(*command: str) -> str:
 @pytest.mark.parametrize(
     ("kind", "area", "says"),
     [
-        ("poster", "dorp", ["Samen voor een veilige buurt", "woont in Buitenkaag dorp",
+        ("poster", "dorp", ["Samen voor een veilige buurt", "in Buitenkaag dorp",
                             "Signaleer: ziet u iets verdachts?", "www.example.org/buurtwhatsapp"]),
         ("letter", "buitengebied", ["Doet u mee met de buurt-WhatsApp?", "geen kletsgroep",
                                     "0900-8844", "regiegroep"]),
@@ -71,7 +71,15 @@ def test_an_unknown_area_or_output_is_refused_with_the_reason(tmp_path):
     assert unknown.stdout.startswith("error: no area 'maan' in the deployment file")
     word = maintain("print", "letter", "--area", "dorp", "--output", str(tmp_path / "p.docx"))
     assert word.returncode == 2 and "ending in .pdf or .html" in word.stdout
+    # A QR code to the maintainer's own machine, unless they ask for one to try it out.
+    local = ("print", "poster", "--area", "dorp", "--output", str(tmp_path / "p.html"))
+    refused = maintain(*local, base="http://localhost:8080")
+    assert refused.returncode == 2
+    assert refused.stdout.startswith("error: the QR code would lead to http://localhost:8080")
     assert not list(tmp_path.iterdir())
+    tried = maintain(*local, "--local", base="http://localhost:8080")
+    assert tried.returncode == 0
+    assert "QR code to http://localhost:8080/signup?area=dorp" in tried.stdout
 
 
 @pytest.mark.parametrize("width", [360, 1280])

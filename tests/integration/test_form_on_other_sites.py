@@ -130,3 +130,49 @@ def test_a_redirect_anywhere_else_is_refused_and_nothing_is_stored(
     assert posted.status_code == 400 and "Location" not in posted.headers
     assert "Daarom hebben wij niets opgeslagen" in posted.get_data(as_text=True)
     assert signups(firestore_client) == []
+
+
+def test_a_correction_in_the_frame_stays_in_the_frame(signup, valid_signup):
+    typo = {**valid_signup, "email": "fout"}
+    posted = signup.post("/signup?embed=1&area=dorp", data=typo, headers={"Origin": SITE})
+    assert posted.status_code == 422
+    assert policy(posted)["script-src"] == "'self'"
+    assert f"frame-ancestors {SITE}" in posted.headers["Content-Security-Policy"]
+    html = posted.get_data(as_text=True)
+    assert "<header>" not in html and 'src="?script=resize"' in html
+    assert "U meldt zich aan voor <strong>Buitenkaag dorp</strong>" in html  # still said
+
+
+def test_a_refusal_in_the_frame_can_be_read_there(signup, valid_signup, monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT", "1/600")
+    bootstrap.reset()
+    client = create_function_app("signup").test_client()
+    client.post("/signup?embed=1", data=valid_signup, headers={"Origin": SITE})
+    again = client.post("/signup?embed=1", data=valid_signup, headers={"Origin": SITE})
+    assert again.status_code == 429
+    assert policy(again)["frame-ancestors"] == f"{SITE} https://wijk.example"
+
+
+def test_the_coordinator_form_may_be_framed_and_go_back_too(app_environment, monkeypatch):
+    monkeypatch.setenv("EMBED_ORIGINS", SITE)
+    monkeypatch.setenv("ALLOWED_ORIGINS", SITE)
+    bootstrap.reset()
+    client = create_function_app("coordinator").test_client()
+    page = client.get("/coordinator?embed=1")
+    assert policy(page)["frame-ancestors"] == SITE and "<header>" not in page.get_data(as_text=True)
+    refused = client.post(
+        "/coordinator", data={"redirect": "https://ev.il/"}, headers={"Origin": SITE}
+    )
+    assert refused.status_code == 400
+    asked = client.post(
+        "/coordinator",
+        data={"redirect": f"{SITE}/dank", "name": ""},
+        headers={"Origin": SITE, "Accept": "application/json"},
+    )
+    assert asked.status_code == 422  # the way back is fine; the application is not
+
+
+def test_a_json_client_gets_json_for_a_refused_redirect(signup, valid_signup):
+    body = {**valid_signup, "adult": True, "whatsapp": True, "rules": True, "privacy": True}
+    refused = signup.post("/signup", json={**body, "redirect": "https://ev.il/"})
+    assert refused.status_code == 400 and "redirect" in refused.get_json()["errors"]

@@ -323,12 +323,24 @@ class RedirectRefused(FormsError):
 MAX_REDIRECT_LENGTH = 2000
 
 
-def check_redirect(value: object, allowed_origins: Iterable[str]) -> str | None:
+@dataclasses.dataclass(frozen=True, slots=True)
+class GoBack:
+    url: str  # as given
+    origin: str  # the allowed origin it lies on, as the settings spell it
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def check_redirect(value: object, allowed_origins: Iterable[str]) -> GoBack | None:
     """Where the browser goes after a valid sign-up posted from an allowed site's own form: an
-    http(s) address on one of ``allowed_origins``; None when none was asked for."""
+    http(s) address on one of ``allowed_origins`` (a default port written out is the same
+    origin); None when none was asked for. RedirectRefused for anything else."""
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > MAX_REDIRECT_LENGTH or not value.isascii():
+        raise RedirectRefused("not an address")
+    if any(c.isspace() or not c.isprintable() for c in value):
         raise RedirectRefused("not an address")
     try:
         parts = urlsplit(value)
@@ -337,9 +349,12 @@ def check_redirect(value: object, allowed_origins: Iterable[str]) -> str | None:
         raise RedirectRefused("not an address") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         raise RedirectRefused("not an http(s) address")
-    if any(c.isspace() or not c.isprintable() for c in value):
-        raise RedirectRefused("not an address")
+    if parts.netloc.endswith(":") or port == 0:
+        raise RedirectRefused("not a port")
+    if port == DEFAULT_PORTS[parts.scheme]:
+        port = None
     origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
-    if origin.lower() not in {allowed.lower() for allowed in allowed_origins}:
-        raise RedirectRefused(f"origin {origin} is not allowed")
-    return value
+    for allowed in allowed_origins:
+        if allowed.lower() == origin.lower():
+            return GoBack(value, allowed)
+    raise RedirectRefused(f"origin {origin} is not allowed")

@@ -51,7 +51,7 @@ def members_per_street(overview: Overview) -> Markup:
     rows = overview.areas
     largest = max((street.counts.total for area in rows for street in area.streets), default=0)
     scale = BAR_WIDTH / max(largest, 1)
-    threshold = overview.sign_threshold_percent if overview.has_households else None
+    threshold = overview.sign_threshold_percent if overview.has_street_households else None
     parts: list[str] = [_legend(threshold)]
     y = LEGEND_HEIGHT + (LEGEND_HEIGHT - 10 if threshold is not None else 0)
     for area in rows:
@@ -92,7 +92,7 @@ def describe(overview: Overview) -> str:
             for s in area.streets
         )
         sentences.append(f"{area.name}. {streets}.")
-    if overview.has_households:
+    if overview.has_street_households:
         sentences.append(
             f"Waar het aantal huishoudens bekend is, staat onder de staaf welk deel van de "
             f"huishoudens actief meedoet; de stippellijn is de drempel voor borden, "

@@ -17,10 +17,11 @@ What counts where:
   street of its postcodes, so it shows the streets seen in its sign-ups and cannot name the
   ones without.
 - A street *without members* has no sign-up at all, of any status.
-- *Participation* is active members per household, in percent, where the deployment file
-  gives a street's or an area's households (public BAG counts); a street or area at or above
-  the initiative's ``sign_threshold_percent`` is *ready for signs* ("klaar voor borden").
-  Without household counts nothing is guessed: there is no participation.
+- *Participation* is the share of households taking part: the addresses (postcode and house
+  number) with an active member, against the households the deployment file gives for a
+  street or an area (public BAG counts); two members at one address are one household. A
+  street or area at or above the initiative's ``sign_threshold_percent`` is *ready for signs*
+  ("klaar voor borden"). Without household counts nothing is guessed: there is none.
 - A group's fill is its places taken (``group_seats``: the count a confirm checks against the
   capacity), against its capacity. Sign-ups that were confirmed while no group of their area
   had room wait *without a group* for the regiegroep.
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..deployment.addresses import normalise_street, parse_house_number
+from ..deployment.addresses import normalise_postcode, normalise_street, parse_house_number
 from ..deployment.structure import Area, Deployment, StreetRange
 from ..model import OverviewInputs, SignupRow, SignupStatus
 
@@ -68,26 +69,41 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class Participation:
-    """Active members against the households of a street or area."""
+    """The households of a street or area that take part (an active member at the address),
+    against all its households."""
 
-    active: int
+    taking_part: int
     households: int
     threshold: int  # percent at which signs are hung
 
     @property
     def percent(self) -> int:
-        """In whole percents, rounded half up; any member at all shows at least 1%."""
-        exact = 100 * self.active / self.households
-        return max(1, int(exact + 0.5)) if self.active else 0
+        """In whole percents, rounded down (so that "30%" is never short of the threshold of
+        30), at most 100 (an outdated count), and any household at all shows at least 1%."""
+        if not self.taking_part:
+            return 0
+        return min(100, max(1, 100 * self.taking_part // self.households))
 
     @property
     def ready_for_signs(self) -> bool:
         """At or above the threshold, compared exactly (29.6% is not 30%)."""
-        return 100 * self.active >= self.threshold * self.households
+        return 100 * self.taking_part >= self.threshold * self.households
 
 
-def participation(counts: Counts, households: int | None, threshold: int) -> Participation | None:
-    return None if households is None else Participation(counts.active, households, threshold)
+def participation(taking_part: int, households: int | None, threshold: int) -> Participation | None:
+    return None if households is None else Participation(taking_part, households, threshold)
+
+
+def household(row: SignupRow) -> tuple[str, str]:
+    """The address of a sign-up as one household: its postcode and house number, written alike
+    ("2158 ab", "12 A" and "2158AB", "12a" are one)."""
+    postcode = normalise_postcode(row.postcode) or row.postcode.strip().upper()
+    return postcode, "".join(row.house_number.split()).lower()
+
+
+def households_taking_part(rows: Iterable[SignupRow]) -> int:
+    active = SignupStatus.ACTIVE.value
+    return len({household(row) for row in rows if row.status == active})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +112,7 @@ class StreetCoverage:
     counts: Counts
     listed: bool  # in the area's street list (False: seen in sign-ups only)
     participation: Participation | None = None  # None: no household count given
+    taking_part: int = 0  # households with an active member
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +126,9 @@ class AreaCoverage:
 
     @property
     def participation(self) -> Participation | None:
-        return participation(self.counts, self.households, self.threshold)
+        # Streets split an area's addresses: their households add up.
+        taking_part = sum(street.taking_part for street in self.streets)
+        return participation(taking_part, self.households, self.threshold)
 
     @property
     def streets_ready_for_signs(self) -> tuple[str, ...]:
@@ -178,6 +197,11 @@ class Overview:
     @property
     def has_households(self) -> bool:
         return any(area.has_households for area in self.areas)
+
+    @property
+    def has_street_households(self) -> bool:
+        """Whether any street shows its share (and the chart its threshold line)."""
+        return any(street.participation for area in self.areas for street in area.streets)
 
     @property
     def totals(self) -> Counts:
@@ -268,17 +292,19 @@ def _listed_streets(
 ) -> tuple[StreetCoverage, ...]:
     """Each sign-up under the first listed street that covers its address: the one that put it
     in the area (``Area.contains``), since its area was worked out from the same address."""
-    statuses: list[list[str]] = [[] for _ in ranges]
+    found: list[list[SignupRow]] = [[] for _ in ranges]
     for row in rows:
         parsed = parse_house_number(row.house_number)
         number = parsed[0] if parsed else 0
         index = next(i for i, r in enumerate(ranges) if r.covers(row.street, number))
-        statuses[index].append(row.status)
+        found[index].append(row)
     streets = []
-    for street, found in zip(ranges, statuses, strict=True):
-        counts = Counts.of(found)
-        shares = participation(counts, street.households, threshold)
-        streets.append(StreetCoverage(street_label(street), counts, True, shares))
+    for street, signups in zip(ranges, found, strict=True):
+        counts = Counts.of(row.status for row in signups)
+        taking_part = households_taking_part(signups)
+        shares = participation(taking_part, street.households, threshold)
+        label = street_label(street)
+        streets.append(StreetCoverage(label, counts, True, shares, taking_part))
     return tuple(streets)
 
 
@@ -286,15 +312,17 @@ def _seen_streets(rows: list[SignupRow]) -> tuple[StreetCoverage, ...]:
     """One row per street seen (spellings that normalise_street takes as one street are one),
     named by its most frequent spelling, in alphabetical order."""
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    statuses: dict[str, list[str]] = defaultdict(list)
+    found: dict[str, list[SignupRow]] = defaultdict(list)
     for row in rows:
         key = normalise_street(row.street)
         spellings[key][row.street] += 1
-        statuses[key].append(row.status)
+        found[key].append(row)
     streets = []
     for key in sorted(spellings):
         [(label, _)] = sorted(spellings[key].items(), key=lambda item: (-item[1], item[0]))[:1]
-        streets.append(StreetCoverage(label, Counts.of(statuses[key]), listed=False))
+        counts = Counts.of(row.status for row in found[key])
+        taking_part = households_taking_part(found[key])
+        streets.append(StreetCoverage(label, counts, listed=False, taking_part=taking_part))
     return tuple(streets)
 
 

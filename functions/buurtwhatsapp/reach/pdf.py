@@ -30,20 +30,26 @@ def write_pdf(html: str, output: Path) -> int:
     executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
     with sync_playwright() as playwright:
         try:
-            browser = playwright.chromium.launch(executable_path=executable)
+            browser = playwright.chromium.launch(executable_path=executable, timeout=60_000)
         except Error as error:
-            first_line = str(error).strip().splitlines()[0]
             raise PrintUnavailable(
-                f"Chromium did not start ({first_line}); run `make setup`"
+                f"Chromium did not start ({_said(error)}); run `make setup`"
             ) from None
         try:
             page = browser.new_page()
-            page.set_content(html, wait_until="load")
+            page.set_content(html, wait_until="load", timeout=60_000)
             pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        except Error as error:
+            raise PrintUnavailable(f"Chromium could not print the page ({_said(error)})") from None
         finally:
             browser.close()
     output.write_bytes(pdf)
     return len(_PAGE_OBJECT.findall(pdf))
+
+
+def _said(error: Exception) -> str:
+    """The first line of what Playwright said, or its kind when it said nothing."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 # A page object of the PDF (not the /Pages tree above them); Chromium writes them plainly.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import TypedDict
 
 import flask
 
@@ -25,15 +25,16 @@ REDIRECT_REFUSED = (
 )
 
 
-def _frame(runtime: Runtime, embedded: bool) -> dict[str, object]:
+class Frame(TypedDict):
     """What the layout needs to show a page inside a site's iframe: no header and footer, and
     the resize script, told which sites to talk to."""
+
+    embed: bool
+    embed_parents: str
+
+
+def _frame(runtime: Runtime, embedded: bool) -> Frame:
     return {"embed": embedded, "embed_parents": " ".join(runtime.settings.embed_origins)}
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 # A service takes what was posted and the runtime's collaborators it needs.
@@ -71,17 +72,14 @@ class Form:
     def show(self, request: flask.Request, runtime: Runtime) -> flask.Response:
         if request.args.get("script") == "resize":
             return resize_script(runtime.templates)
-        embedded = is_embedded(request)
-        frame = _frame(runtime, embedded)
-        headers = form_headers(runtime.settings, embedded=embedded)
+        # The frame's CSP is serve's (embeddable); the page only says how to look in one.
+        frame = _frame(runtime, is_embedded(request))
         if request.args.get("received") is not None:
-            return page_response(runtime.templates, self.received_template, 200, headers, **frame)
+            return page_response(runtime.templates, self.received_template, **frame)
         prefill = prefill_from_link(request.args, runtime.deployment)
         return page_response(
             runtime.templates,
             self.template,
-            200,
-            headers,
             values=dict(prefill.values),
             errors={},
             link_area=prefill.area,
@@ -97,16 +95,17 @@ class Form:
             # Checked before anything is stored: a refused redirect loses nothing.
             go_back = check_redirect(raw.get("redirect"), runtime.settings.allowed_origins)
         except RedirectRefused:
-            headers = form_headers(runtime.settings, embedded=embedded)
+            if wants_json(request):
+                return json_response({"errors": {"redirect": REDIRECT_REFUSED}}, 400)
             return page_response(
-                runtime.templates, "pages/problem.html", 400, headers, message=REDIRECT_REFUSED
+                runtime.templates, "pages/problem.html", 400, message=REDIRECT_REFUSED, **frame
             )
         try:
             self.service(raw, runtime)
         except InvalidInput as invalid:
             if wants_json(request):
                 return json_response({"errors": invalid.errors}, 422)
-            back = (_origin_of(go_back),) if go_back else ()
+            back = (go_back.origin,) if go_back else ()
             headers = form_headers(runtime.settings, embedded=embedded, redirect_to=back)
             return page_response(
                 runtime.templates,
@@ -115,13 +114,14 @@ class Form:
                 headers,
                 values=raw,
                 errors=invalid.errors,
-                redirect=go_back,
+                redirect=go_back.url if go_back else None,
+                link_area=prefill_from_link(request.args, runtime.deployment).area,
                 **frame,
             )
         if wants_json(request):
             return json_response({"status": "received", "message": self.received_message}, 201)
         if go_back is not None:
-            return redirect_response(go_back)
+            return redirect_response(go_back.url)
         return redirect_response("?received=1&embed=1" if embedded else "?received=1")
 
 

@@ -11,6 +11,7 @@ import flask
 
 from .. import bootstrap
 from ..bootstrap import Runtime
+from .embedding import form_headers, is_embedded
 from .guard import OriginPolicy, RateLimiter
 from .http import HttpProblem, dispatch
 
@@ -40,13 +41,16 @@ def serve(
     *,
     browser_facing: bool = True,
     rate_limited: bool = False,
+    embeddable: bool = False,
 ) -> flask.Response:
     """Answer ``request`` with the handler for its method.
 
     ``browser_facing`` functions (forms and link pages) check the request's origin and answer
     CORS preflights; scheduler-only functions do not. ``rate_limited`` ones (the public forms)
     limit how often one client may post; links are not limited, so that a coordinator can
-    handle a whole evening's sign-ups in a row.
+    handle a whole evening's sign-ups in a row. ``embeddable`` ones (the forms) may be framed
+    by the sites in EMBED_ORIGINS, their refusals (429, 413, 403) too, so that a resident in
+    the frame reads them rather than a blocked frame (web/embedding.py).
     """
 
     def guarded(method: str, handler: RuntimeHandler) -> Callable[[flask.Request], flask.Response]:
@@ -55,6 +59,8 @@ def serve(
             if not browser_facing:
                 return handler(incoming, runtime)
             cors = guards(runtime).origins.headers_for(incoming)
+            embedded = is_embedded(incoming)
+            frame = form_headers(runtime.settings, embedded=embedded) if embeddable else {}
             try:
                 if rate_limited and method == "POST":
                     guards(runtime).rate_limiter.check(incoming)
@@ -62,8 +68,12 @@ def serve(
             except HttpProblem as problem:
                 # An allowed site must be able to read the refusal too (413, 415, 429).
                 problem.headers.update(cors)
+                for name, value in frame.items():
+                    problem.headers.setdefault(name, value)
                 raise
             response.headers.update(cors)
+            for name, value in frame.items():
+                response.headers.setdefault(name, value)  # a form page may have said more
             return response
 
         return run

@@ -145,10 +145,10 @@ def test_dates_in_dutch():
 
 @pytest.mark.parametrize(
     ("active", "households", "percent", "ready"),
-    [(0, 10, 0, False), (1, 300, 1, False), (3, 10, 30, True), (296, 1000, 30, False),
-     (300, 1000, 30, True), (7, 20, 35, True), (12, 10, 120, True)],
+    [(0, 10, 0, False), (1, 300, 1, False), (3, 10, 30, True), (296, 1000, 29, False),
+     (300, 1000, 30, True), (7, 20, 35, True), (12, 10, 100, True)],
 )  # fmt: skip
-def test_participation_in_whole_percents_and_the_threshold_compared_exactly(
+def test_participation_in_whole_percents_rounded_down_and_the_threshold_compared_exactly(
     active, households, percent, ready
 ):
     from buurtwhatsapp.overview.counts import Participation
@@ -179,3 +179,20 @@ def test_an_areas_households_are_its_own_or_the_sum_of_all_its_streets(deploymen
     assert area.participation is not None and area.participation.percent == 5  # 3 of 60
     assert area.streets_ready_for_signs == ("Kagerdreef",)  # 3 of 10 >= 25%
     assert overview.has_households and not overview.areas[1].has_households
+
+
+def test_members_at_one_address_are_one_household(deployment):
+    from dataclasses import replace
+
+    dorp = deployment.areas[0]
+    counted = (replace(dorp.streets[0], households=10), *dorp.streets[1:])
+    village = replace(deployment, areas=(replace(dorp, streets=counted),))
+    rows = [
+        row("active", "Kagerdreef", "1", "dorp", postcode="2158AB"),
+        row("active", "Kagerdreef", " 1 ", "dorp", postcode="2158 ab"),  # the same address
+        row("active", "Kagerdreef", "1a", "dorp", postcode="2158AB"),  # another one
+        row("confirmed", "Kagerdreef", "3", "dorp"),  # not (yet) taking part
+    ]
+    [kagerdreef, *_] = build_overview(village, inputs(*rows)).areas[0].streets
+    assert kagerdreef.counts.active == 3 and kagerdreef.taking_part == 2
+    assert kagerdreef.participation is not None and kagerdreef.participation.percent == 20

@@ -45,7 +45,7 @@ def test_the_poster_has_the_name_the_motto_the_conditions_and_saar(deployment):
         "Samen voor een veilige buurt",
         "18 jaar of ouder bent",
         "WhatsApp heeft op uw smartphone of tablet",
-        "woont in Buitenkaag dorp",
+        "woont of gevestigd bent in Buitenkaag dorp",
         "Signaleer : ziet u iets verdachts?",
         "Alarmeer : bel de politie, 112",
         "App : meld het daarna in de groep",
