@@ -21,9 +21,9 @@ import flask
 import jinja2
 
 from ..settings import Settings
+from .http import content_security_policy
 
 RESIZE_SCRIPT = "embed/resize.js"
-BASE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'"
 
 
 def is_embedded(request: flask.Request) -> bool:
@@ -35,11 +35,11 @@ def form_headers(
 ) -> dict[str, str]:
     """The CSP of a form page: who may frame it, its one script when framed, and where its
     own post may lead (itself, and the site a ``redirect`` goes back to)."""
-    ancestors = " ".join(settings.embed_origins) or "'none'"
-    actions = " ".join(["'self'", *redirect_to])
-    policy = f"{BASE_POLICY}; form-action {actions}; frame-ancestors {ancestors}"
-    if embedded:
-        policy += "; script-src 'self'"
+    policy = content_security_policy(
+        form_action=" ".join(["'self'", *redirect_to]),
+        frame_ancestors=" ".join(settings.embed_origins) or "'none'",
+        script_src="'self'" if embedded else None,
+    )
     return {"Content-Security-Policy": policy}
 
 

@@ -24,15 +24,26 @@ JSON_TYPE = "application/json"
 MAX_JSON_DEPTH = 20
 UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 
+
+def content_security_policy(
+    *, form_action: str = "'self'", frame_ancestors: str = "'none'", script_src: str | None = None
+) -> str:
+    """Our CSP: nothing loads but inline styles and our own images; a form posts to ourselves;
+    no site frames us. The forms widen the last two for the sites that show or post them
+    (web/embedding.py), and a framed form loads its one script."""
+    policy = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        f"form-action {form_action}; frame-ancestors {frame_ancestors}; base-uri 'none'"
+    )
+    return policy + (f"; script-src {script_src}" if script_src else "")
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     # Tokens travel in query strings: never hand them to another site. (Not "no-referrer":
     # under it browsers send "Origin: null" even to our own forms; see web/guard.py.)
     "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
+    "Content-Security-Policy": content_security_policy(),
     "Cache-Control": "no-store",
 }
 # On answers to HTTPS requests only (see is_https). Without includeSubDomains (and so without
