@@ -10,7 +10,8 @@ function. Sections, in the order of the table:
 1. cold start of every function against the floor function (bench/floor.py), interleaved pairs;
 2. warm p50, p95 and p99 of POST /signup and of deliver_mail against the floor;
 3. Firestore writes, reads, deletes and TTL deletes of one complete journey, counted at the
-   client (bench/journey.py), and what they cost (bench/cost.py);
+   client (bench/journey.py), and what they cost (bench/cost.py); and the round trips of each
+   resident- and coordinator-facing request (bench/round_trips.py);
 4. peak memory of every function's process tree after its requests, against the 256 MiB tier;
 5. the mail-latency figures of bench/mail_latency.py, on every emulator installed.
 
@@ -144,6 +145,11 @@ class Bench:
                 lambda part: self._journeys(part, upload, emulator.host, functions),
             )
             self.section(
+                "firestore",
+                "round trips",
+                lambda part: self._round_trips(part, upload, emulator.host),
+            )
+            self.section(
                 "cold",
                 "fixtures",
                 lambda _part: fixtures.update(self._fixtures(upload, emulator.host, functions)),
@@ -172,6 +178,24 @@ class Bench:
         return table
 
     # ---- sections ---------------------------------------------------------------------------
+
+    def _round_trips(self, table: Table, upload: Path, emulator_host: str) -> None:
+        """bench/round_trips.py, against the staged upload: one line per request."""
+        output = self.work / "round_trips.json"
+        run_child(
+            ["-m", "bench.round_trips", "--output", str(output)],
+            python_path=[upload, BENCH_ROOT],
+            environment=self.child_environment(upload, emulator_host, "unused"),
+            timeout=CHILD_TIMEOUT,
+            cwd=self.work,
+        )
+        for figure in json.loads(output.read_text()):
+            met = "met" if figure["round_trips"] <= figure["goal"] else "MISSED"
+            table.add(
+                f"round trips {figure['request']}",
+                str(figure["round_trips"]),
+                f"goal ≤ {figure['goal']} {met}; Firestore calls one after another, warm",
+            )
 
     def _journeys(
         self, table: Table, upload: Path, emulator_host: str, functions: tuple[Spec, ...]

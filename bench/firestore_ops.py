@@ -12,6 +12,10 @@ measurement makes, whatever layer of ours makes it:
 - ``RunAggregationQuery`` (``count()``): one read per batch of up to 1,000 index entries
   counted, at least one.
 
+It also times every call, so that a request's *round trips* can be counted: the calls it makes
+one after another, calls that overlap (a ``get_all``'s documents, reads in parallel threads)
+counting once. In Google Cloud each is a network round trip of several milliseconds.
+
 Billing rules: https://cloud.google.com/firestore/pricing ("Reads, writes, and deletes",
 "Aggregation queries", "Minimum charge"). Transactions' ``BeginTransaction`` and ``Rollback`` are
 not billed. Only the emulator's channel is intercepted: the bench never talks to Google.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,6 +93,28 @@ class OperationCounter(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientI
         self._lock = threading.Lock()
         self._total = Operations()
         self._paused = 0
+        self._calls: list[list[float]] = []  # [started, ended] of every call, by start
+
+    @contextmanager
+    def round_trips(self) -> Iterator[Callable[[], int]]:
+        """``with counter.round_trips() as trips: ...; trips()``: the calls the block made one
+        after another (calls that overlap in time count once)."""
+        with self._lock:
+            first = len(self._calls)
+        end: list[int] = []
+        try:
+            yield lambda: sequential(self._calls[first : end[0] if end else None])
+        finally:
+            with self._lock:
+                end.append(len(self._calls))
+
+    def _started(self) -> list[float]:
+        moment = time.perf_counter()
+        call = [moment, moment]
+        with self._lock:
+            if not self._paused:
+                self._calls.append(call)
+        return call
 
     def snapshot(self) -> Operations:
         with self._lock:
@@ -122,7 +149,9 @@ class OperationCounter(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientI
     # ---- the interceptor -------------------------------------------------------------------
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
+        call = self._started()
         outcome = continuation(client_call_details, request)
+        call[1] = time.perf_counter()  # the sync client's call has completed by now
         method = _method(client_call_details)
         change = Operations(rpcs=Counter({method: 1}))
         if method in ("Commit", "BatchWrite"):
@@ -139,12 +168,25 @@ class OperationCounter(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientI
         return outcome
 
     def intercept_unary_stream(self, continuation, client_call_details, request):
+        timed = self._started()
         call = continuation(client_call_details, request)
         method = _method(client_call_details)
         self._add(Operations(rpcs=Counter({method: 1})))
         if method in ("BatchGetDocuments", "RunQuery", "RunAggregationQuery"):
-            return _CountingStream(call, method, self)
+            return _CountingStream(call, method, self, timed)
         return call
+
+
+def sequential(calls: list[list[float]]) -> int:
+    """How many of ``calls`` (each [started, ended]) happened one after another: overlapping
+    calls form one group, and each group is one round trip."""
+    trips = 0
+    reached = float("-inf")
+    for started, ended in sorted(calls):
+        if started > reached:
+            trips += 1
+        reached = max(reached, ended)
+    return trips
 
 
 def _method(details: grpc.ClientCallDetails) -> str:
@@ -181,10 +223,13 @@ def _count_write(change: Operations, write: Any) -> None:
 class _CountingStream:
     """The streaming call, passed through as it is, counting billed reads as responses pass."""
 
-    def __init__(self, call: Any, method: str, counter: OperationCounter) -> None:
+    def __init__(
+        self, call: Any, method: str, counter: OperationCounter, timed: list[float]
+    ) -> None:
         self._call = call
         self._method = method
         self._counter = counter
+        self._timed = timed  # [started, ended]: ended moves with each response
         self._documents = 0
         self._finished = False
 
@@ -197,6 +242,7 @@ class _CountingStream:
         except BaseException:
             self._finish()
             raise
+        self._timed[1] = time.perf_counter()
         self._count(_pb(response))
         return response
 
@@ -229,6 +275,7 @@ class _CountingStream:
         if self._finished:
             return
         self._finished = True
+        self._timed[1] = time.perf_counter()
         if self._method in ("RunQuery", "RunAggregationQuery") and self._documents == 0:
             self._counter._add(Operations(reads=1))  # the minimum charge of a query
 

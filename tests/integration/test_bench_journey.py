@@ -116,3 +116,50 @@ def test_a_housekeeping_run_among_members_reads_what_is_due_not_every_member(
     many = housekeeping_among_members(counter, 250, 5)
     assert few.reads == many.reads
     assert few.writes == many.writes >= 5  # each due member asked, in one batch each
+
+
+def test_round_trips_count_calls_one_after_another_and_overlapping_ones_once(counter):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.firestore_ops import sequential
+
+    client = fresh_client()
+    things = [client.collection("things").document(f"t{n}") for n in range(3)]
+    with counter.round_trips() as trips:
+        for thing in things:
+            thing.set({"n": 1})  # three commits in a row
+    assert trips() == 3
+    with counter.round_trips() as trips:
+        list(client.get_all(things))  # one call, however many documents
+    assert trips() == 1
+    with counter.round_trips() as trips, ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(lambda thing: thing.get(), things))
+    assert 1 <= trips() <= 3  # overlapping, as far as the threads overlapped
+    assert sequential([[0, 2], [1, 3], [4, 5]]) == 2 and sequential([]) == 0
+
+
+def test_each_request_makes_the_round_trips_the_bench_prints(
+    firestore_emulator, monkeypatch, tmp_path
+):
+    """bench/round_trips.py through the real apps: the sign-up reads once and commits once,
+    and no request is above the figures make bench last printed (README, Sizing)."""
+    from bench.round_trips import GOALS, walk
+    from buurtwhatsapp import bootstrap
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", f"test-trips-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("MAIL_TRANSPORT", "file")
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path))
+    monkeypatch.delenv("DEPLOYMENT_FILE", raising=False)
+    bootstrap.reset()
+    counter = OperationCounter()
+    uninstall = install(counter)
+    try:
+        walk(counter, 1)
+        trips = walk(counter, 2)
+    finally:
+        uninstall()
+        bootstrap.reset()
+    assert trips["sign-up"] == 2
+    over = {request: n for request, n in trips.items() if n > GOALS[request]}
+    assert over == {"confirm": 4, "leave": 4}  # known, see the README's Sizing

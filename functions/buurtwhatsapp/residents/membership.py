@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -89,8 +90,13 @@ def confirm(
         if not signup.status.can_become(SignupStatus.CONFIRMED):
             return _result(signup, deployment, already=True)
         now = clock.now()
-        placement = _place(signup, deployment, store, now)
-        invite = placement.group is not None and store.group_invite(placement.group.id) is not None
+        # Which of the area's groups take members by invite link is read while a place is
+        # taken: one round trip less for the resident waiting on the page (README, Sizing).
+        groups = _area_groups(signup, deployment)
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            links = reader.submit(store.group_invites, [group.id for group in groups])
+            placement = _place(signup, store, now, groups)
+            invite = placement.group is not None and placement.group.id in links.result()
         confirmed = replace(
             signup,
             status=SignupStatus.CONFIRMED,
@@ -451,15 +457,17 @@ def group_of(signup: Signup, deployment: Deployment) -> Group | None:
     return deployment.group(signup.group) if signup.group else None
 
 
-def _place(signup: Signup, deployment: Deployment, store: Store, now: datetime) -> Placement:
-    """The first group of the resident's area with a free place; else the regiegroep.
-
-    The area is worked out again from the address, so that a changed configuration applies to
-    sign-ups confirmed after the change.
-    """
+def _area_groups(signup: Signup, deployment: Deployment) -> tuple[Group, ...]:
+    """The groups of the resident's area, worked out again from the address, so that a changed
+    configuration applies to sign-ups confirmed after the change."""
     address = signup.address
     area = deployment.area_at(address.postcode, address.street, address.house_number)
-    for group in deployment.groups_in(area.id) if area else ():
+    return deployment.groups_in(area.id) if area else ()
+
+
+def _place(signup: Signup, store: Store, now: datetime, groups: tuple[Group, ...]) -> Placement:
+    """The first of ``groups`` (the area's) with a free place; else the regiegroep."""
+    for group in groups:
         seat = store.claim_seat(group.id, group.capacity, signup.id, now)
         if seat is not None:
             return Placement(group=group, seat=seat)

@@ -1,0 +1,133 @@
+"""``make bench``: the Firestore calls each resident- and coordinator-facing request makes one
+after another (its *round trips*), through the real functions-framework app of each function.
+
+In Google Cloud every Firestore call from a function is a network round trip of several
+milliseconds, so the warm latency a resident feels is set by how many calls a request makes in
+sequence, not by the emulator's milliseconds. Calls that overlap (a ``get_all``, reads in
+parallel threads) count once (bench/firestore_ops.py). Each request is measured warm: a first
+resident walks the whole way before the measured one, so that what an instance reads once
+(the people) is not counted against a request.
+
+``make bench`` runs this as a child against the staged upload it measures, and prints one line
+per request with its goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench.firestore_ops import OperationCounter, install
+
+# Request -> its goal: the sign-up reads once and commits once; nothing else needs more than 3.
+GOALS = {
+    "sign-up": 2,
+    "confirm": 3,
+    "added": 3,
+    "join page": 3,
+    "group page": 3,
+    "still": 3,
+    "rules": 3,
+    "leave": 3,
+}
+
+
+def resident(number: int) -> dict[str, str]:
+    return {
+        "name": f"Bewoner {number}",
+        "email": f"rondreis{number}@example.org",
+        "phone": f"06-4{number:07d}",
+        "street": "Kagerdreef",
+        "house_number": str(number + 1),
+        "postcode": "2158 AB",
+        "adult": "on",
+        "whatsapp": "on",
+        "rules": "on",
+        "privacy": "on",
+    }
+
+
+def walk(counter: OperationCounter, number: int) -> dict[str, int]:
+    """One resident's way through every request; the round trips of each."""
+    from functions_framework import create_app
+
+    from buurtwhatsapp import bootstrap
+    from buurtwhatsapp.common.signed_links import Purpose, group_subject
+    from buurtwhatsapp.model import SIGNUPS
+
+    spec = importlib.util.find_spec("main")
+    assert spec is not None and spec.origin is not None
+    source = spec.origin
+    clients: dict[str, Any] = {}
+
+    def client(target: str) -> Any:
+        if target not in clients:
+            clients[target] = create_app(target, source, "http").test_client()
+        return clients[target]
+
+    runtime = bootstrap.runtime()
+    db = runtime.store._db  # the bench's own looking around, paused below
+
+    def path(purpose: Purpose, subject: str) -> str:
+        url = urlsplit(runtime.links.url(purpose, subject))
+        return f"{url.path}?{url.query}"
+
+    trips: dict[str, int] = {}
+
+    def request(name: str, target: str, method: str, url: str, **options: Any) -> None:
+        with counter.round_trips() as counted:
+            answer = client(target).open(url, method=method, **options)
+        assert answer.status_code < 400, (name, answer.status_code)
+        trips[name] = counted()
+
+    request("sign-up", "signup", "POST", "/signup", data=resident(number))
+    with counter.paused():
+        [signup_id] = [
+            s.id
+            for s in db.collection(SIGNUPS).stream()
+            if (s.to_dict() or {}).get("email") == f"rondreis{number}@example.org"
+        ]
+    request("confirm", "confirm", "POST", path(Purpose.CONFIRM, signup_id))
+    request("added", "added", "POST", path(Purpose.ADDED, signup_id))
+    request("join page", "join", "GET", path(Purpose.JOIN, signup_id))
+    coordinator = runtime.people.coordinator_of("dorp")
+    assert coordinator is not None
+    page = group_subject("dorp", runtime.keys.email(coordinator.email))
+    request("group page", "group", "GET", path(Purpose.GROUP, page))
+    with counter.paused():  # the question open, and older rules to accept
+        db.collection(SIGNUPS).document(signup_id).update(
+            {"check_stage": "asked", "accepted.rules": "older"}
+        )
+    request("still", "still", "POST", path(Purpose.STILL, signup_id))
+    with counter.paused():
+        db.collection(SIGNUPS).document(signup_id).update({"accepted.rules": "older"})
+    version = runtime.deployment.initiative.rules_version
+    request("rules", "rules", "POST", path(Purpose.RULES, signup_id), data={"version": version})
+    request("leave", "leave", "POST", path(Purpose.LEAVE, signup_id))
+    return trips
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    if not os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        raise SystemExit("FIRESTORE_EMULATOR_HOST must name the emulator")
+    os.environ["GOOGLE_CLOUD_PROJECT"] = f"bench-trips-{uuid.uuid4().hex[:8]}"
+    counter = OperationCounter()
+    install(counter)
+    walk(counter, 1)  # warm: the instance reads what it keeps
+    measured = walk(counter, 2)
+    args.output.write_text(
+        json.dumps([{"request": r, "round_trips": measured[r], "goal": GOALS[r]} for r in GOALS])
+    )
+
+
+if __name__ == "__main__":
+    main()
