@@ -32,7 +32,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -56,6 +56,8 @@ class Plan:
     memory_requests: int = 300
     journeys: int = 2
     mail_latency_signups: int = 30
+    scale_members: int = 20_000  # bench/scale.py; 0: not measured
+    quick: bool = False
 
 
 FULL = Plan()
@@ -67,6 +69,8 @@ QUICK = Plan(
     memory_requests=40,
     journeys=2,
     mail_latency_signups=5,
+    scale_members=0,
+    quick=True,
 )
 CHILD_TIMEOUT = 300.0
 # Projects on the one emulator: the sweep must not see the pool of mail deliver_mail sends.
@@ -84,7 +88,7 @@ class Bench:
         self.budget = budget
         self.began = time.monotonic()
         self.sections: dict[str, Table] = {
-            name: Table() for name in ("cold", "warm", "firestore", "memory", "mail")
+            name: Table() for name in ("cold", "warm", "firestore", "memory", "scale", "mail")
         }
         self.failed = False
 
@@ -125,7 +129,7 @@ class Bench:
         from devstack.upload_unit import upload_venv
 
         table = Table()
-        quick = " --quick" if self.plan is QUICK else ""
+        quick = " --quick" if self.plan.quick else ""
         table.note(f"make bench{quick}: {self.source.describe()}")
         load_at_start = os.getloadavg()[0]
         self.progress("the functions' venv (functions/requirements.txt alone) ...")
@@ -167,6 +171,12 @@ class Bench:
                     lambda part: self._warm(part, stage, functions, requests),
                 )
                 self._check_deliveries(stage, fixtures)
+            if self.plan.scale_members:
+                self.section(
+                    "scale",
+                    f"a town of {self.plan.scale_members} members",
+                    lambda part: self._scale(part, upload, emulator.host),
+                )
         self.section("mail", "mail latency", self._mail_latency)
         for part in self.sections.values():
             table.lines += part.lines
@@ -178,6 +188,20 @@ class Bench:
         return table
 
     # ---- sections ---------------------------------------------------------------------------
+
+    def _scale(self, table: Table, upload: Path, emulator_host: str) -> None:
+        """bench/scale.py, against the staged upload, on a project of its own."""
+        output = self.work / "scale.json"
+        members = str(self.plan.scale_members)
+        run_child(
+            ["-m", "bench.scale", "--members", members, "--output", str(output)],
+            python_path=[upload, BENCH_ROOT],
+            environment=self.child_environment(upload, emulator_host, "unused"),
+            timeout=2 * CHILD_TIMEOUT,
+            cwd=self.work,
+        )
+        for figure in json.loads(output.read_text()):
+            table.add(figure["name"], figure["value"], figure["note"])
 
     def _round_trips(self, table: Table, upload: Path, emulator_host: str) -> None:
         """bench/round_trips.py, against the staged upload: one line per request."""
@@ -484,6 +508,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, for development")
     parser.add_argument("--emulator", choices=["auto", "google", "npm"], default="auto")
     parser.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="members of the town-sized section (default 20000; --quick: none; 0: none)",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         default=840.0,
@@ -504,7 +534,10 @@ def main(argv: list[str] | None = None) -> int:
         print(SETUP_HINT, file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
-        bench = Bench(source, QUICK if args.quick else FULL, Path(work), args.budget)
+        plan = QUICK if args.quick else FULL
+        if args.scale is not None:
+            plan = replace(plan, scale_members=args.scale)
+        bench = Bench(source, plan, Path(work), args.budget)
         try:
             table = bench.run(kind)
         except KeyboardInterrupt:

@@ -163,3 +163,37 @@ def test_each_request_makes_the_round_trips_the_bench_prints(
     assert trips["sign-up"] == 2
     over = {request: n for request, n in trips.items() if n > GOALS[request]}
     assert over == {"confirm": 4, "leave": 4}  # known, see the README's Sizing
+
+
+def test_the_town_section_seeds_a_town_and_measures_each_figure(
+    firestore_emulator, monkeypatch, tmp_path
+):
+    """bench/scale.py at a small size: every figure is there, and the overview reads what the
+    town holds (one read per sign-up today: the figure issue 20 is to bring down)."""
+    from bench.scale import deployment_file, measure
+    from buurtwhatsapp import bootstrap
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", f"test-town-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("MAIL_TRANSPORT", "file")
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("DEPLOYMENT_FILE", str(deployment_file(tmp_path / "town.toml")))
+    bootstrap.reset()
+    counter = OperationCounter()
+    uninstall = install(counter)
+    try:
+        figures = {figure["name"]: figure for figure in measure(counter, 400)}
+    finally:
+        uninstall()
+        bootstrap.reset()
+    assert list(figures) == [
+        "seeded",
+        "scale overview page",
+        "scale digest run",
+        "scale housekeeping run",
+        "scale maintain report",
+    ]
+    overview_reads = int(figures["scale overview page"]["value"].split(" reads")[0])
+    assert 400 <= overview_reads <= 400 + 100  # every sign-up, its groups and a few more
+    housekeeping_reads = int(figures["scale housekeeping run"]["value"].split(" reads")[0])
+    assert housekeeping_reads < 100  # 4 due among 400: what is due, not every member
