@@ -160,8 +160,10 @@ def test_each_request_makes_the_round_trips_the_bench_prints(
         uninstall()
         bootstrap.reset()
     assert trips["sign-up"] == 2
-    over = {request: n for request, n in trips.items() if n > GOALS[request]}
-    assert over == {"confirm": 4, "leave": 4}  # known, see the README's Sizing
+    # Known above the goal of 3 (README, Sizing), and never worse; the npm emulator answers
+    # some calls fast enough to overlap where Google's does not.
+    known = {"confirm": 4, "leave": 4}
+    assert all(trips[request] <= known.get(request, GOALS[request]) for request in trips), trips
 
 
 def test_the_town_section_seeds_a_town_and_measures_each_figure(
