@@ -37,7 +37,7 @@ from buurtwhatsapp.coordinators.changes import seed_people
 from buurtwhatsapp.deployment.loading import load_deployment
 from buurtwhatsapp.store import Store
 from devstack import front_end
-from devstack.processes import free_port
+from devstack.processes import free_ports
 from devstack.relay import MailRelay
 from devstack.upload_unit import (
     FunctionProcess,
@@ -159,7 +159,7 @@ def deployed(
         # a start fails halfway.
         cleanup.callback(stop_functions, started)
         # The front end needs the functions' ports, the functions its URL: ports first.
-        ports = {spec: free_port() for spec in FUNCTIONS}
+        ports = dict(zip(FUNCTIONS, free_ports(len(FUNCTIONS)), strict=True))
         front = cleanup.enter_context(
             front_end.serving(
                 {function_name(spec): f"127.0.0.1:{port}" for spec, port in ports.items()},
