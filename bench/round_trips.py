@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.firestore_ops import OperationCounter, install
+from bench.mail_latency import signup
 
 # Request -> its goal: the sign-up reads once and commits once; nothing else needs more than 3.
 GOALS = {
@@ -38,21 +39,6 @@ GOALS = {
     "rules": 3,
     "leave": 3,
 }
-
-
-def resident(number: int) -> dict[str, str]:
-    return {
-        "name": f"Bewoner {number}",
-        "email": f"rondreis{number}@example.org",
-        "phone": f"06-4{number:07d}",
-        "street": "Kagerdreef",
-        "house_number": str(number + 1),
-        "postcode": "2158 AB",
-        "adult": "on",
-        "whatsapp": "on",
-        "rules": "on",
-        "privacy": "on",
-    }
 
 
 def walk(counter: OperationCounter, number: int) -> dict[str, int]:
@@ -88,12 +74,12 @@ def walk(counter: OperationCounter, number: int) -> dict[str, int]:
         assert answer.status_code < 400, (name, answer.status_code)
         trips[name] = counted()
 
-    request("sign-up", "signup", "POST", "/signup", data=resident(number))
+    request("sign-up", "signup", "POST", "/signup", data=signup(number))
     with counter.paused():
         [signup_id] = [
             s.id
             for s in db.collection(SIGNUPS).stream()
-            if (s.to_dict() or {}).get("email") == f"rondreis{number}@example.org"
+            if (s.to_dict() or {}).get("email") == signup(number)["email"]
         ]
     request("confirm", "confirm", "POST", path(Purpose.CONFIRM, signup_id))
     request("added", "added", "POST", path(Purpose.ADDED, signup_id))
