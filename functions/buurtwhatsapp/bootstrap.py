@@ -20,6 +20,7 @@ from .common.logs import configure_logging
 from .common.personal_keys import PersonalKeys
 from .common.rendering import deployment_environment
 from .common.signed_links import Links
+from .deployment.layout import Layout
 from .deployment.loading import load_deployment
 from .deployment.people import People, PeopleCache
 from .deployment.structure import Deployment
@@ -106,7 +107,7 @@ def runtime() -> Runtime:
         configured.templates,
     )
     clock = SystemClock()
-    store = Store(_firestore_client())
+    store = Store(_firestore_client(), Layout(deployment))
     return Runtime(
         settings=settings,
         deployment=deployment,

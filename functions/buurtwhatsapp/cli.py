@@ -33,6 +33,9 @@
         form (PUBLIC_BASE_URL/signup?area=A); .html writes the printable page itself
     infra/maintain report [--csv FILE]          the regiegroep's overview (dekking): a table,
         or CSV to FILE (``--csv -``: to standard output), safe to open in a spreadsheet
+    infra/maintain tallies [--check]            count every sign-up into the overview's
+        counters (after the upgrade that brought them, and after the areas or streets of the
+        deployment file changed); --check: compare them with a full count, change nothing
 
 Credentials and project come from the environment (gcloud auth application-default login,
 GOOGLE_CLOUD_PROJECT), or FIRESTORE_EMULATOR_HOST for a local emulator; the deployment file
@@ -62,6 +65,7 @@ from .common.spreadsheet_cells import neutralise
 from .coordinators.applications import erase_application
 from .coordinators.changes import UnknownGroup, set_coordinator, set_regiegroep
 from .coordinators.group_desk import NotTheCoordinator, set_invite_link
+from .deployment.layout import ELSEWHERE, Layout
 from .deployment.people import People
 from .deployment.schema import check_people
 from .deployment.structure import ConfigError, Deployment, Person
@@ -69,7 +73,9 @@ from .forms.validation import InvalidInput
 from .mail.catalogue import MailTemplate
 from .mail.outbox import Outbox
 from .model import Signup
+from .overview.counts import street_label
 from .overview.reading import read_overview
+from .overview.recount import differences, recount
 from .overview.report import write_csv, write_table
 from .privacy.erasure import ErasureReport, StillServing, erase_person
 from .privacy.key_migration import migrate_keys
@@ -275,6 +281,13 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(run=_report)
     report.add_argument(
         "--csv", metavar="FILE", help="write it as CSV to FILE instead (-: standard output)"
+    )
+    tallies = topics.add_parser(
+        "tallies", help="count every sign-up into the overview's counters (or --check them)"
+    )
+    tallies.set_defaults(run=_tallies)
+    tallies.add_argument(
+        "--check", action="store_true", help="compare them with a full count; change nothing"
     )
     return parser
 
@@ -664,6 +677,43 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
         with open(args.csv, "w", encoding="utf-8", newline="") as target:
             rows = write_csv(overview, target)
         print(f"{rows} row(s) written to {args.csv}", file=out)
+    return 0
+
+
+def _tallies(args: argparse.Namespace, out: TextIO) -> int:
+    runtime = bootstrap.runtime()
+    layout = Layout(runtime.deployment)
+    if args.check:
+        names = {ELSEWHERE: "elsewhere (no area)"}
+        for area in runtime.deployment.areas:
+            for index, street in enumerate(area.streets):
+                names[Layout.listed_slot(area.id, index)] = f"{area.name}: {street_label(street)}"
+        found = differences(layout=layout, store=runtime.store, street_names=names)
+        for line in found:
+            print(line, file=out)
+        print(
+            f"the counters of layout {layout.key} "
+            + (
+                f"differ from a full count in {len(found)} place(s)"
+                if found
+                else "agree with a full count"
+            ),
+            file=out,
+        )
+        return 1 if found else 0
+    counted = recount(layout=layout, store=runtime.store, clock=runtime.clock)
+    print(
+        f"layout {layout.key}: {counted.signups} sign-up(s) and {counted.households} "
+        "household(s) counted anew",
+        file=out,
+    )
+    if counted.left:
+        print(
+            f"{len(counted.left)} changed at every try ({', '.join(sorted(set(counted.left)))}): "
+            "run the same command again",
+            file=out,
+        )
+        return 1
     return 0
 
 

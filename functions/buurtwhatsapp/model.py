@@ -45,6 +45,10 @@ REMOVALS = "removals"
 # What happened in a month, counted in the batch of each step (no names): one document per
 # month, "2026-11", with a counter per event (MONTHLY_EVENTS).
 MONTHLY = "monthly"
+# The overview's counters (tallies.py): one document per street of the deployment's layout, and
+# one per household with an active member (its presence is what counts the household).
+TALLIES = "tallies"
+HOUSEHOLDS = "households"
 MONTHLY_EVENTS = (
     "checks_asked",
     "checks_reminded",
@@ -165,6 +169,43 @@ class Acceptance:
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    """What a sign-up is counted as in the overview's counters (tallies.py), recorded on it in
+    the batch that counts it: a later step takes exactly this back out, whatever the deployment
+    file says by then."""
+
+    layout: str  # the deployment's areas and streets, hashed (deployment/layout.py)
+    slot: str  # the street (or part of one) of that layout; "elsewhere" for no area
+    group: str  # "" when in none
+    status: str
+    household: str  # the address, hashed: members at one address are one household
+    spelling: str = ""  # the street as typed, hashed: only for an area without a street list
+
+    @classmethod
+    def from_document(cls, document: Any) -> Tally | None:
+        if not isinstance(document, Mapping) or not document.get("layout"):
+            return None
+        return cls(
+            layout=str(document["layout"]),
+            slot=str(document.get("slot") or ""),
+            group=str(document.get("group") or ""),
+            status=str(document.get("status") or ""),
+            household=str(document.get("household") or ""),
+            spelling=str(document.get("spelling") or ""),
+        )
+
+    def to_document(self) -> dict[str, str]:
+        return {
+            "layout": self.layout,
+            "slot": self.slot,
+            "group": self.group,
+            "status": self.status,
+            "household": self.household,
+            "spelling": self.spelling,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Signup:
     """A stored sign-up, typed: what a service reads and what the store writes.
 
@@ -228,6 +269,9 @@ class Signup:
     # The news items this member was sent, newest last (residents/news.py): a rerun of the
     # same command skips them. The last NEWS_KEPT only; older items are complete by then.
     news_received: tuple[str, ...] = ()
+    # What the overview's counters count it as; None until counted (a document from before the
+    # counters, until ``infra/maintain tallies`` counts it). Written by the store alone.
+    tally: Tally | None = None
 
     @classmethod
     def new(
@@ -298,6 +342,7 @@ class Signup:
             # "": stored before the rules were sent by version (checks plan records it).
             rules_offered=str(document.get("rules_offered") or ""),
             news_received=tuple(document.get("news_received") or ()),
+            tally=Tally.from_document(document.get("tally")),
         )
 
     def to_document(self) -> dict[str, object]:
@@ -333,6 +378,8 @@ class Signup:
             "checked_at": self.checked_at,
             "rules_offered": self.rules_offered,
             "news_received": list(self.news_received),
+            "tally": self.tally.to_document() if self.tally else None,
+            "household": self.tally.household if self.tally else None,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -412,6 +459,10 @@ class OverviewInputs:
     invite_groups: frozenset[str] = frozenset()  # groups with an invite link (group_doors.py)
     # The monthly counts of the months asked for, by month ("2026-11") and event.
     monthly: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # The counters (tallies.py: slot -> SlotCount) when complete; None: count ``signups``.
+    slots: Mapping[str, Any] | None = None
+    # Group -> when its longest waiting member was confirmed (read with the counters).
+    oldest_waiting: Mapping[str, datetime] = field(default_factory=dict)
 
 
 def mail_document(

@@ -20,6 +20,7 @@ ago.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from .common.errors import BuurtWhatsAppError
+from .deployment.layout import Layout, household_key
 from .deployment.people import People
 from .mail_ids import application_alert_ids, step_mail_id
 from .model import (
@@ -41,6 +43,7 @@ from .model import (
     ERASURES,
     GROUP_INVITES,
     GROUP_SEATS,
+    HOUSEHOLDS,
     MAIL,
     MAIL_CLAIMS,
     MAIL_SLOTS,
@@ -51,6 +54,7 @@ from .model import (
     REMOVALS,
     SIGNUP_KEYS,
     SIGNUPS,
+    TALLIES,
     CompositeIndex,
     Document,
     MailStatus,
@@ -58,9 +62,13 @@ from .model import (
     Signup,
     SignupRow,
     SignupStatus,
+    Tally,
     as_int,
     month_key,
 )
+from .tallies import HouseholdMove, Move, SlotCount, read_slot, share, slot_changes
+
+log = logging.getLogger(__name__)
 
 Mails = Sequence[tuple[str, dict[str, object]]]
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
@@ -72,6 +80,33 @@ Queryable = firestore.Query | firestore.CollectionReference
 class Seat:
     id: str
     taken: int  # places taken in the group with this one, as counted when it was claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    """The household of a sign-up's address as a step reads it: its document (None: not
+    counted as taking part) and the other active members there, whose next revisions the step
+    claims so that none of them can decide at the same time from the same read (tallies.py)."""
+
+    key: str
+    document: Mapping[str, Any] | None
+    others: tuple[Signup, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdFix:
+    """A household to count in ``layout``'s ``slot`` (its members' street now): from its
+    document as read (None: not counted), fenced by its active ``members``."""
+
+    key: str
+    document: Mapping[str, Any] | None
+    layout: str
+    slot: str
+    members: tuple[Signup, ...]
+
+
+def target_of(fix: HouseholdFix) -> dict[str, str]:
+    return {"layout": fix.layout, "slot": fix.slot}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +153,24 @@ class PeopleChanged(StoreError):
     """Someone else changed the coordinators or the regiegroep since they were read."""
 
 
+def _tally_fields(tally: Tally | None) -> dict[str, object]:
+    """What a sign-up records of its share; ``household`` also at the top, to be queried (the
+    npm emulator filters on no nested field)."""
+    if tally is None:
+        return {"tally": None, "household": None}
+    return {"tally": tally.to_document(), "household": tally.household}
+
+
+def _household_out(document: Mapping[str, Any]) -> HouseholdMove:
+    """A household no longer taking part, taken out where it was counted in."""
+    return HouseholdMove(str(document.get("layout")), str(document.get("slot")), -1)
+
+
+# The overview's reads in flight at once: 40 groups' places are 40 aggregations.
+OVERVIEW_READERS = 8
+# At most this many sign-ups are read at one address: a household, not a block of flats'
+# worth of form abuse (a sign-up per phone number and e-mail address).
+HOUSEHOLD_MEMBERS = 50
 # Revision markers only need to outlive a race of seconds; Firestore's TTL removes them.
 REVISION_TTL = timedelta(days=2)
 REVISION_MARKER = "revision"
@@ -127,8 +180,12 @@ SLOT_TTL = timedelta(days=10)
 
 
 class Store:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, layout: Layout | None = None) -> None:
+        """``layout``: the deployment's streets, under which every step keeps the overview's
+        counters (tallies.py); None keeps none (a test of something else: the overview then
+        counts every sign-up, as it does whenever the counters are incomplete)."""
         self._db = client
+        self._layout = layout
 
     def _get_all(self, refs: Sequence[firestore.DocumentReference]) -> list[Snapshot]:
         """The documents ``refs`` name (absent ones as snapshots that do not exist); no round
@@ -153,7 +210,12 @@ class Store:
             )
         for mail_id, mail in form_mail:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
-        batch.create(self._db.collection(SIGNUPS).document(signup.id), signup.to_document())
+        document = signup.to_document()
+        tally = self._share(signup, signup.status.value, signup.group)
+        if tally is not None:
+            document.update(_tally_fields(tally))
+            self._write_counts(batch, [Move(None, tally, signup.address.street)])
+        batch.create(self._db.collection(SIGNUPS).document(signup.id), document)
         try:
             batch.commit()
         except AlreadyExists as error:
@@ -262,6 +324,167 @@ class Store:
             )
         return {"revision": revision}
 
+    # --- the overview's counters (tallies.py) ----------------------------------------------
+
+    def _share(self, signup: Signup, status: str, group: str | None) -> Tally | None:
+        if self._layout is None:
+            return None
+        address = signup.address
+        return share(
+            self._layout, address.postcode, address.street, address.house_number, status, group
+        )
+
+    def household(self, signup: Signup) -> Household | None:
+        """The household of the sign-up's address, when a step changes whether it takes part
+        (None when no counters are kept): its document and the active members there, read
+        together in one round trip."""
+        if self._layout is None:
+            return None
+        key = household_key(signup.address.postcode, signup.address.house_number)
+        members = (
+            self._db.collection(SIGNUPS)
+            .where(filter=FieldFilter("household", "==", key))
+            .limit(HOUSEHOLD_MEMBERS)
+        )
+        with ThreadPoolExecutor(max_workers=1) as other:
+            found = other.submit(_signups, members)
+            snapshot = self._db.collection(HOUSEHOLDS).document(key).get()
+            others = tuple(
+                member
+                for member in found.result()
+                if member.id != signup.id and member.status is SignupStatus.ACTIVE
+            )
+        return Household(key, snapshot.to_dict() if snapshot.exists else None, others)
+
+    def _count_step(
+        self,
+        batch: firestore.WriteBatch,
+        signup: Signup,
+        status: str | None,
+        group: str,
+        now: datetime,
+        household: Household | None = None,
+    ) -> tuple[dict[str, object], bool]:
+        """Move the sign-up's share of the counters in ``batch``, from what it was counted as
+        (``Signup.tally``) to ``status`` and ``group`` (None: erased): the fields to record on
+        it, and whether other members' revisions were claimed.
+
+        Whether its household takes part changes only when an active member is counted in or
+        out: the first in creates ``households/<key>`` (a second at once fails on it), the
+        last out deletes it, and either claims the next revision of every other active member
+        there, so that a member leaving at the same moment decides again on a fresh read.
+        """
+        if self._layout is None:
+            return {}, False
+        old = signup.tally
+        new = None if status is None else self._share(signup, status, group or None)
+        if old == new:
+            return {}, False
+        active = SignupStatus.ACTIVE.value
+        was_in = old is not None and old.status == active
+        is_in = new is not None and new.status == active
+        households: list[HouseholdMove] = []
+        neighbours = False
+        if was_in != is_in:
+            household = household or self.household(signup)
+            assert household is not None  # counters are kept: self._layout is set
+            reference = self._db.collection(HOUSEHOLDS).document(household.key)
+            if is_in and household.document is None and new is not None:
+                batch.create(reference, {"layout": new.layout, "slot": new.slot})
+                households.append(HouseholdMove(new.layout, new.slot, 1))
+            elif was_in and not household.others and household.document is not None:
+                batch.delete(reference)
+                households.append(_household_out(household.document))
+            self._claim_revisions(batch, household.others, now)
+            neighbours = bool(household.others)
+        self._write_counts(batch, [Move(old, new, signup.address.street)], households)
+        return _tally_fields(new), neighbours
+
+    def _claim_revisions(
+        self, batch: firestore.WriteBatch, others: Sequence[Signup], now: datetime
+    ) -> None:
+        """Take other sign-ups' next revisions, changing nothing else: any step of theirs
+        read before this batch then fails (Conflict) and decides again. The markers are
+        creates, so they go before the updates (store.py's first paragraph)."""
+        for other in others:
+            batch.create(
+                self._db.collection(MAIL).document(step_mail_id(other.id, other.revision + 1)),
+                {"status": REVISION_MARKER, "expire_at": now + REVISION_TTL},
+            )
+        for other in others:
+            batch.update(self._signup(other.id), {"revision": other.revision + 1})
+
+    def _write_counts(
+        self,
+        batch: firestore.WriteBatch,
+        moves: Sequence[Move],
+        households: Sequence[HouseholdMove] = (),
+    ) -> None:
+        for document_id, fields in slot_changes(moves, households).items():
+            batch.set(self._db.collection(TALLIES).document(document_id), fields, merge=True)
+
+    def retally(self, signups: Sequence[Signup], now: datetime) -> None:
+        """Count these sign-ups as the current layout places them, in one batch: each moves
+        its share from what it was counted as, fenced by its next revision like a step.
+        Conflict when any of them changed since it was read (count those again, one by one).
+        Their households move with ``fix_households``."""
+        assert self._layout is not None, "no counters without a layout"
+        batch = self._db.batch()
+        moves, updates = [], []
+        for signup in signups:
+            self._fence(batch, signup, now)
+            new = self._share(signup, signup.status.value, signup.group)
+            moves.append(Move(signup.tally, new, signup.address.street))
+            updates.append((signup, {"revision": signup.revision + 1, **_tally_fields(new)}))
+        for signup, fields in updates:
+            batch.update(self._signup(signup.id), fields)
+        self._write_counts(batch, moves)
+        try:
+            batch.commit()
+        except (AlreadyExists, NotFound) as error:
+            raise Conflict(",".join(s.id for s in signups)) from error
+
+    def household_documents(self) -> dict[str, Document]:
+        """Every household counted as taking part, by key (a maintainer's recount)."""
+        return {s.id: s.to_dict() or {} for s in self._db.collection(HOUSEHOLDS).stream()}
+
+    def fix_households(self, fixes: Sequence[HouseholdFix], now: datetime) -> None:
+        """Count these households where their active members are counted now, in one batch,
+        each fenced by the next revision of every active member there (tallies.py). Conflict
+        when any of them changed since it was read."""
+        batch = self._db.batch()
+        moves: list[HouseholdMove] = []
+        for fix in fixes:
+            reference = self._db.collection(HOUSEHOLDS).document(fix.key)
+            moves.append(HouseholdMove(fix.layout, fix.slot, 1))
+            if fix.document is None:
+                batch.create(reference, target_of(fix))
+            else:
+                moves.append(_household_out(fix.document))
+        self._claim_revisions(batch, [member for fix in fixes for member in fix.members], now)
+        for fix in fixes:
+            if fix.document is not None:
+                batch.update(self._db.collection(HOUSEHOLDS).document(fix.key), target_of(fix))
+        self._write_counts(batch, (), moves)
+        try:
+            batch.commit()
+        except (AlreadyExists, NotFound) as error:
+            raise Conflict(",".join(fix.key for fix in fixes)) from error
+
+    def tallies(self, layout: str) -> dict[str, SlotCount]:
+        """The counters of ``layout``, by slot: one read per street."""
+        query = self._db.collection(TALLIES).where(filter=FieldFilter("layout", "==", layout))
+        return {
+            str(snapshot.get("slot")): read_slot(snapshot.to_dict() or {})
+            for snapshot in query.stream()
+        }
+
+    def count_all_signups(self) -> int:
+        return _count(self._db.collection(SIGNUPS))
+
+    def count_households(self) -> int:
+        return _count(self._db.collection(HOUSEHOLDS))
+
     # --- the journey after sign-up ---------------------------------------------------------
 
     def _signup(self, signup_id: str) -> firestore.DocumentReference:
@@ -335,13 +558,18 @@ class Store:
         fence = self._fence(batch, signup, now, mails)
         for mail_id, mail in mails:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
-        batch.update(self._signup(signup.id), {**fields, **fence})
+        status = str(fields.get("status", signup.status.value))
+        group = fields.get("group", signup.group)
+        counted, neighbours = self._count_step(batch, signup, status, str(group or ""), now)
+        batch.update(self._signup(signup.id), {**fields, **fence, **counted})
         self._count(batch, count, now)
         try:
             batch.commit()
         except AlreadyExists as error:
             raise Conflict(signup.id) from error
         except NotFound as error:
+            if neighbours:  # one of them left meanwhile: decide again
+                raise Conflict(signup.id) from error
             raise SignupGone(signup.id) from error
 
     def _count(
@@ -392,9 +620,10 @@ class Store:
         now: datetime,
         removal: tuple[str, dict[str, object]] | None = None,
         count: str | None = None,
+        household: Household | None = None,
     ) -> None:
         """Delete every trace of a resident as read (``mails``: their outbox entries, read after
-        the sign-up), and queue the notices.
+        the sign-up, and ``household``, read with them or else here), and queue the notices.
 
         Mail that still holds personal data (queued or failed) is deleted; sent mail holds
         none (see mail/outbox.py) and is left to its TTL. A queued mail is deleted unsent, and
@@ -422,6 +651,7 @@ class Store:
         batch.create(self._db.collection(ERASURES).document(signup_id), erasure)
         if removal is not None:
             batch.create(self._db.collection(REMOVALS).document(removal[0]), removal[1])
+        _, neighbours = self._count_step(batch, signup, None, "", now, household)
         batch.delete(self._signup(signup_id))
         for key in signup.keys:
             batch.delete(self._db.collection(SIGNUP_KEYS).document(key))
@@ -434,6 +664,10 @@ class Store:
         try:
             batch.commit()
         except AlreadyExists as error:
+            raise Conflict(signup_id) from error
+        except NotFound as error:  # a member at the address left meanwhile
+            if not neighbours:
+                raise
             raise Conflict(signup_id) from error
 
     def erase_mail_about(self, subject_key: str) -> int:
@@ -518,6 +752,7 @@ class Store:
         CompositeIndex(SIGNUPS, ("status", "confirm_reminder_sent", "created_at")),
         CompositeIndex(SIGNUPS, ("status", "coordinator_reminder_sent", "confirmed_at")),
         CompositeIndex(SIGNUPS, ("status", "created_at")),
+        CompositeIndex(SIGNUPS, ("status", "group", "confirmed_at")),  # _longest_waiting
     )
 
     def signups_waiting(
@@ -876,27 +1111,94 @@ class Store:
     def overview_inputs(
         self, group_ids: Sequence[str], months: Sequence[str] = ()
     ) -> OverviewInputs:
-        """What the regiegroep's overview counts (coverage.py), with as few reads as it takes:
-        one query over the sign-ups, projected to the fields counted (the npm emulator ignores
-        projections, so only those fields are taken from what comes back: never a name or a
-        contact); each group's places as ``count_seats`` counts them, the figure a confirm
-        checks against the capacity (an aggregation: one read per group per 1,000 places); and
-        one aggregation each for the open coordinator applications and the failed mail.
-        Reads: one per sign-up (at least one), two per group (its places, its invite link), two."""
-        query = self._db.collection(SIGNUPS).select(list(SignupRow.FIELDS))
-        signups = tuple(SignupRow.from_document(s.to_dict() or {}) for s in query.stream())
-        seats = {group_id: self.count_seats(group_id) for group_id in group_ids}
+        """What the regiegroep's overview counts (overview/counts.py), requests in flight
+        together: the counters of the current layout (one read per street) when they are
+        complete, else every sign-up (one read each); each group's places as ``count_seats``
+        counts them, the figure a confirm checks against the capacity; for each group with
+        members waiting, the longest waiting one's confirmation time; one aggregation each for
+        the open coordinator applications and the failed mail; the invite links; the monthly
+        counts."""
         failed = self._db.collection(MAIL).where(
             filter=FieldFilter("status", "==", MailStatus.FAILED.value)
         )
-        return OverviewInputs(
-            signups=signups,
-            seats=seats,
-            open_applications=_count(self._db.collection(APPLICATIONS)),
-            failed_mail=_count(failed),
-            invite_groups=frozenset(self.group_invites(group_ids)),
-            monthly=self.monthly_counts(months) if months else {},
+        with ThreadPoolExecutor(max_workers=OVERVIEW_READERS) as pool:
+            seats = {group_id: pool.submit(self.count_seats, group_id) for group_id in group_ids}
+            applications = pool.submit(_count, self._db.collection(APPLICATIONS))
+            failed_mail = pool.submit(_count, failed)
+            invites = pool.submit(self.group_invites, group_ids)
+            monthly = pool.submit(self.monthly_counts, months)
+            slots = self._complete_tallies(pool)
+            if slots is None:
+                query = self._db.collection(SIGNUPS).select(list(SignupRow.FIELDS))
+                signups = tuple(SignupRow.from_document(s.to_dict() or {}) for s in query.stream())
+                oldest = {}
+            else:
+                signups = ()
+                waiting = [
+                    group_id
+                    for group_id in group_ids
+                    if any(
+                        slot.members.get(group_id, {}).get(SignupStatus.CONFIRMED.value)
+                        for slot in slots.values()
+                    )
+                ]
+                found = {
+                    group_id: pool.submit(self._longest_waiting, group_id) for group_id in waiting
+                }
+                oldest = {
+                    group_id: moment
+                    for group_id, future in found.items()
+                    if (moment := future.result()) is not None
+                }
+            return OverviewInputs(
+                signups=signups,
+                seats={group_id: future.result() for group_id, future in seats.items()},
+                open_applications=applications.result(),
+                failed_mail=failed_mail.result(),
+                invite_groups=frozenset(invites.result()),
+                monthly=monthly.result() if months else {},
+                slots=slots,
+                oldest_waiting=oldest,
+            )
+
+    def _complete_tallies(self, pool: ThreadPoolExecutor) -> dict[str, SlotCount] | None:
+        """The counters of the current layout if they count every sign-up and household there
+        is, else None (no layout; a deployment whose streets changed, or sign-ups from before
+        the counters, until ``infra/maintain tallies`` has counted them; or a step that
+        committed between the reads, rarely). Two aggregations check it: one read per 1,000."""
+        if self._layout is None:
+            return None
+        signups = pool.submit(self.count_all_signups)
+        households = pool.submit(self.count_households)
+        slots = self.tallies(self._layout.key)
+        counted = sum(slot.total for slot in slots.values())
+        counted_households = sum(slot.households for slot in slots.values())
+        if (counted, counted_households) == (signups.result(), households.result()):
+            return slots
+        log.warning(
+            "overview counted from every sign-up: the counters are incomplete",
+            extra={
+                "counted": counted,
+                "signups": signups.result(),
+                "households_counted": counted_households,
+                "households": households.result(),
+            },
         )
+        return None
+
+    def _longest_waiting(self, group_id: str) -> datetime | None:
+        """When the group's longest waiting member (confirmed, not yet added) was confirmed."""
+        query = (
+            self._db.collection(SIGNUPS)
+            .where(filter=FieldFilter("status", "==", SignupStatus.CONFIRMED.value))
+            .where(filter=FieldFilter("group", "==", group_id))
+            .order_by("confirmed_at")
+            .limit(1)
+        )
+        for snapshot in query.select(["confirmed_at"]).stream():
+            moment = (snapshot.to_dict() or {}).get("confirmed_at")
+            return moment if isinstance(moment, datetime) else None
+        return None
 
     def latest_digest(self) -> tuple[str, Document] | None:
         """The newest monthly digest sent (its month, ``YYYY-MM``, and document); one read."""

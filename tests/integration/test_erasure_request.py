@@ -19,6 +19,7 @@ from google.api_core.exceptions import Unknown
 from buurtwhatsapp import bootstrap, cli
 from buurtwhatsapp.coordinators.applications import ALERTS_PER_HOUR, apply, send_application_digest
 from buurtwhatsapp.coordinators.changes import set_coordinator, set_regiegroep
+from buurtwhatsapp.deployment.layout import household_key
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.delivery import deliver
 from buurtwhatsapp.model import (
@@ -28,6 +29,7 @@ from buurtwhatsapp.model import (
     ERASURES,
     GROUP_INVITES,
     GROUP_SEATS,
+    HOUSEHOLDS,
     MAIL,
     MAIL_CLAIMS,
     MAIL_SLOTS,
@@ -35,9 +37,11 @@ from buurtwhatsapp.model import (
     REMOVALS,
     SIGNUP_KEYS,
     SIGNUPS,
+    TALLIES,
 )
 from buurtwhatsapp.residents.membership import confirm, leave, mark_added
 from buurtwhatsapp.residents.signup import sign_up
+from devstack.examples import VALID_SIGNUP
 from tests.firestore_documents import documents
 
 pytestmark = pytest.mark.emulator
@@ -56,7 +60,7 @@ def run(*argv: str) -> tuple[int, str]:
 
 COLLECTIONS = (
     SIGNUPS, SIGNUP_KEYS, MAIL, MAIL_CLAIMS, MAIL_SLOTS, GROUP_SEATS, ERASURES, APPLICATIONS,
-    APPLICATION_KEYS, DIGESTS, PEOPLE, REMOVALS, GROUP_INVITES,
+    APPLICATION_KEYS, DIGESTS, PEOPLE, REMOVALS, GROUP_INVITES, TALLIES, HOUSEHOLDS,
 )  # fmt: skip
 
 
@@ -86,6 +90,8 @@ def naming_them(client, keys) -> list[str]:
         NAME, EMAIL.lower(), WORK_EMAIL, PHONE, PHONE_SHOWN, PHONE_TYPED,
         keys.email(EMAIL), keys.email(WORK_EMAIL), keys.phone(PHONE),
         keys.mailbox(EMAIL), keys.mailbox(WORK_EMAIL),
+        # Their address as the overview's household counter names it.
+        household_key(str(VALID_SIGNUP["postcode"]), str(VALID_SIGNUP["house_number"])),
     ]  # fmt: skip
     return [
         place

@@ -29,6 +29,7 @@ from bench.firestore_ops import OperationCounter, install
 from buurtwhatsapp import bootstrap, cli
 from buurtwhatsapp.common.signed_links import Links, Purpose
 from buurtwhatsapp.coordinators.applications import apply
+from buurtwhatsapp.deployment.layout import Layout
 from buurtwhatsapp.deployment.people import People
 from buurtwhatsapp.deployment.structure import Person
 from buurtwhatsapp.mail.delivery import sweep
@@ -91,8 +92,8 @@ class Seeded:
 
 
 @pytest.fixture
-def store(firestore_client) -> Store:
-    return Store(firestore_client)
+def store(firestore_client, deployment) -> Store:
+    return Store(firestore_client, Layout(deployment))
 
 
 @pytest.fixture
@@ -155,8 +156,9 @@ def test_the_overview_counts_the_seeded_village(village, store, deployment):
     assert (overview.open_applications, overview.failed_mail, overview.without_group) == (1, 1, 0)
 
 
+@pytest.mark.parametrize("counters", [True, False], ids=["counters", "every sign-up"])
 def test_the_counts_take_one_query_a_collection_and_change_nothing(
-    village, firestore_client, firestore_emulator, deployment, monkeypatch
+    counters, village, firestore_client, firestore_emulator, deployment, monkeypatch
 ):
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
     counter = OperationCounter()
@@ -164,17 +166,32 @@ def test_the_counts_take_one_query_a_collection_and_change_nothing(
     try:
         from google.cloud import firestore
 
-        counted_store = Store(firestore.Client(project=firestore_client.project))
+        client = firestore.Client(project=firestore_client.project)
+        counted_store = Store(client, Layout(deployment) if counters else None)
         before = everything(firestore_client)
         with counter.measuring() as counted:
-            counted_store.overview_inputs([g.id for g in deployment.groups])
+            inputs = counted_store.overview_inputs([g.id for g in deployment.groups])
     finally:
         uninstall()
     operations = counted()
-    # Six sign-ups streamed once; a count for each of the two groups, the applications and
-    # the failed mail; the two groups' invite links in one batch read.
-    assert operations.rpcs == {"RunQuery": 1, "RunAggregationQuery": 4, "BatchGetDocuments": 1}
-    assert (operations.reads, operations.writes, operations.deletes) == (6 + 2 + 2 + 2, 0, 0)
+    if counters:
+        # The four streets' counters in one query, and the longest waiting of the one group
+        # with a member waiting; a count for each group's places, the applications, the failed
+        # mail, and the sign-ups and households (that the counters are complete); the invite
+        # links in one batch read.
+        assert inputs.slots is not None and inputs.signups == ()
+        assert operations.rpcs == {
+            "RunQuery": 2,
+            "RunAggregationQuery": 6,
+            "BatchGetDocuments": 1,
+        }
+        assert (operations.reads, operations.writes) == (4 + 1 + 6 + 2, 0)
+    else:
+        # Six sign-ups streamed once; a count for each of the two groups, the applications and
+        # the failed mail; the two groups' invite links in one batch read.
+        assert inputs.slots is None and len(inputs.signups) == 6
+        assert operations.rpcs == {"RunQuery": 1, "RunAggregationQuery": 4, "BatchGetDocuments": 1}
+        assert (operations.reads, operations.writes, operations.deletes) == (6 + 2 + 2 + 2, 0, 0)
     assert everything(firestore_client) == before
 
 

@@ -29,15 +29,17 @@ What counts where:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..deployment.addresses import normalise_postcode, normalise_street, parse_house_number
+from ..deployment.addresses import normalise_street
+from ..deployment.layout import ELSEWHERE, Layout
 from ..deployment.structure import Area, Deployment, StreetRange
 from ..model import OverviewInputs, SignupRow, SignupStatus
+from ..tallies import SlotCount, count_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +94,6 @@ class Participation:
 
 def participation(taking_part: int, households: int | None, threshold: int) -> Participation | None:
     return None if households is None else Participation(taking_part, households, threshold)
-
-
-def household(row: SignupRow) -> tuple[str, str]:
-    """The address of a sign-up as one household: its postcode and house number, written alike
-    ("2158 ab", "12 A" and "2158AB", "12a" are one)."""
-    postcode = normalise_postcode(row.postcode) or row.postcode.strip().upper()
-    return postcode, "".join(row.house_number.split()).lower()
-
-
-def households_taking_part(rows: Iterable[SignupRow]) -> int:
-    active = SignupStatus.ACTIVE.value
-    return len({household(row) for row in rows if row.status == active})
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,28 +225,37 @@ class Overview:
 def build_overview(
     deployment: Deployment, inputs: OverviewInputs, now: datetime | None = None
 ) -> Overview:
-    """The figures; ``now`` is when waiting is measured up to (none: no waiting times)."""
-    by_area: dict[str, list[SignupRow]] = defaultdict(list)
-    elsewhere: list[str] = []
-    for row in inputs.signups:
-        area = deployment.area_at(row.postcode, row.street, row.house_number)
-        if area is None:
-            elsewhere.append(row.status)
-        else:
-            by_area[area.id].append(row)
-    placed = {SignupStatus.CONFIRMED.value, SignupStatus.ACTIVE.value}
+    """The figures; ``now`` is when waiting is measured up to (none: no waiting times).
+
+    From the counters (``inputs.slots``) when the store could read them complete, else counted
+    from every sign-up (``inputs.signups``) the same way (tallies.count_rows)."""
+    layout = Layout(deployment)
     known_groups = {group.id for group in deployment.groups}
+    if inputs.slots is None:
+        slots = count_rows(layout, inputs.signups)
+        oldest = _oldest_waiting(inputs.signups, known_groups)
+    else:
+        slots = {key: slot for key, slot in inputs.slots.items() if isinstance(slot, SlotCount)}
+        oldest = dict(inputs.oldest_waiting)
+    placed = (SignupStatus.CONFIRMED.value, SignupStatus.ACTIVE.value)
     without_group = sum(
-        1 for row in inputs.signups if row.status in placed and row.group not in known_groups
+        counts.get(status, 0)
+        for slot in slots.values()
+        for group, counts in slot.members.items()
+        if group not in known_groups
+        for status in placed
     )
+    waiting = {
+        group: sum(
+            slot.members.get(group, {}).get(SignupStatus.CONFIRMED.value, 0)
+            for slot in slots.values()
+        )
+        for group in known_groups
+    }
     area_names = {area.id: area.name for area in deployment.areas}
-    waiting_since: dict[str, list[datetime | None]] = defaultdict(list)
-    for row in inputs.signups:
-        if row.status == SignupStatus.CONFIRMED.value and row.group in known_groups:
-            waiting_since[str(row.group)].append(row.confirmed_at)
     threshold = deployment.initiative.sign_threshold_percent
     return Overview(
-        areas=tuple(_area_coverage(area, by_area[area.id], threshold) for area in deployment.areas),
+        areas=tuple(_area_coverage(area, slots, threshold) for area in deployment.areas),
         groups=tuple(
             GroupFill(
                 id=group.id,
@@ -265,12 +264,12 @@ def build_overview(
                 capacity=group.capacity,
                 taken=int(inputs.seats.get(group.id, 0)),
                 mode="invite" if group.id in inputs.invite_groups else "add",
-                waiting=len(waiting_since[group.id]),
-                oldest_wait_days=_longest_wait(waiting_since[group.id], now),
+                waiting=waiting[group.id],
+                oldest_wait_days=_days_since(oldest.get(group.id), now),
             )
             for group in deployment.groups
         ),
-        elsewhere=Counts.of(elsewhere),
+        elsewhere=_counts(slots.get(ELSEWHERE)),
         without_group=without_group,
         open_applications=inputs.open_applications,
         failed_mail=inputs.failed_mail,
@@ -279,58 +278,68 @@ def build_overview(
     )
 
 
-def _area_coverage(area: Area, rows: list[SignupRow], threshold: int) -> AreaCoverage:
+def _counts(slot: SlotCount | None) -> Counts:
+    if slot is None:
+        return Counts()
+    totals = slot.by_status()
+    return Counts(
+        active=totals[SignupStatus.ACTIVE.value],
+        confirmed=totals[SignupStatus.CONFIRMED.value],
+        pending=totals[SignupStatus.PENDING.value],
+    )
+
+
+def _area_coverage(area: Area, slots: Mapping[str, SlotCount], threshold: int) -> AreaCoverage:
     listed = bool(area.streets)
-    streets = _listed_streets(area.streets, rows, threshold) if listed else _seen_streets(rows)
+    if listed:
+        streets = tuple(
+            _street(
+                street_label(street),
+                slots.get(Layout.listed_slot(area.id, index)),
+                True,
+                street.households,
+                threshold,
+            )
+            for index, street in enumerate(area.streets)
+        )
+    else:
+        seen = [slot for key, slot in slots.items() if key.startswith(f"{area.id}~") and slot.total]
+        streets = tuple(
+            sorted(
+                (_street(slot.label(), slot, False, None, threshold) for slot in seen),
+                key=lambda street: normalise_street(street.label),
+            )
+        )
     return AreaCoverage(
         area.id, area.name, listed, streets, households=area.all_households, threshold=threshold
     )
 
 
-def _listed_streets(
-    ranges: tuple[StreetRange, ...], rows: list[SignupRow], threshold: int
-) -> tuple[StreetCoverage, ...]:
-    """Each sign-up under the first listed street that covers its address: the one that put it
-    in the area (``Area.contains``), since its area was worked out from the same address."""
-    found: list[list[SignupRow]] = [[] for _ in ranges]
+def _street(
+    label: str, slot: SlotCount | None, listed: bool, households: int | None, threshold: int
+) -> StreetCoverage:
+    taking_part = slot.households if slot else 0
+    shares = participation(taking_part, households, threshold) if listed else None
+    return StreetCoverage(label, _counts(slot), listed, shares, taking_part)
+
+
+def _oldest_waiting(rows: Iterable[SignupRow], groups: set[str]) -> dict[str, datetime]:
+    """When the longest waiting of each group was confirmed (confirmed, not yet added)."""
+    oldest: dict[str, datetime] = {}
     for row in rows:
-        parsed = parse_house_number(row.house_number)
-        number = parsed[0] if parsed else 0
-        index = next(i for i, r in enumerate(ranges) if r.covers(row.street, number))
-        found[index].append(row)
-    streets = []
-    for street, signups in zip(ranges, found, strict=True):
-        counts = Counts.of(row.status for row in signups)
-        taking_part = households_taking_part(signups)
-        shares = participation(taking_part, street.households, threshold)
-        label = street_label(street)
-        streets.append(StreetCoverage(label, counts, True, shares, taking_part))
-    return tuple(streets)
+        if row.status != SignupStatus.CONFIRMED.value or row.group not in groups:
+            continue
+        if row.confirmed_at is not None and (
+            row.group not in oldest or row.confirmed_at < oldest[row.group]
+        ):
+            oldest[row.group] = row.confirmed_at
+    return oldest
 
 
-def _seen_streets(rows: list[SignupRow]) -> tuple[StreetCoverage, ...]:
-    """One row per street seen (spellings that normalise_street takes as one street are one),
-    named by its most frequent spelling, in alphabetical order."""
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    found: dict[str, list[SignupRow]] = defaultdict(list)
-    for row in rows:
-        key = normalise_street(row.street)
-        spellings[key][row.street] += 1
-        found[key].append(row)
-    streets = []
-    for key in sorted(spellings):
-        [(label, _)] = sorted(spellings[key].items(), key=lambda item: (-item[1], item[0]))[:1]
-        counts = Counts.of(row.status for row in found[key])
-        taking_part = households_taking_part(found[key])
-        streets.append(StreetCoverage(label, counts, listed=False, taking_part=taking_part))
-    return tuple(streets)
-
-
-def _longest_wait(since: list[datetime | None], now: datetime | None) -> int | None:
-    known = [moment for moment in since if moment is not None]
-    if now is None or not known:
+def _days_since(moment: datetime | None, now: datetime | None) -> int | None:
+    if now is None or moment is None:
         return None
-    return max(0, (now - min(known)).days)
+    return max(0, (now - moment).days)
 
 
 def street_label(street: StreetRange) -> str:

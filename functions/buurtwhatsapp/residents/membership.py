@@ -262,7 +262,13 @@ def erase(
             return False
         if only_while is not None and not only_while(signup):
             return False  # decided again on this read: a "yes" may have come in meanwhile
-        mails = store.mail_of_signup(signup_id)
+        # The household is read with the mail (one round trip): whether the resident's
+        # address still takes part after they go (store.py, tallies.py).
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            household = reader.submit(
+                store.household if signup.status is SignupStatus.ACTIVE else _none, signup
+            )
+            mails = store.mail_of_signup(signup_id)
         now = clock.now()
         erasure: dict[str, object] = {
             "reason": reason,
@@ -275,12 +281,18 @@ def erase(
         notices = _erasure_notices(signup, told, deployment, people, now) if notify else []
         removal = _removal_task(signup, now) if told else None
         try:
-            store.erase_signup(signup, mails, erasure, notices, now, removal, count)
+            store.erase_signup(
+                signup, mails, erasure, notices, now, removal, count, household.result()
+            )
         except Conflict:
             continue
         log.info("sign-up erased", extra={"signup_id": signup_id, "reason": reason})
         return True
     raise StepRaced(signup_id)
+
+
+def _none(_signup: Signup) -> None:
+    """No household to read: only an active member's going can change whether it takes part."""
 
 
 # A member who left stays on their coordinator's page (name and number, nothing else) until

@@ -26,7 +26,7 @@ def overview(deployment):
     rows = [row("active", "Kagerdreef", str(n)) for n in range(1, 7)]
     rows += [row("confirmed", "Kagerdreef", "8"), row("pending", "Kagerdreef", "9")]
     rows += [row("active", "Lisserweg", "500"), row("pending", HOSTILE_STREET, "2")]
-    rows += [row("active", "Een heel lange straatnaam in het buitengebied van het dorp", "3")]
+    rows += [row("active", "Een heel lange straatnaam in het buitengebied van het dorp", "301")]
     return build_overview(deployment, OverviewInputs(tuple(rows), {}, 0, 0))
 
 

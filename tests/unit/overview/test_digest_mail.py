@@ -296,7 +296,7 @@ def test_the_streets_ready_for_signs_are_named_where_households_are_known(templa
 def test_the_digest_content_gives_participation_as_the_deployment_file_allows(deployment):
     # The example file: Kagerdreef 40 households, the buitengebied 180 in all.
     actives = [row("active", "Kagerdreef", str(n), "dorp") for n in range(1, 13)]
-    overview = overview_of(deployment, *actives, row("active", "Zandslootweg", "3"))
+    overview = overview_of(deployment, *actives, row("active", "Zandslootweg", "301"))
     signs = digest_content(overview, overview.figures(), None, NOVEMBER)["signs"]
     assert signs == {
         "threshold": 30,
