@@ -36,6 +36,7 @@ class Runtime:
     settings: Settings
     deployment: Deployment
     store: Store
+    layout: Layout  # the deployment's streets, as the overview's counters know them
     templates: jinja2.Environment
     links: Links
     keys: PersonalKeys  # document ids and link subjects made from addresses and numbers
@@ -107,11 +108,13 @@ def runtime() -> Runtime:
         configured.templates,
     )
     clock = SystemClock()
-    store = Store(_firestore_client(), Layout(deployment))
+    layout = Layout(deployment)
+    store = Store(_firestore_client(), layout)
     return Runtime(
         settings=settings,
         deployment=deployment,
         store=store,
+        layout=layout,
         templates=templates,
         links=Links(settings.signing_key, settings.public_base_url, clock),
         keys=PersonalKeys(settings.key_pepper),

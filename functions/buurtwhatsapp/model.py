@@ -380,6 +380,7 @@ class Signup:
             "news_received": list(self.news_received),
             "tally": self.tally.to_document() if self.tally else None,
             "household": self.tally.household if self.tally else None,
+            "counted_in": self.tally.layout if self.tally else None,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

@@ -169,8 +169,8 @@ def test_each_request_makes_the_round_trips_the_bench_prints(
 def test_the_town_section_seeds_a_town_and_measures_each_figure(
     firestore_emulator, monkeypatch, tmp_path
 ):
-    """bench/scale.py at a small size: every figure is there, and the overview reads what the
-    town holds (one read per sign-up today: the figure issue 20 is to bring down)."""
+    """bench/scale.py at a small size: every figure is there; before the counting the overview
+    reads every sign-up, after it the counters of the town's 400 streets and a few per group."""
     from bench.scale import deployment_file, measure
     from buurtwhatsapp import bootstrap
 
@@ -182,19 +182,30 @@ def test_the_town_section_seeds_a_town_and_measures_each_figure(
     bootstrap.reset()
     counter = OperationCounter()
     uninstall = install(counter)
+    members = 1200
     try:
-        figures = {figure["name"]: figure for figure in measure(counter, 400)}
+        figures = {figure["name"]: figure for figure in measure(counter, members)}
     finally:
         uninstall()
         bootstrap.reset()
     assert list(figures) == [
         "seeded",
+        "scale overview page before counting",
+        "scale maintain tallies",
         "scale overview page",
+        "scale aggregation alternative",
         "scale digest run",
         "scale housekeeping run",
         "scale maintain report",
     ]
-    overview_reads = int(figures["scale overview page"]["value"].split(" reads")[0])
-    assert 400 <= overview_reads <= 400 + 100  # every sign-up, its groups and a few more
+
+    def reads(name: str) -> int:
+        return int(figures[name]["value"].split(" reads")[0])
+
+    assert members <= reads("scale overview page before counting") <= members + 100
+    assert f"counts {members} sign-ups" in figures["scale maintain tallies"]["note"]
+    streets, groups = 400, 40
+    for counted in ("scale overview page", "scale digest run", "scale maintain report"):
+        assert reads(counted) <= streets + 3 * groups + 10 < members, figures[counted]
     housekeeping_reads = int(figures["scale housekeeping run"]["value"].split(" reads")[0])
     assert housekeeping_reads < 100  # 4 due among 400: what is due, not every member

@@ -21,7 +21,7 @@ from buurtwhatsapp.deployment.layout import Layout, household_key
 from buurtwhatsapp.deployment.structure import StreetRange
 from buurtwhatsapp.model import HOUSEHOLDS, SIGNUPS, SignupRow
 from buurtwhatsapp.overview.counts import build_overview
-from buurtwhatsapp.overview.recount import differences, recount
+from buurtwhatsapp.overview.recount import count_stragglers, differences, recount
 from buurtwhatsapp.residents.membership import confirm, leave, mark_added
 from buurtwhatsapp.residents.signup import sign_up
 from buurtwhatsapp.store import Store
@@ -191,6 +191,9 @@ def test_new_streets_are_counted_anew_and_the_overview_counts_everyone_meanwhile
 ):
     town = Town(deployment, counted_store, clock, valid_signup)
     run_steps(town, firestore_client, random.Random(3), 120)
+    member = town.sign_up(("Kagerdreef", "2158AA", "5"))  # at least one member, surely
+    for step in ("confirm", "added"):
+        town.step(step, member)
     # The dorp's Kagerdreef is split at number 4: a new layout, whose counters are empty.
     dorp, *others = deployment.areas
     _kagerdreef, *streets = dorp.streets
@@ -220,6 +223,15 @@ def test_new_streets_are_counted_anew_and_the_overview_counts_everyone_meanwhile
         1 for d in stored if d["street"] == "Kagerdreef" and int(d["house_number"]) <= 3
     )
     assert recount(layout=layout, store=store, clock=clock) == type(counted)()
+
+    # An instance still on the file before takes some steps: housekeeping counts them anew.
+    town.services["store"] = counted_store
+    run_steps(town, firestore_client, random.Random(6), 30)
+    assert store.overview_inputs(groups).slots is None
+    assert count_stragglers(layout=layout, store=store, clock=clock) > 0
+    assert differences(layout=layout, store=store, street_names={}) == []
+    assert store.overview_inputs(groups).slots is not None
+    assert count_stragglers(layout=layout, store=store, clock=clock) == 0
 
 
 def test_the_overview_reads_the_counters_not_every_sign_up(

@@ -70,6 +70,19 @@ def _batches(items: list[T], writes: Callable[[T], int]) -> Iterator[list[T]]:
         yield batch
 
 
+def count_stragglers(*, layout: Layout, store: Store, clock: Clock, limit: int = 100) -> int:
+    """Housekeeping's share: count under ``layout`` what is still counted under another (a
+    step of an old instance during a deploy, a recount cut short); at most ``limit`` of each.
+    How many sign-ups and households it moved."""
+    signups, households = store.counted_elsewhere(layout.key, limit)
+    result = Recount()
+    for signup in signups:
+        result.signups += _retally_one(signup.id, layout, store, clock, result)
+    for key in households:
+        result.households += _fix_one(key, layout, store, clock, result)
+    return result.signups + result.households
+
+
 def _share(layout: Layout, signup: Signup) -> Tally:
     address = signup.address
     return share(
@@ -100,13 +113,24 @@ def _retally_one(
 
 def _household_fixes(layout: Layout, store: Store, only: str | None = None) -> list[HouseholdFix]:
     """The households whose active members are counted (under ``layout``) where the household
-    is not: each in the first of its members' slots, by name."""
+    is not: each in the first of its members' slots, by name. ``only``: that household."""
     members: dict[str, list[Signup]] = defaultdict(list)
-    for signup in store.signups(status=SignupStatus.ACTIVE.value):
+    if only is None:
+        signups = store.signups(status=SignupStatus.ACTIVE.value)
+        documents = store.household_documents()
+    else:
+        signups = store.members_at(only)
+        found = store.household_document(only)
+        documents = {} if found is None else {only: found}
+    for signup in signups:
         tally = signup.tally
-        if tally is not None and tally.layout == layout.key and (only in (None, tally.household)):
+        if (
+            signup.status is SignupStatus.ACTIVE
+            and tally is not None
+            and tally.layout == layout.key
+            and only in (None, tally.household)
+        ):
             members[tally.household].append(signup)
-    documents = store.household_documents()
     fixes = []
     for key, active in sorted(members.items()):
         slot = min(str(member.tally.slot) for member in active if member.tally)

@@ -11,6 +11,7 @@ from ..bootstrap import Runtime
 from ..common.logs import SCHEDULED_RUN_DONE
 from ..coordinators.applications import send_application_digest
 from ..overview.digest import send_monthly_digest
+from ..overview.recount import count_stragglers
 from ..residents.housekeeping import run_housekeeping
 from .http import json_response
 
@@ -36,6 +37,11 @@ def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:
     # The applications that came in beyond the hour's alerts, in one mail per member.
     counts["application_digest_mails"] = send_application_digest(
         people=runtime.people, store=runtime.store, clock=runtime.clock
+    )
+    # What a step of an instance with the deployment file before counted under its streets,
+    # counted under today's (none on most runs), before the digest reads the counters.
+    counts["counted_anew"] = count_stragglers(
+        layout=runtime.layout, store=runtime.store, clock=runtime.clock
     )
     # Then the regiegroep's monthly digest: once a calendar month, however often this runs.
     counts["digest_mails"] = send_monthly_digest(
