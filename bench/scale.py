@@ -218,22 +218,26 @@ def _aggregations(counter: OperationCounter, runtime: Any) -> dict[str, Any]:
         [[result]] = query.count().get()
         return int(result.value)
 
-    asked = [
+    areas = runtime.deployment.areas
+    every = [
         (street.street, status)
-        for area in runtime.deployment.areas
+        for area in areas
         for street in area.streets
         for status in ("pending", "confirmed", "active")
     ]
+    # One area's share, timed, and the whole reckoned from it: the whole takes minutes.
+    asked = every[: len(every) // len(areas)]
     with counter.measuring() as counted:
         began = time.perf_counter()
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda pair: count(*pair), asked))
         took = time.perf_counter() - began
+    share = len(every) / len(asked)
     return {
         "name": "scale aggregation alternative",
-        "value": f"{counted().reads} reads, {took:.2f} s",
-        "note": f"{len(asked)} count aggregations (a street and status each, 8 at once): the "
-        "design not chosen; no households",
+        "value": f"{counted().reads * share:.0f} reads, {took * share:.1f} s",
+        "note": f"{len(every)} count aggregations, a street and status each, 8 at once (one "
+        f"area's {len(asked)} timed, times {share:.0f}): the design not chosen; no households",
     }
 
 

@@ -519,6 +519,47 @@ def people(ctx: Context) -> Outcome:
     return f"stored {counts} from the deployment file" if seeded.changed else "unchanged"
 
 
+def tallies(ctx: Context) -> Outcome:
+    """The overview's counters follow the deployment file's areas and streets: after the
+    upgrade that brought them, or a change of streets, every sign-up is counted anew under
+    the file's layout (overview/recount.py; ``infra/maintain tallies``). Run after the
+    functions, so that the new instances already count so; housekeeping counts what an old
+    instance still counted its way meanwhile. With nothing to move it only reads."""
+    if ctx.dry_run:
+        ctx.say(
+            "would count every sign-up into the overview's counters for this file's streets "
+            "(as infra/maintain tallies), with your application-default credentials"
+        )
+        return "planned: count the overview's counters with your application-default credentials"
+    from google.api_core.exceptions import GoogleAPICallError
+    from google.auth.exceptions import GoogleAuthError
+    from google.cloud import firestore
+
+    from buurtwhatsapp.common.clock import SystemClock
+    from buurtwhatsapp.deployment.layout import Layout
+    from buurtwhatsapp.overview.recount import recount
+    from buurtwhatsapp.store import Store
+
+    layout = Layout(ctx.deployment)
+    try:
+        client = firestore.Client(project=ctx.project, database=ctx.settings.database)
+        counted = recount(layout=layout, store=Store(client, layout), clock=SystemClock())
+    except (GoogleAuthError, GoogleAPICallError) as error:
+        raise DeployError(
+            f"cannot reach Firestore with your own Google login ({type(error).__name__}: "
+            f"{str(error)[:300]}). Run: gcloud auth application-default login, then deploy "
+            "again (or later: infra/maintain tallies)."
+        ) from None
+    if counted.left:
+        ctx.say(
+            f"{len(counted.left)} changed at every try: housekeeping counts them within the "
+            "hour, or run infra/maintain tallies"
+        )
+    if not counted.signups and not counted.households:
+        return "unchanged"
+    return f"counted {counted.signups} sign-up(s) and {counted.households} household(s) anew"
+
+
 def functions(ctx: Context) -> Outcome:
     listed = ctx.read("functions", "list", "--v2", f"--regions={ctx.region}", missing=[])
     found = {f["name"].rsplit("/", 1)[-1]: f for f in listed}
@@ -1072,6 +1113,7 @@ STEPS: tuple[tuple[str, StepFunction], ...] = (
     ("Link tokens kept out of the request log", log_exclusion),
     ("Coordinators and regiegroep (from the file, first deploy only)", people),
     ("Functions", functions),
+    ("The overview's counters (after a change of streets)", tallies),
     ("Who may call each function", invokers),
     ("Scheduler jobs", scheduler_jobs),
     ("Alerts and budget (with DEPLOY_ALERT_EMAIL)", alerts),

@@ -180,6 +180,9 @@ class Tally:
     status: str
     household: str  # the address, hashed: members at one address are one household
     spelling: str = ""  # the street as typed, hashed: only for an area without a street list
+    # The day (UTC, "20261126") a confirmed member was confirmed: how long they have waited
+    # to be added is counted by day. "" for any other status.
+    waiting_since: str = ""
 
     @classmethod
     def from_document(cls, document: Any) -> Tally | None:
@@ -192,6 +195,7 @@ class Tally:
             status=str(document.get("status") or ""),
             household=str(document.get("household") or ""),
             spelling=str(document.get("spelling") or ""),
+            waiting_since=str(document.get("waiting_since") or ""),
         )
 
     def to_document(self) -> dict[str, str]:
@@ -202,6 +206,7 @@ class Tally:
             "status": self.status,
             "household": self.household,
             "spelling": self.spelling,
+            "waiting_since": self.waiting_since,
         }
 
 

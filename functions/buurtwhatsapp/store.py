@@ -66,7 +66,7 @@ from .model import (
     as_int,
     month_key,
 )
-from .tallies import HouseholdMove, Move, SlotCount, read_slot, share, slot_changes
+from .tallies import HouseholdMove, Move, SlotCount, day_start, read_slot, share, slot_changes
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,20 @@ def _tally_fields(tally: Tally | None) -> dict[str, object]:
     return {"tally": tally.to_document(), "household": tally.household, "counted_in": tally.layout}
 
 
+def _placed(slots: Mapping[str, SlotCount], group: str) -> int:
+    """A group's places taken, as the counters count them: its confirmed and active members
+    (each holds one; a place a crashed confirm left is freed by housekeeping within the hour)."""
+    placed = (SignupStatus.CONFIRMED.value, SignupStatus.ACTIVE.value)
+    return sum(
+        slot.members.get(group, {}).get(status, 0) for slot in slots.values() for status in placed
+    )
+
+
+def _first_waiting_day(slots: Mapping[str, SlotCount], group: str) -> str | None:
+    days = [day for slot in slots.values() if (day := slot.waiting_since(group)) is not None]
+    return min(days) if days else None
+
+
 def _household_out(document: Mapping[str, Any]) -> HouseholdMove:
     """A household no longer taking part, taken out where it was counted in."""
     return HouseholdMove(str(document.get("layout")), str(document.get("slot")), -1)
@@ -211,7 +225,7 @@ class Store:
         for mail_id, mail in form_mail:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         document = signup.to_document()
-        tally = self._share(signup, signup.status.value, signup.group)
+        tally = self._share(signup, signup.status.value, signup.group, signup.confirmed_at)
         if tally is not None:
             document.update(_tally_fields(tally))
             self._write_counts(batch, [Move(None, tally, signup.address.street)])
@@ -326,12 +340,24 @@ class Store:
 
     # --- the overview's counters (tallies.py) ----------------------------------------------
 
-    def _share(self, signup: Signup, status: str, group: str | None) -> Tally | None:
+    def _share(
+        self,
+        signup: Signup,
+        status: str,
+        group: str | None,
+        confirmed_at: datetime | None = None,
+    ) -> Tally | None:
         if self._layout is None:
             return None
         address = signup.address
         return share(
-            self._layout, address.postcode, address.street, address.house_number, status, group
+            self._layout,
+            address.postcode,
+            address.street,
+            address.house_number,
+            status,
+            group,
+            confirmed_at,
         )
 
     def household(self, signup: Signup) -> Household | None:
@@ -359,6 +385,7 @@ class Store:
         group: str,
         now: datetime,
         household: Household | None = None,
+        confirmed_at: datetime | None = None,
     ) -> tuple[dict[str, object], bool]:
         """Move the sign-up's share of the counters in ``batch``, from what it was counted as
         (``Signup.tally``) to ``status`` and ``group`` (None: erased): the fields to record on
@@ -372,7 +399,7 @@ class Store:
         if self._layout is None:
             return {}, False
         old = signup.tally
-        new = None if status is None else self._share(signup, status, group or None)
+        new = None if status is None else self._share(signup, status, group or None, confirmed_at)
         if old == new:
             return {}, False
         active = SignupStatus.ACTIVE.value
@@ -428,7 +455,7 @@ class Store:
         moves, updates = [], []
         for signup in signups:
             self._fence(batch, signup, now)
-            new = self._share(signup, signup.status.value, signup.group)
+            new = self._share(signup, signup.status.value, signup.group, signup.confirmed_at)
             moves.append(Move(signup.tally, new, signup.address.street))
             updates.append((signup, {"revision": signup.revision + 1, **_tally_fields(new)}))
         for signup, fields in updates:
@@ -582,7 +609,15 @@ class Store:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         status = str(fields.get("status", signup.status.value))
         group = fields.get("group", signup.group)
-        counted, neighbours = self._count_step(batch, signup, status, str(group or ""), now)
+        confirmed_at = fields.get("confirmed_at", signup.confirmed_at)
+        counted, neighbours = self._count_step(
+            batch,
+            signup,
+            status,
+            str(group or ""),
+            now,
+            confirmed_at=confirmed_at if isinstance(confirmed_at, datetime) else None,
+        )
         batch.update(self._signup(signup.id), {**fields, **fence, **counted})
         self._count(batch, count, now)
         try:
@@ -774,7 +809,6 @@ class Store:
         CompositeIndex(SIGNUPS, ("status", "confirm_reminder_sent", "created_at")),
         CompositeIndex(SIGNUPS, ("status", "coordinator_reminder_sent", "confirmed_at")),
         CompositeIndex(SIGNUPS, ("status", "created_at")),
-        CompositeIndex(SIGNUPS, ("status", "group", "confirmed_at")),  # _longest_waiting
     )
 
     def signups_waiting(
@@ -1134,47 +1168,40 @@ class Store:
         self, group_ids: Sequence[str], months: Sequence[str] = ()
     ) -> OverviewInputs:
         """What the regiegroep's overview counts (overview/counts.py), requests in flight
-        together: the counters of the current layout (one read per street) when they are
-        complete, else every sign-up (one read each); each group's places as ``count_seats``
-        counts them, the figure a confirm checks against the capacity; for each group with
-        members waiting, the longest waiting one's confirmation time; one aggregation each for
-        the open coordinator applications and the failed mail; the invite links; the monthly
-        counts."""
+        together. From the counters of the current layout when they are complete (one read per
+        street; tallies.py): each group's places taken are its confirmed and active members,
+        and its longest waiting member's day is counted there too. Else from every sign-up (one
+        read each), with each group's places as ``count_seats`` counts them, the figure a
+        confirm checks against the capacity. Either way one aggregation each for the open
+        coordinator applications and the failed mail, the invite links, the monthly counts."""
         failed = self._db.collection(MAIL).where(
             filter=FieldFilter("status", "==", MailStatus.FAILED.value)
         )
         with ThreadPoolExecutor(max_workers=OVERVIEW_READERS) as pool:
-            seats = {group_id: pool.submit(self.count_seats, group_id) for group_id in group_ids}
             applications = pool.submit(_count, self._db.collection(APPLICATIONS))
             failed_mail = pool.submit(_count, failed)
             invites = pool.submit(self.group_invites, group_ids)
             monthly = pool.submit(self.monthly_counts, months)
             slots = self._complete_tallies(pool)
             if slots is None:
+                counted = {
+                    group_id: pool.submit(self.count_seats, group_id) for group_id in group_ids
+                }
                 query = self._db.collection(SIGNUPS).select(list(SignupRow.FIELDS))
                 signups = tuple(SignupRow.from_document(s.to_dict() or {}) for s in query.stream())
-                oldest = {}
+                seats = {group_id: future.result() for group_id, future in counted.items()}
+                oldest: dict[str, datetime] = {}
             else:
                 signups = ()
-                waiting = [
-                    group_id
-                    for group_id in group_ids
-                    if any(
-                        slot.members.get(group_id, {}).get(SignupStatus.CONFIRMED.value)
-                        for slot in slots.values()
-                    )
-                ]
-                found = {
-                    group_id: pool.submit(self._longest_waiting, group_id) for group_id in waiting
-                }
+                seats = {group_id: _placed(slots, group_id) for group_id in group_ids}
                 oldest = {
-                    group_id: moment
-                    for group_id, future in found.items()
-                    if (moment := future.result()) is not None
+                    group_id: day_start(day)
+                    for group_id in group_ids
+                    if (day := _first_waiting_day(slots, group_id)) is not None
                 }
             return OverviewInputs(
                 signups=signups,
-                seats={group_id: future.result() for group_id, future in seats.items()},
+                seats=seats,
                 open_applications=applications.result(),
                 failed_mail=failed_mail.result(),
                 invite_groups=frozenset(invites.result()),
@@ -1206,20 +1233,6 @@ class Store:
                 "households": households.result(),
             },
         )
-        return None
-
-    def _longest_waiting(self, group_id: str) -> datetime | None:
-        """When the group's longest waiting member (confirmed, not yet added) was confirmed."""
-        query = (
-            self._db.collection(SIGNUPS)
-            .where(filter=FieldFilter("status", "==", SignupStatus.CONFIRMED.value))
-            .where(filter=FieldFilter("group", "==", group_id))
-            .order_by("confirmed_at")
-            .limit(1)
-        )
-        for snapshot in query.select(["confirmed_at"]).stream():
-            moment = (snapshot.to_dict() or {}).get("confirmed_at")
-            return moment if isinstance(moment, datetime) else None
         return None
 
     def latest_digest(self) -> tuple[str, Document] | None:

@@ -4,6 +4,8 @@ One document per slot (a street; deployment/layout.py), ``tallies/<layout>.<slot
 
 - ``m_<status>_<group>``: the sign-ups of that street, by status and group (``~`` none);
 - ``households``: the households (addresses) of that street with an active member;
+- ``w_<day>_<group>``: its members confirmed on that day and still waiting to be added (the
+  overview shows how long the longest waiting has waited, in days);
 - ``s_<hash>`` and ``t_<hash>``: for a street of an area without a street list, how many
   typed it so, and how (the overview names the street by its most frequent spelling).
 
@@ -29,6 +31,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud import firestore
@@ -41,6 +44,7 @@ MEMBERS = "m_"
 HOUSEHOLDS_FIELD = "households"
 SPELLING_COUNT = "s_"
 SPELLING_TEXT = "t_"
+WAITING = "w_"
 STATUSES = tuple(status.value for status in SignupStatus)
 
 
@@ -49,10 +53,17 @@ def slot_document_id(layout: str, slot: str) -> str:
 
 
 def share(
-    layout: Layout, postcode: str, street: str, house_number: str, status: str, group: str | None
+    layout: Layout,
+    postcode: str,
+    street: str,
+    house_number: str,
+    status: str,
+    group: str | None,
+    confirmed_at: datetime | None = None,
 ) -> Tally:
     """What a sign-up with this address, status and group counts as under ``layout``."""
     slot, _area = layout.slot_of(postcode, street, house_number)
+    waiting = status == SignupStatus.CONFIRMED.value and confirmed_at is not None
     return Tally(
         layout=layout.key,
         slot=slot,
@@ -60,7 +71,16 @@ def share(
         status=status,
         household=household_key(postcode, house_number),
         spelling=spelling_key(street) if Layout.is_seen_street(slot) else "",
+        waiting_since=waiting_day(confirmed_at) if waiting and confirmed_at else "",
     )
+
+
+def waiting_day(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%d")
+
+
+def day_start(day: str) -> datetime:
+    return datetime.strptime(day, "%Y%m%d").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +119,8 @@ def slot_changes(
                 if sign > 0 and move.street:
                     named = spellings[(tally.layout, tally.slot)]
                     named[f"{SPELLING_TEXT}{tally.spelling}"] = move.street
+            if tally.waiting_since:
+                fields[waiting_field(tally.waiting_since, tally.group or NO_GROUP)] += sign
     for household in households:
         deltas[(household.layout, household.slot)][HOUSEHOLDS_FIELD] += household.change
     writes: dict[str, dict[str, Any]] = {}
@@ -119,6 +141,11 @@ def member_field(status: str, group: str) -> str:
     return f"{MEMBERS}{status}_{escaped}"
 
 
+def waiting_field(day: str, group: str) -> str:
+    """``w_<day>_<group>``: the members of a group confirmed that day and still waiting."""
+    return WAITING + member_field(day, group).removeprefix(MEMBERS)
+
+
 def _group_of(escaped: str) -> str:
     return re.sub(r"_([0-9a-f]{2})", lambda found: chr(int(found.group(1), 16)), escaped)
 
@@ -130,6 +157,7 @@ class SlotCount:
     members: dict[str, dict[str, int]] = field(default_factory=dict)  # group -> status -> n
     households: int = 0
     spellings: dict[str, int] = field(default_factory=dict)  # street as typed -> members
+    waiting: dict[str, dict[str, int]] = field(default_factory=dict)  # group -> day -> n
 
     def by_status(self, groups: Iterable[str] | None = None) -> dict[str, int]:
         """Members by status, of all groups or of ``groups`` only."""
@@ -158,6 +186,15 @@ class SlotCount:
         self.households += other.households
         for text, count in other.spellings.items():
             self.spellings[text] = self.spellings.get(text, 0) + count
+        for group, days in other.waiting.items():
+            mine = self.waiting.setdefault(group, {})
+            for day, count in days.items():
+                mine[day] = mine.get(day, 0) + count
+
+    def waiting_since(self, group: str) -> str | None:
+        """The first day a member of ``group`` still waiting was confirmed on, if any."""
+        days = [day for day, count in self.waiting.get(group, {}).items() if count > 0]
+        return min(days) if days else None
 
     def comparable(self) -> tuple[object, ...]:
         """Its figures without zero entries (a counter taken back to 0 stays as 0)."""
@@ -168,21 +205,37 @@ class SlotCount:
             if count
         }
         spellings = {text: count for text, count in self.spellings.items() if count}
-        return (sorted(members.items()), self.households, sorted(spellings.items()))
+        waiting = {
+            (group, day): count
+            for group, days in self.waiting.items()
+            for day, count in days.items()
+            if count
+        }
+        return (
+            sorted(members.items()),
+            self.households,
+            sorted(spellings.items()),
+            sorted(waiting.items()),
+        )
 
 
 def read_slot(document: Mapping[str, Any]) -> SlotCount:
     members: dict[str, dict[str, int]] = {}
+    waiting: dict[str, dict[str, int]] = {}
     spellings: dict[str, int] = defaultdict(int)
     for name, value in document.items():
         if name.startswith(MEMBERS):
             status, _, escaped = name[len(MEMBERS) :].partition("_")
             members.setdefault(_group_of(escaped), {})[status] = int(value or 0)
+        elif name.startswith(WAITING):
+            day, _, escaped = name[len(WAITING) :].partition("_")
+            waiting.setdefault(_group_of(escaped), {})[day] = int(value or 0)
         elif name.startswith(SPELLING_COUNT):
             street = document.get(f"{SPELLING_TEXT}{name[len(SPELLING_COUNT) :]}")
             if street:
                 spellings[str(street)] += int(value or 0)
-    return SlotCount(members, int(document.get(HOUSEHOLDS_FIELD) or 0), dict(spellings))
+    households = int(document.get(HOUSEHOLDS_FIELD) or 0)
+    return SlotCount(members, households, dict(spellings), waiting)
 
 
 def count_rows(layout: Layout, rows: Iterable[SignupRow]) -> dict[str, SlotCount]:
@@ -193,10 +246,21 @@ def count_rows(layout: Layout, rows: Iterable[SignupRow]) -> dict[str, SlotCount
     household_slots: dict[str, set[str]] = defaultdict(set)
     active = SignupStatus.ACTIVE.value
     for row in rows:
-        tally = share(layout, row.postcode, row.street, row.house_number, row.status, row.group)
+        tally = share(
+            layout,
+            row.postcode,
+            row.street,
+            row.house_number,
+            row.status,
+            row.group,
+            row.confirmed_at,
+        )
         count = slots[tally.slot]
         group = count.members.setdefault(tally.group or NO_GROUP, {})
         group[row.status] = group.get(row.status, 0) + 1
+        if tally.waiting_since:
+            days = count.waiting.setdefault(tally.group or NO_GROUP, {})
+            days[tally.waiting_since] = days.get(tally.waiting_since, 0) + 1
         if tally.spelling:
             count.spellings[row.street] = count.spellings.get(row.street, 0) + 1
         if row.status == active:

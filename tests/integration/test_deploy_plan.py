@@ -130,7 +130,6 @@ FRESH_PLAN = [
     index("signups", "status", "confirm_reminder_sent", "created_at"),
     index("signups", "status", "coordinator_reminder_sent", "confirmed_at"),
     index("signups", "status", "created_at"),
-    index("signups", "status", "group", "confirmed_at"),
     *(
         f"gcloud firestore fields ttls update expire_at '--database=(default)' "
         f"--collection-group={collection} --enable-ttl --async"

@@ -175,17 +175,16 @@ def test_the_counts_take_one_query_a_collection_and_change_nothing(
         uninstall()
     operations = counted()
     if counters:
-        # The four streets' counters in one query, and the longest waiting of the one group
-        # with a member waiting; a count for each group's places, the applications, the failed
-        # mail, and the sign-ups and households (that the counters are complete); the invite
-        # links in one batch read.
+        # The four streets' counters in one query (places taken and waiting are counted
+        # there too); a count of the applications, the failed mail, and the sign-ups and
+        # households (that the counters are complete); the invite links in one batch read.
         assert inputs.slots is not None and inputs.signups == ()
         assert operations.rpcs == {
-            "RunQuery": 2,
-            "RunAggregationQuery": 6,
+            "RunQuery": 1,
+            "RunAggregationQuery": 4,
             "BatchGetDocuments": 1,
         }
-        assert (operations.reads, operations.writes) == (4 + 1 + 6 + 2, 0)
+        assert (operations.reads, operations.writes) == (4 + 4 + 2, 0)
     else:
         # Six sign-ups streamed once; a count for each of the two groups, the applications and
         # the failed mail; the two groups' invite links in one batch read.

@@ -249,6 +249,6 @@ def test_the_overview_reads_the_counters_not_every_sign_up(
     reads = (counter.snapshot() - before).reads
     assert inputs.slots is not None
     streets = len(inputs.slots)
-    # A read per street's counter, per group (places, the longest waiting, the invite link),
-    # one per aggregation: never one per sign-up.
-    assert reads <= streets + 3 * len(deployment.groups) + 6 < signups, (reads, signups)
+    # A read per street's counter and per group's invite link, one per aggregation (the
+    # applications, the failed mail, the two that check the counters): never one per sign-up.
+    assert reads == streets + len(deployment.groups) + 4 < signups, (reads, signups)

@@ -39,7 +39,7 @@ from ..deployment.addresses import normalise_street
 from ..deployment.layout import ELSEWHERE, Layout
 from ..deployment.structure import Area, Deployment, StreetRange
 from ..model import OverviewInputs, SignupRow, SignupStatus
-from ..tallies import SlotCount, count_rows
+from ..tallies import SlotCount, count_rows, day_start, waiting_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,15 +324,16 @@ def _street(
 
 
 def _oldest_waiting(rows: Iterable[SignupRow], groups: set[str]) -> dict[str, datetime]:
-    """When the longest waiting of each group was confirmed (confirmed, not yet added)."""
+    """The day (its start, UTC) the longest waiting member of each group was confirmed on
+    (confirmed, not yet added): waiting is counted in days, as the counters keep it."""
     oldest: dict[str, datetime] = {}
     for row in rows:
         if row.status != SignupStatus.CONFIRMED.value or row.group not in groups:
             continue
-        if row.confirmed_at is not None and (
-            row.group not in oldest or row.confirmed_at < oldest[row.group]
-        ):
-            oldest[row.group] = row.confirmed_at
+        if row.confirmed_at is not None:
+            day = day_start(waiting_day(row.confirmed_at))
+            if row.group not in oldest or day < oldest[row.group]:
+                oldest[row.group] = day
     return oldest
 
 

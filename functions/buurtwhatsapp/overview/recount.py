@@ -92,6 +92,7 @@ def _share(layout: Layout, signup: Signup) -> Tally:
         address.house_number,
         signup.status.value,
         signup.group,
+        signup.confirmed_at,
     )
 
 
@@ -168,6 +169,7 @@ def differences(*, layout: Layout, store: Store, street_names: dict[str, str]) -
             house_number=signup.address.house_number,
             postcode=signup.address.postcode,
             group=signup.group,
+            confirmed_at=signup.confirmed_at,
         )
         for signup in store.signups()
     ]
@@ -188,4 +190,6 @@ def differences(*, layout: Layout, store: Store, street_names: dict[str, str]) -
 
 def _say(slot: SlotCount) -> str:
     statuses = ", ".join(f"{status} {count}" for status, count in slot.by_status().items())
-    return f"{statuses}, households {slot.households}"
+    waiting = sum(count for days in slot.waiting.values() for count in days.values())
+    first = min(filter(None, (slot.waiting_since(group) for group in slot.waiting)), default="-")
+    return f"{statuses}, households {slot.households}, waiting {waiting} since {first}"
