@@ -49,7 +49,7 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
         without_people(deployment_file.read_text(encoding="utf-8")), encoding="utf-8"
     )
     # Checked once here, by the staged code itself, so that no function's first request pays
-    # for checking it again.
+    # for checking it again; and the templates compiled, for the same reason.
     compiled = subprocess.run(
         [sys.executable, "-c", _COMPILE],
         cwd=upload,
@@ -69,8 +69,11 @@ class StageError(Exception):
 # The compiled copy is checked, by the staged code, to name nobody: a person written in a form
 # without_people does not recognise stops the deploy rather than reaching the upload.
 _COMPILE = """
+from pathlib import Path
+from buurtwhatsapp.common.rendering import compile_templates
 from buurtwhatsapp.deployment.loading import compile_deployment, load_deployment
 compile_deployment("deployment.toml")
+compile_templates(Path("templates"))
 staged = load_deployment("deployment.toml")
 if staged.regiegroep or any(group.coordinator for group in staged.groups):
     raise SystemExit(

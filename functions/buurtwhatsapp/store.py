@@ -583,6 +583,14 @@ class Store:
             return Seat(seat_id, taken + 1)
         return None
 
+    def seat_to_take(self, group_id: str, capacity: int) -> Seat | None:
+        """The place a confirm may take in its own commit (``advance_signup(seat=...)``): the
+        one after those counted, or None when the group is full. Not taken yet: when another
+        confirm takes it first, the commit fails and the confirm claims one with
+        ``claim_seat``, which looks further."""
+        taken = self.count_seats(group_id)
+        return Seat(f"{group_id}.{taken + 1:04d}", taken + 1) if taken < capacity else None
+
     def release_seat(self, seat_id: str) -> None:
         self._db.collection(GROUP_SEATS).document(seat_id).delete()
 
@@ -594,9 +602,11 @@ class Store:
         now: datetime,
         slots: Sequence[str] = (),
         count: str | tuple[str, ...] | None = None,
+        seat: Seat | None = None,
     ) -> None:
         """Record a step on the sign-up as it was read, and queue the step's mails; once.
-        ``count``: the monthly event(s) the step is (model.MONTHLY_EVENTS), counted with it.
+        ``count``: the monthly event(s) the step is (model.MONTHLY_EVENTS), counted with it;
+        ``seat``: a place in a group (``seat_to_take``) created in the same commit.
 
         Conflict when the sign-up changed since it was read, or the step's mail (whose id is
         fixed per step), a form mail's quota day or a slot exists already; SignupGone when
@@ -604,6 +614,12 @@ class Store:
         """
         batch = self._db.batch()
         self._take_slots(batch, slots, now)
+        if seat is not None:
+            seat_group = seat.id.rpartition(".")[0]
+            batch.create(
+                self._db.collection(GROUP_SEATS).document(seat.id),
+                {"group": seat_group, "signup_id": signup.id, "claimed_at": now},
+            )
         fence = self._fence(batch, signup, now, mails)
         for mail_id, mail in mails:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)

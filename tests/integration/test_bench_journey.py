@@ -160,9 +160,10 @@ def test_each_request_makes_the_round_trips_the_bench_prints(
         uninstall()
         bootstrap.reset()
     assert trips["sign-up"] == 2
-    # Known above the goal of 3 (README, Sizing), and never worse; the npm emulator answers
-    # some calls fast enough to overlap where Google's does not.
-    known = {"confirm": 4, "leave": 4}
+    assert trips["confirm"] == 3  # its place taken in its commit
+    # A leave with mail still queued also reads the claims on it (README, Sizing): 4, above
+    # the goal of 3, and never worse.
+    known = {"leave": 4}
     assert all(trips[request] <= known.get(request, GOALS[request]) for request in trips), trips
 
 

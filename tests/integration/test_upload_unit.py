@@ -343,6 +343,7 @@ def test_the_staged_upload_unit_runs_the_whole_journey_as_deployed(
         "checks_lapsed": 0,
         "rules_sent": 0,
         "application_digest_mails": 0,
+        "counted_anew": 0,  # every sign-up counted under this file's streets already
         "digest_mails": len(deployment.regiegroep),
     }
     again = deployed.expect(http.post(f"{site}/housekeeping", timeout=REQUEST_TIMEOUT), 200)

@@ -18,6 +18,7 @@ raises :class:`jinja2.UndefinedError` instead of rendering as an empty string.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -29,7 +30,55 @@ import jinja2
 from .form_values import is_checked
 from .markdown import markdown_html, markdown_text
 
-__all__ = ["RenderedMail", "deployment_environment", "render_mail", "template_environment"]
+__all__ = [
+    "RenderedMail",
+    "compile_templates",
+    "deployment_environment",
+    "render_mail",
+    "template_environment",
+]
+
+# Inside the templates directory: every template compiled by the deploy when it staged the
+# upload (compile_templates).
+COMPILED_TEMPLATES = "__compiled__"
+
+
+class PrecompiledTemplates(jinja2.BytecodeCache):
+    """The templates as the deploy compiled them: a function's first request loads each one's
+    bytecode (well under a millisecond) instead of compiling it (5 to 35 ms each, 40 to 80 ms
+    of a cold start). Read only, as an instance's upload is. A template changed since, or
+    compiled by another Python version, fails Jinja2's own checks of the source's checksum and
+    of the magic number, and is compiled as usual."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        # By name only: the upload's path differs between the deploy and the instance.
+        return hashlib.sha1(name.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+    def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self._directory / f"{bucket.key}.cache"
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            with self._path(bucket).open("rb") as compiled:
+                bucket.load_bytecode(compiled)
+        except FileNotFoundError:
+            pass
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Nothing: an instance never writes (compile_templates does, at the deploy)."""
+
+
+class _CompilingTemplates(PrecompiledTemplates):
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Nothing: compile every template afresh."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._directory.mkdir(exist_ok=True)
+        with self._path(bucket).open("wb") as compiled:
+            bucket.write_bytecode(compiled)
 
 
 def _autoescape(name: str | None) -> bool:
@@ -37,15 +86,23 @@ def _autoescape(name: str | None) -> bool:
     return name is None or not name.endswith(".txt")
 
 
-def template_environment(templates_dir: Path) -> jinja2.Environment:
-    """The environment for pages and mail, loading from ``templates_dir``.
+def template_environment(templates_dir: Path, *, compiling: bool = False) -> jinja2.Environment:
+    """The environment for pages and mail, loading from ``templates_dir`` (and its compiled
+    templates, when the deploy made them; ``compiling``: make them).
 
     Autoescape is on for every template except ``*.txt``: residents' own words end up in pages
     and mail, and only plain text may show them unescaped. ``markdown_html`` and
     ``markdown_text`` render Markdown (news) for the two parts of a mail.
     """
+    compiled = templates_dir / COMPILED_TEMPLATES
+    cache: jinja2.BytecodeCache | None = None
+    if compiling:
+        cache = _CompilingTemplates(compiled)
+    elif compiled.is_dir():
+        cache = PrecompiledTemplates(compiled)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
+        bytecode_cache=cache,
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -65,6 +122,20 @@ def deployment_environment(templates_dir: Path, initiative: object) -> jinja2.En
     templates.globals["initiative"] = initiative
     templates.tests["checked"] = is_checked
     return templates
+
+
+def compile_templates(templates_dir: Path) -> int:
+    """Compile every template into ``templates_dir/__compiled__`` (the deploy, when it stages
+    the upload); how many."""
+    environment = template_environment(templates_dir, compiling=True)
+    names = environment.list_templates(
+        filter_func=lambda name: (
+            not name.startswith(COMPILED_TEMPLATES) and name.endswith((".html", ".txt", ".js"))
+        )
+    )
+    for name in names:
+        environment.get_template(name)
+    return len(names)
 
 
 @dataclass(frozen=True, slots=True)

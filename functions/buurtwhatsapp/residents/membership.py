@@ -85,17 +85,20 @@ def confirm(
     file names, as a local run or a test without a ``people/current`` document does.
     """
     people = people or People.from_deployment(deployment)
-    for _round in range(ROUNDS):
+    for round_number in range(ROUNDS):
         signup = existing_signup(store, signup_id)
         if not signup.status.can_become(SignupStatus.CONFIRMED):
             return _result(signup, deployment, already=True)
         now = clock.now()
-        # Which of the area's groups take members by invite link is read while a place is
-        # taken: one round trip less for the resident waiting on the page (README, Sizing).
+        # The place is taken in the commit itself on the first round (three round trips: the
+        # sign-up, the places counted while the invite links are read, the commit). A commit
+        # that fails may have lost that place to another confirm: later rounds claim one
+        # first, looking past taken ones, so that many confirms at once all find room.
+        in_commit = round_number == 0
         groups = _area_groups(signup, deployment)
         with ThreadPoolExecutor(max_workers=1) as reader:
             links = reader.submit(store.group_invites, [group.id for group in groups])
-            placement = _place(signup, store, now, groups)
+            placement = _place(signup, store, now, groups, in_commit=in_commit)
             invite = placement.group is not None and placement.group.id in links.result()
         confirmed = replace(
             signup,
@@ -116,12 +119,13 @@ def confirm(
         )
         if invite:
             mails.append(_welcome(signup, placement, people, now))
+        seat = placement.seat if in_commit else None
         try:
-            store.advance_signup(signup, changes(signup, confirmed), mails, now)
+            store.advance_signup(signup, changes(signup, confirmed), mails, now, seat=seat)
         except (Conflict, DocumentGone):
-            # Changed meanwhile (confirmed by another click, erased, a mail re-sent): give the
-            # place back and decide again on what is there now.
-            if placement.seat:
+            # Changed meanwhile (confirmed by another click, erased, a mail re-sent), or the
+            # place was taken: give a claimed place back and decide again on what is there now.
+            if placement.seat and not in_commit:
                 store.release_seat(placement.seat.id)
             continue
         log.info(
@@ -477,10 +481,16 @@ def _area_groups(signup: Signup, deployment: Deployment) -> tuple[Group, ...]:
     return deployment.groups_in(area.id) if area else ()
 
 
-def _place(signup: Signup, store: Store, now: datetime, groups: tuple[Group, ...]) -> Placement:
-    """The first of ``groups`` (the area's) with a free place; else the regiegroep."""
+def _place(
+    signup: Signup, store: Store, now: datetime, groups: tuple[Group, ...], *, in_commit: bool
+) -> Placement:
+    """The first of ``groups`` (the area's) with a free place; else the regiegroep.
+    ``in_commit``: the place to take in the step's commit, not yet taken."""
     for group in groups:
-        seat = store.claim_seat(group.id, group.capacity, signup.id, now)
+        if in_commit:
+            seat = store.seat_to_take(group.id, group.capacity)
+        else:
+            seat = store.claim_seat(group.id, group.capacity, signup.id, now)
         if seat is not None:
             return Placement(group=group, seat=seat)
     return Placement(group=None)
