@@ -27,10 +27,18 @@ import requests
 TARGET_SECONDS = 2.0
 
 
+DOMAINS = ("example.org", "example.net", "example.com", "voorbeeld.nl")
+# The exit status when every sign-up's mail came, but the p95 missed the target: the figures
+# say so. Any other failure exits 1 (or with a message), which the bench reports as such.
+MISSED = 3
+
+
 def signup(number: int) -> dict[str, str]:
     return {
         "name": f"Bewoner {number}",
-        "email": f"bewoner{number}@example.org",
+        # A village's mail providers: more than the form's 20 mails an hour to one domain
+        # (forms/mail_quota.py) would wait for the next hour, as they should.
+        "email": f"bewoner{number}@{DOMAINS[number % len(DOMAINS)]}",
         "phone": f"06-3{number:07d}",
         "street": "Kagerdreef",
         "house_number": str(number + 1),
@@ -127,7 +135,7 @@ def main() -> None:
         )
     if args.json:
         args.json.write_text(json.dumps(figures))
-    sys.exit(0 if worst < TARGET_SECONDS else 1)
+    sys.exit(0 if worst < TARGET_SECONDS else MISSED)
 
 
 if __name__ == "__main__":

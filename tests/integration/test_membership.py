@@ -134,6 +134,32 @@ def test_concurrent_confirms_never_overfill_a_group(
     assert len(documents(firestore_client, GROUP_SEATS)) == 3
 
 
+def test_confirms_at_once_all_find_a_place_while_there_is_room(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    """Each confirm first tries the place after those it counted, in its own commit; many at
+    once count alike, so all but one lose it and claim another (membership.confirm)."""
+    twelve = dataclasses.replace(deployment.group("dorp"), capacity=12)
+    roomy = with_groups(deployment, twelve, deployment.group("buitengebied"))
+    ids = [
+        signed_up(
+            store, roomy, clock, firestore_client, resident(valid_signup, n, street="Kagerdreef")
+        )
+        for n in range(12)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda i: confirm(i, deployment=roomy, store=store, clock=clock), ids)
+        )
+
+    assert all(result.group_name == twelve.name for result in results)
+    seats = documents(firestore_client, GROUP_SEATS)
+    assert sorted(seats) == [f"dorp.{n:04d}" for n in range(1, 13)]
+    holders = {document["signup_id"] for document in seats.values()}
+    assert holders == set(ids)
+    assert {documents(firestore_client, SIGNUPS)[i]["seat"] for i in ids} == set(seats)
+
+
 def test_confirming_one_signup_eight_times_at_once_alerts_once(
     store, deployment, clock, firestore_client, valid_signup
 ):
