@@ -13,6 +13,7 @@ writes to ``--json`` into its table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -55,15 +56,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(kind: str, count: int) -> tuple[list[float], list[float]]:
+def measure(kind: str, count: int, host: str | None = None) -> tuple[list[float], list[float]]:
+    """``host``: an emulator of ``kind`` already running there (make bench starts it outside
+    its children's memory limit, which a JVM's address space would not fit); else one is
+    started here."""
     from buurtwhatsapp import bootstrap
     from devstack.emulator import running
     from devstack.serve import serving
 
     answers, mails = [], []
+    started = contextlib.nullcontext(argparse.Namespace(host=host)) if host else running(kind)
     with (
         tempfile.TemporaryDirectory(prefix="bench-outbox-") as outbox_dir,
-        running(kind) as emulator,
+        started as emulator,
     ):
         outbox = Path(outbox_dir)
         os.environ.update(
@@ -102,6 +107,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
     parser.add_argument("--label", help="the emulator's name in the figures (default: its kind)")
+    parser.add_argument(
+        "--emulator",
+        metavar="KIND",
+        help="only this kind, at FIRESTORE_EMULATOR_HOST, already running (default: start each)",
+    )
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -112,8 +122,9 @@ def main() -> None:
     print(header + "  target")
     worst = 0.0
     figures = []
-    for kind in available_kinds():
-        answers, mails = measure(kind, args.count)
+    host = os.environ.get("FIRESTORE_EMULATOR_HOST") if args.emulator else None
+    for kind in [args.emulator] if args.emulator else available_kinds():
+        answers, mails = measure(kind, args.count, host)
         p95 = percentile(mails, 0.95)
         worst = max(worst, p95)
         label = args.label or kind

@@ -132,7 +132,7 @@ def measure(counter: OperationCounter, members: int) -> list[dict[str, Any]]:
     member = runtime.people.regiegroep[0]
     url = urlsplit(runtime.links.url(Purpose.OVERVIEW, runtime.keys.email(member.email)))
 
-    def views(name: str, note: str) -> None:
+    def views(name: str, note: str, goal: bool = True) -> None:
         seconds, reads = [], 0
         for _view in range(VIEWS):
             with counter.measuring() as counted:
@@ -143,18 +143,23 @@ def measure(counter: OperationCounter, members: int) -> list[dict[str, Any]]:
             reads = counted().reads
         p50 = statistics.median(seconds)
         met = "met" if reads <= OVERVIEW_READS_GOAL and p50 <= OVERVIEW_SECONDS_GOAL else "MISSED"
+        target = (
+            f"goal ≤ {OVERVIEW_READS_GOAL} reads and ≤ {OVERVIEW_SECONDS_GOAL:.0f} s {met}; "
+            if goal
+            else ""
+        )
         figures.append(
             {
                 "name": name,
                 "value": f"{reads} reads, p50 {p50:.2f} s",
-                "note": f"goal ≤ {OVERVIEW_READS_GOAL} reads and ≤ {OVERVIEW_SECONDS_GOAL:.0f} s "
-                f"{met}; {VIEWS} views; {note}",
+                "note": f"{target}{VIEWS} views; {note}",
             }
         )
 
     views(
         "scale overview page before counting",
-        "the sign-ups from before the counters: every one read",
+        "the sign-ups from before the counters: every one read (what the counters replace)",
+        goal=False,
     )
     figures.append(_recount(counter, runtime))
     views("scale overview page", "from the counters (tallies.py)")
