@@ -65,7 +65,6 @@ from .common.spreadsheet_cells import neutralise
 from .coordinators.applications import erase_application
 from .coordinators.changes import UnknownGroup, set_coordinator, set_regiegroep
 from .coordinators.group_desk import NotTheCoordinator, set_invite_link
-from .deployment.layout import ELSEWHERE, Layout
 from .deployment.people import People
 from .deployment.schema import check_people
 from .deployment.structure import ConfigError, Deployment, Person
@@ -73,7 +72,6 @@ from .forms.validation import InvalidInput
 from .mail.catalogue import MailTemplate
 from .mail.outbox import Outbox
 from .model import Signup
-from .overview.counts import street_label
 from .overview.reading import read_overview
 from .overview.recount import differences, recount
 from .overview.report import write_csv, write_table
@@ -622,12 +620,12 @@ def _keys_migrate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _print(args: argparse.Namespace, out: TextIO) -> int:
-    runtime = bootstrap.configuration()  # no Firestore: what is printed is public
+    config = bootstrap.configuration()  # no Firestore: what is printed is public
     output = Path(args.output)
     if output.suffix.lower() not in (".pdf", ".html"):
         print(f"--output {args.output}: give a file ending in .pdf or .html", file=out)
         return 2
-    base = runtime.settings.public_base_url
+    base = config.settings.public_base_url
     if not args.local and not base.startswith("https://"):
         # A poster whose code leads to the maintainer's own machine helps nobody.
         print(
@@ -640,12 +638,12 @@ def _print(args: argparse.Namespace, out: TextIO) -> int:
     try:
         plan = plan_print(
             Printed(args.kind),
-            deployment=runtime.deployment,
-            base_url=runtime.settings.public_base_url,
+            deployment=config.deployment,
+            base_url=base,
             area_id=args.area,
             group_id=args.group,
         )
-        html = render_print(plan, runtime.templates)
+        html = render_print(plan, config.templates)
         if output.suffix.lower() == ".html":
             output.write_text(html, encoding="utf-8")
             pages = "a printable page"
@@ -682,13 +680,9 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
 
 def _tallies(args: argparse.Namespace, out: TextIO) -> int:
     runtime = bootstrap.runtime()
-    layout = Layout(runtime.deployment)
+    layout = runtime.layout
     if args.check:
-        names = {ELSEWHERE: "elsewhere (no area)"}
-        for area in runtime.deployment.areas:
-            for index, street in enumerate(area.streets):
-                names[Layout.listed_slot(area.id, index)] = f"{area.name}: {street_label(street)}"
-        found = differences(layout=layout, store=runtime.store, street_names=names)
+        found = differences(layout=layout, store=runtime.store)
         for line in found:
             print(line, file=out)
         print(

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .common.errors import BuurtWhatsAppError
+from .common.web_origins import origin_of
 from .mail.transports import KINDS
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1]
@@ -185,7 +186,13 @@ def _origins(env: Mapping[str, str], name: str, problems: list[str]) -> tuple[st
                 f"{name} must be comma-separated origins such as https://www.example.org "
                 f"(got {origin!r})"
             )
-    return origins
+    # As a browser sends them: "https://X.org:443" is the Origin "https://x.org".
+    return tuple(
+        origin_of(parts.scheme, parts.hostname or "", parts.port)
+        if _is_web_origin(origin) and (parts := urlsplit(origin))
+        else origin
+        for origin in origins
+    )
 
 
 def _is_web_origin(value: str) -> bool:

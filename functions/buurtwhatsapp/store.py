@@ -66,7 +66,16 @@ from .model import (
     as_int,
     month_key,
 )
-from .tallies import HouseholdMove, Move, SlotCount, day_start, read_slot, share, slot_changes
+from .tallies import (
+    HouseholdMove,
+    Move,
+    SlotCount,
+    day_start,
+    read_slot,
+    share,
+    share_of,
+    slot_changes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +113,10 @@ class HouseholdFix:
     slot: str
     members: tuple[Signup, ...]
 
-
-def target_of(fix: HouseholdFix) -> dict[str, str]:
-    return {"layout": fix.layout, "slot": fix.slot}
+    @property
+    def target(self) -> dict[str, str]:
+        """The household document as it is to be."""
+        return {"layout": self.layout, "slot": self.slot}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +161,11 @@ class Conflict(StoreError):
 
 class PeopleChanged(StoreError):
     """Someone else changed the coordinators or the regiegroep since they were read."""
+
+
+def _seat_document(group_id: str, signup_id: str, now: datetime) -> dict[str, object]:
+    """A place in a group (``group_seats/<group>.<number>``), held by a sign-up."""
+    return {"group": group_id, "signup_id": signup_id, "claimed_at": now}
 
 
 def _tally_fields(tally: Tally | None) -> dict[str, object]:
@@ -225,7 +240,7 @@ class Store:
         for mail_id, mail in form_mail:
             batch.create(self._db.collection(MAIL).document(mail_id), mail)
         document = signup.to_document()
-        tally = self._share(signup, signup.status.value, signup.group, signup.confirmed_at)
+        tally = share_of(self._layout, signup) if self._layout else None
         if tally is not None:
             document.update(_tally_fields(tally))
             self._write_counts(batch, [Move(None, tally, signup.address.street)])
@@ -369,13 +384,13 @@ class Store:
         key = household_key(signup.address.postcode, signup.address.house_number)
         with ThreadPoolExecutor(max_workers=1) as other:
             found = other.submit(self.members_at, key)
-            snapshot = self._db.collection(HOUSEHOLDS).document(key).get()
+            document = self.household_document(key)
             others = tuple(
                 member
                 for member in found.result()
                 if member.id != signup.id and member.status is SignupStatus.ACTIVE
             )
-        return Household(key, snapshot.to_dict() if snapshot.exists else None, others)
+        return Household(key, document, others)
 
     def _count_step(
         self,
@@ -455,7 +470,7 @@ class Store:
         moves, updates = [], []
         for signup in signups:
             self._fence(batch, signup, now)
-            new = self._share(signup, signup.status.value, signup.group, signup.confirmed_at)
+            new = share_of(self._layout, signup)
             moves.append(Move(signup.tally, new, signup.address.street))
             updates.append((signup, {"revision": signup.revision + 1, **_tally_fields(new)}))
         for signup, fields in updates:
@@ -507,13 +522,13 @@ class Store:
             reference = self._db.collection(HOUSEHOLDS).document(fix.key)
             moves.append(HouseholdMove(fix.layout, fix.slot, 1))
             if fix.document is None:
-                batch.create(reference, target_of(fix))
+                batch.create(reference, fix.target)
             else:
                 moves.append(_household_out(fix.document))
         self._claim_revisions(batch, [member for fix in fixes for member in fix.members], now)
         for fix in fixes:
             if fix.document is not None:
-                batch.update(self._db.collection(HOUSEHOLDS).document(fix.key), target_of(fix))
+                batch.update(self._db.collection(HOUSEHOLDS).document(fix.key), fix.target)
         self._write_counts(batch, (), moves)
         try:
             batch.commit()
@@ -576,7 +591,7 @@ class Store:
             seat_id = f"{group_id}.{number:04d}"
             try:
                 self._db.collection(GROUP_SEATS).document(seat_id).create(
-                    {"group": group_id, "signup_id": signup_id, "claimed_at": now}
+                    _seat_document(group_id, signup_id, now)
                 )
             except AlreadyExists:
                 continue
@@ -615,10 +630,9 @@ class Store:
         batch = self._db.batch()
         self._take_slots(batch, slots, now)
         if seat is not None:
-            seat_group = seat.id.rpartition(".")[0]
             batch.create(
                 self._db.collection(GROUP_SEATS).document(seat.id),
-                {"group": seat_group, "signup_id": signup.id, "claimed_at": now},
+                _seat_document(seat.id.rpartition(".")[0], signup.id, now),
             )
         fence = self._fence(batch, signup, now, mails)
         for mail_id, mail in mails:

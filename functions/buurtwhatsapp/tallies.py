@@ -37,7 +37,7 @@ from typing import Any
 from google.cloud import firestore
 
 from .deployment.layout import Layout, household_key, spelling_key
-from .model import SignupRow, SignupStatus, Tally
+from .model import Signup, SignupRow, SignupStatus, Tally
 
 NO_GROUP = "~"
 MEMBERS = "m_"
@@ -72,6 +72,20 @@ def share(
         household=household_key(postcode, house_number),
         spelling=spelling_key(street) if Layout.is_seen_street(slot) else "",
         waiting_since=waiting_day(confirmed_at) if waiting and confirmed_at else "",
+    )
+
+
+def share_of(layout: Layout, signup: Signup) -> Tally:
+    """What a sign-up counts as under ``layout`` as it is stored now."""
+    address = signup.address
+    return share(
+        layout,
+        address.postcode,
+        address.street,
+        address.house_number,
+        signup.status.value,
+        signup.group,
+        signup.confirmed_at,
     )
 
 

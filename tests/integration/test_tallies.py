@@ -126,7 +126,7 @@ def test_the_counters_agree_with_a_full_count_after_racing_steps(
     town = Town(deployment, counted_store, clock, valid_signup)
     run_steps(town, firestore_client, random.Random(20), STEPS)
 
-    assert differences(layout=layout, store=counted_store, street_names={}) == []
+    assert differences(layout=layout, store=counted_store) == []
     # Households: one per address with an active member, counted once however many live there.
     stored = documents(firestore_client, SIGNUPS).values()
     taking_part = {
@@ -214,7 +214,7 @@ def test_new_streets_are_counted_anew_and_the_overview_counts_everyone_meanwhile
 
     counted = recount(layout=layout, store=store, clock=clock)
     assert counted.signups > 0 and counted.households > 0 and not counted.left
-    assert differences(layout=layout, store=store, street_names={}) == []
+    assert differences(layout=layout, store=store) == []
     inputs = store.overview_inputs(groups)
     assert inputs.slots is not None
     first, second = build_overview(changed, inputs).areas[0].streets[:2]
@@ -230,7 +230,7 @@ def test_new_streets_are_counted_anew_and_the_overview_counts_everyone_meanwhile
     run_steps(town, firestore_client, random.Random(6), 30)
     assert store.overview_inputs(groups).slots is None
     assert count_stragglers(layout=layout, store=store, clock=clock) > 0
-    assert differences(layout=layout, store=store, street_names={}) == []
+    assert differences(layout=layout, store=store) == []
     assert store.overview_inputs(groups).slots is not None
     assert count_stragglers(layout=layout, store=store, clock=clock) == 0
 

@@ -109,3 +109,14 @@ def test_allowed_origins_are_trimmed():
         {"ALLOWED_ORIGINS": " https://www.example.org/ ,http://localhost:3000"}
     )
     assert settings.allowed_origins == ("https://www.example.org", "http://localhost:3000")
+
+
+def test_origins_are_kept_as_a_browser_sends_them():
+    """A default port or capitals written out in the settings still match the Origin a
+    browser sends, and a redirect back to that site (forms/validation.check_redirect)."""
+    from buurtwhatsapp.forms.validation import check_redirect
+
+    settings = Settings.from_env({"ALLOWED_ORIGINS": "https://WWW.Example.org:443/"})
+    assert settings.allowed_origins == ("https://www.example.org",)
+    back = check_redirect("https://www.example.org:443/bedankt", settings.allowed_origins)
+    assert back is not None and back.origin == "https://www.example.org"

@@ -40,7 +40,7 @@ def spelling_key(street: str) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    """A deployment's slots; build once per deployment (``layout_of``)."""
+    """A deployment's slots; built once per instance (``bootstrap.Runtime.layout``)."""
 
     deployment: Deployment
     key: str = field(init=False)

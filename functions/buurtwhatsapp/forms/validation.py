@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..common import contacts
 from ..common.form_values import is_checked
+from ..common.web_origins import origin_of
 from ..deployment.addresses import normalise_postcode, parse_house_number
 from ..deployment.structure import Area, Deployment
 from ..model import Address, CoordinatorApplication, SignupRequest
@@ -329,9 +330,6 @@ class GoBack:
     origin: str  # the allowed origin it lies on, as the settings spell it
 
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
 def check_redirect(value: object, allowed_origins: Iterable[str]) -> GoBack | None:
     """Where the browser goes after a valid sign-up posted from an allowed site's own form: an
     http(s) address on one of ``allowed_origins`` (a default port written out is the same
@@ -351,10 +349,8 @@ def check_redirect(value: object, allowed_origins: Iterable[str]) -> GoBack | No
         raise RedirectRefused("not an http(s) address")
     if parts.netloc.endswith(":") or port == 0:
         raise RedirectRefused("not a port")
-    if port == DEFAULT_PORTS[parts.scheme]:
-        port = None
-    origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
-    for allowed in allowed_origins:
-        if allowed.lower() == origin.lower():
+    origin = origin_of(parts.scheme, parts.hostname, port)
+    for allowed in allowed_origins:  # written alike by the settings (web_origins.py)
+        if allowed.lower() == origin:
             return GoBack(value, allowed)
     raise RedirectRefused(f"origin {origin} is not allowed")

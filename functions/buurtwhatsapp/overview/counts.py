@@ -235,7 +235,7 @@ def build_overview(
         slots = count_rows(layout, inputs.signups)
         oldest = _oldest_waiting(inputs.signups, known_groups)
     else:
-        slots = {key: slot for key, slot in inputs.slots.items() if isinstance(slot, SlotCount)}
+        slots = dict(inputs.slots)
         oldest = dict(inputs.oldest_waiting)
     placed = (SignupStatus.CONFIRMED.value, SignupStatus.ACTIVE.value)
     without_group = sum(
@@ -341,6 +341,16 @@ def _days_since(moment: datetime | None, now: datetime | None) -> int | None:
     if now is None or moment is None:
         return None
     return max(0, (now - moment).days)
+
+
+def slot_names(deployment: Deployment) -> dict[str, str]:
+    """The slots of the deployment's listed streets, and elsewhere, as the overview names
+    them ("Buitenkaag dorp: Kagerdreef"); a seen street is named by its spelling."""
+    names = {ELSEWHERE: "elsewhere (no area)"}
+    for area in deployment.areas:
+        for index, street in enumerate(area.streets):
+            names[Layout.listed_slot(area.id, index)] = f"{area.name}: {street_label(street)}"
+    return names
 
 
 def street_label(street: StreetRange) -> str:

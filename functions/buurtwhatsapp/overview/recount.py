@@ -17,9 +17,10 @@ from typing import TypeVar
 
 from ..common.clock import Clock
 from ..deployment.layout import Layout
-from ..model import Signup, SignupRow, SignupStatus, Tally
+from ..model import Signup, SignupRow, SignupStatus
 from ..store import Conflict, HouseholdFix, Store
-from ..tallies import SlotCount, count_rows, share
+from ..tallies import SlotCount, count_rows, share_of
+from .counts import slot_names
 
 # Writes per batch, under Firestore's 500: a sign-up moved is at most four (its revision's
 # marker, itself, the counters it leaves and joins), a household three and two per member.
@@ -38,23 +39,38 @@ class Recount:
 
 def recount(*, layout: Layout, store: Store, clock: Clock) -> Recount:
     result = Recount()
-    stale = [signup for signup in store.signups() if signup.tally != _share(layout, signup)]
-    for chunk in _batches(stale, lambda _signup: 4):
-        try:
-            store.retally(chunk, clock.now())
-            result.signups += len(chunk)
-        except Conflict:
-            for signup in chunk:
-                result.signups += _retally_one(signup.id, layout, store, clock, result)
-    fixes = _household_fixes(layout, store)
-    for households in _batches(fixes, lambda fix: 3 + 2 * len(fix.members)):
-        try:
-            store.fix_households(households, clock.now())
-            result.households += len(households)
-        except Conflict:
-            for fix in households:
-                result.households += _fix_one(fix.key, layout, store, clock, result)
+    stale = [signup for signup in store.signups() if signup.tally != share_of(layout, signup)]
+    result.signups = _in_batches(
+        stale,
+        lambda _signup: 4,
+        lambda chunk: store.retally(chunk, clock.now()),
+        lambda signup: _retally_one(signup.id, layout, store, clock, result),
+    )
+    result.households = _in_batches(
+        _household_fixes(layout, store),
+        lambda fix: 3 + 2 * len(fix.members),
+        lambda chunk: store.fix_households(chunk, clock.now()),
+        lambda fix: _fix_one(fix.key, layout, store, clock, result),
+    )
     return result
+
+
+def _in_batches(
+    items: list[T],
+    writes: Callable[[T], int],
+    commit: Callable[[list[T]], None],
+    one_by_one: Callable[[T], int],
+) -> int:
+    """Move ``items`` a batch at a time; a batch that lost a race to a step is moved again one
+    item at a time, on fresh reads. How many were moved."""
+    moved = 0
+    for chunk in _batches(items, writes):
+        try:
+            commit(chunk)
+            moved += len(chunk)
+        except Conflict:
+            moved += sum(one_by_one(item) for item in chunk)
+    return moved
 
 
 def _batches(items: list[T], writes: Callable[[T], int]) -> Iterator[list[T]]:
@@ -83,25 +99,12 @@ def count_stragglers(*, layout: Layout, store: Store, clock: Clock, limit: int =
     return result.signups + result.households
 
 
-def _share(layout: Layout, signup: Signup) -> Tally:
-    address = signup.address
-    return share(
-        layout,
-        address.postcode,
-        address.street,
-        address.house_number,
-        signup.status.value,
-        signup.group,
-        signup.confirmed_at,
-    )
-
-
 def _retally_one(
     signup_id: str, layout: Layout, store: Store, clock: Clock, result: Recount
 ) -> int:
     for _round in range(ROUNDS):
         signup = store.get_signup(signup_id)
-        if signup is None or signup.tally == _share(layout, signup):
+        if signup is None or signup.tally == share_of(layout, signup):
             return 0  # gone, or a step counted it meanwhile
         try:
             store.retally([signup], clock.now())
@@ -159,9 +162,10 @@ def _fix_one(key: str, layout: Layout, store: Store, clock: Clock, result: Recou
     return 0
 
 
-def differences(*, layout: Layout, store: Store, street_names: dict[str, str]) -> list[str]:
-    """Where the counters differ from a full count of every sign-up, one line per street
-    (by ``street_names``: slot -> label), in figures only; empty when they agree."""
+def differences(*, layout: Layout, store: Store) -> list[str]:
+    """Where the counters differ from a full count of every sign-up, one line per street (as
+    the overview names it), in figures only; empty when they agree."""
+    street_names = slot_names(layout.deployment)
     rows = [
         SignupRow(
             status=signup.status.value,
