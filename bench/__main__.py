@@ -1,6 +1,7 @@
 """``make bench``: one table of what the functions cost, each figure beside its baseline.
 
     python -m bench [--source TREE] [--quick] [--emulator auto|google|npm] [--budget SECONDS]
+                    [--only SECTION ...] [--pairs N] [--function NAME ...]
 
 Measures the source tree TREE (default: this checkout; ``make bench BENCH_SOURCE=...``) with
 this checkout's bench, as production runs it: the upload its own ``infra.deploy.stage`` builds,
@@ -58,8 +59,18 @@ class Plan:
     mail_latency_signups: int = 30
     scale_members: int = 20_000  # bench/scale.py; 0: not measured
     quick: bool = False
+    only: frozenset[str] = frozenset()  # sections to run (SECTIONS); empty: all of them
+    cold_functions: frozenset[str] = frozenset()  # names of functions to start cold; empty: all
+
+    def runs(self, section: str) -> bool:
+        return not self.only or section in self.only
+
+    def pairs(self, entry_point: str) -> int:
+        return self.signup_pairs if entry_point == "signup" else self.other_pairs
 
 
+# What --only can choose: the parts of the table, each run by itself. "warm" includes memory.
+SECTIONS = ("firestore", "cold", "warm", "scale", "mail")
 FULL = Plan()
 QUICK = Plan(
     signup_pairs=3,
@@ -143,41 +154,46 @@ class Bench:
             )
             stage = Stage(venv, upload, write_floor(self.work / "floor"), emulator.host, self.work)
             fixtures: dict[str, Any] = {}
-            self.section(
-                "firestore",
-                "Firestore per journey",
-                lambda part: self._journeys(part, upload, emulator.host, functions),
-            )
-            self.section(
-                "firestore",
-                "round trips",
-                lambda part: self._round_trips(part, upload, emulator.host),
-            )
-            self.section(
-                "cold",
-                "fixtures",
-                lambda _part: fixtures.update(self._fixtures(upload, emulator.host, functions)),
-            )
-            if fixtures:
-                requests = fixtures["requests"]
+            if self.plan.runs("firestore"):
+                self.section(
+                    "firestore",
+                    "Firestore per journey",
+                    lambda part: self._journeys(part, upload, emulator.host, functions),
+                )
+                self.section(
+                    "firestore",
+                    "round trips",
+                    lambda part: self._round_trips(part, upload, emulator.host),
+                )
+            if self.plan.runs("cold") or self.plan.runs("warm"):
                 self.section(
                     "cold",
-                    "cold start",
-                    lambda part: self._cold_starts(part, stage, functions, requests),
+                    "fixtures",
+                    lambda _part: fixtures.update(self._fixtures(upload, emulator.host, functions)),
                 )
-                self.section(
-                    "warm",
-                    "warm latency",
-                    lambda part: self._warm(part, stage, functions, requests),
-                )
+            if fixtures:
+                requests = fixtures["requests"]
+                if self.plan.runs("cold"):
+                    self.section(
+                        "cold",
+                        "cold start",
+                        lambda part: self._cold_starts(part, stage, functions, requests),
+                    )
+                if self.plan.runs("warm"):
+                    self.section(
+                        "warm",
+                        "warm latency",
+                        lambda part: self._warm(part, stage, functions, requests),
+                    )
                 self._check_deliveries(stage, fixtures)
-            if self.plan.scale_members:
+            if self.plan.scale_members and self.plan.runs("scale"):
                 self.section(
                     "scale",
                     f"a town of {self.plan.scale_members} members",
                     lambda part: self._scale(part, upload, emulator.host),
                 )
-        self.section("mail", "mail latency", self._mail_latency)
+        if self.plan.runs("mail"):
+            self.section("mail", "mail latency", self._mail_latency)
         for part in self.sections.values():
             table.lines += part.lines
         table.note(
@@ -396,14 +412,11 @@ class Bench:
         for spec in functions:
             if not requests.knows(spec.entry_point):
                 table.add(f"cold start {spec.name}", "SKIPPED", "no meaningful request known")
+        chosen = self.plan.cold_functions
         plan = [
-            (
-                spec,
-                self.plan.signup_pairs if spec.entry_point == "signup" else self.plan.other_pairs,
-                self._project(spec),
-            )
+            (spec, self.plan.pairs(spec.entry_point), self._project(spec))
             for spec in functions
-            if requests.knows(spec.entry_point)
+            if requests.knows(spec.entry_point) and (not chosen or spec.name in chosen)
         ]
         results = cold_start.measure(stage, plan, requests, FLOOR_PROJECT, self.progress)
         cold_start.report(table, results)
@@ -524,13 +537,35 @@ def main(argv: list[str] | None = None) -> int:
         default=840.0,
         help="seconds after which sections not yet begun are skipped (default 14 minutes)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        metavar="SECTION",
+        help=f"run only this section (repeatable; one of {', '.join(SECTIONS)})",
+    )
+    parser.add_argument(
+        "--pairs", type=int, metavar="N", help="cold-start pairs for every function (N ≥ 1)"
+    )
+    parser.add_argument(
+        "--function",
+        action="append",
+        metavar="NAME",
+        help="start only this function cold (repeatable; a name of infra/functions.py)",
+    )
     args = parser.parse_args(argv)
+    if args.pairs is not None and args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     from devstack.emulator import SETUP_HINT, NoEmulatorError, preferred_kind
 
     source = SourceTree(args.source.resolve())
     source.check()
+    known = {spec.name for spec in source.functions()}
+    unknown = sorted(set(args.function or ()) - known)
+    if unknown:
+        parser.error(f"no function {', '.join(unknown)}; the functions: {', '.join(sorted(known))}")
     # Google's emulator where it is installed (it is what Firestore itself does most alike),
     # else the npm one; or the one FIRESTORE_EMULATOR_HOST names.
     try:
@@ -542,6 +577,11 @@ def main(argv: list[str] | None = None) -> int:
         plan = QUICK if args.quick else FULL
         if args.scale is not None:
             plan = replace(plan, scale_members=args.scale)
+        if args.pairs is not None:
+            plan = replace(plan, signup_pairs=args.pairs, other_pairs=args.pairs)
+        plan = replace(
+            plan, only=frozenset(args.only or ()), cold_functions=frozenset(args.function or ())
+        )
         bench = Bench(source, plan, Path(work), args.budget)
         try:
             table = bench.run(kind)

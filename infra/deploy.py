@@ -42,7 +42,9 @@ def stage(deployment_file: Path, build_dir: Path) -> Path:
     shutil.copytree(
         REPOSITORY / "functions",
         upload,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "deployment.toml", "templates"),
+        ignore=shutil.ignore_patterns(
+            "__pycache__", "*.pyc", "__compiled__", "deployment.toml", "templates"
+        ),
     )
     shutil.copytree(REPOSITORY / "templates", upload / "templates")
     (upload / "deployment.toml").write_text(
@@ -69,6 +71,8 @@ class StageError(Exception):
 # The compiled copy is checked, by the staged code, to name nobody: a person written in a form
 # without_people does not recognise stops the deploy rather than reaching the upload.
 _COMPILE = """
+from buurtwhatsapp.common.compiled_classes import compile_classes
+compile_classes()  # first: every class of the package is made, and recorded, here
 from pathlib import Path
 from buurtwhatsapp.common.rendering import compile_templates
 from buurtwhatsapp.deployment.loading import compile_deployment, load_deployment

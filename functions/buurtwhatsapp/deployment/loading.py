@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .structure import Area, ConfigError, Deployment, Group, Initiative, Person, StreetRange
+
+if TYPE_CHECKING:
+    import tomllib
 
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
@@ -48,6 +50,9 @@ def load_deployment(path: str | Path) -> Deployment:
     compiled = _compiled(Path(path), data)
     if compiled is not None:
         return compiled
+    # Here, not at the top: an instance reads the compiled copy above, never the TOML.
+    import tomllib
+
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
