@@ -13,7 +13,8 @@ of the package (``buurtwhatsapp/__init__.py``) calls ``use_compiled_classes``: f
 text as before. A class changed since the deploy writes another text, and a code object
 compiled by another Python version is refused as a whole (its magic number), so the classes
 are always exactly those ``dataclasses`` itself would make. Only ``dataclasses`` sees this
-``exec``: the name is set in that module's namespace, never in ``builtins``.
+``exec``: the name is set in that module's namespace, never in ``builtins``. The code is kept
+by module and unpacked at a module's first class: a function unpacks only what it imports.
 """
 
 from __future__ import annotations
@@ -40,31 +41,40 @@ class _CachedExec:
 
     def __init__(
         self,
-        compiled: Mapping[str, CodeType],
+        packed: Mapping[str, bytes],
         *,
-        recording: dict[str, CodeType] | None = None,
+        recording: dict[str, dict[str, CodeType]] | None = None,
         package: str = "",
     ):
-        self.compiled = compiled
+        self.packed = packed  # module: its texts and their code, marshalled
+        self.unpacked: dict[str, dict[str, CodeType]] = {}
         self.recording = recording
         self.package = package  # recording: only the classes of this package's modules
         self.hits = 0
         self.compiled_for: Counter[str] = Counter()  # module: texts compiled (not recorded)
 
     def __call__(self, source: Any, globals: Any = None, locals: Any = None) -> None:
-        code = self.compiled.get(source) if isinstance(source, str) else None
+        module = _module_of(globals)
+        code = self._table(module).get(source) if isinstance(source, str) else None
         if code is None:
-            module = _module_of(globals)
             self.compiled_for[module] += 1
             if isinstance(source, str):
                 code = compile(source, _FILENAME, "exec")
                 if self.recording is not None and module.startswith(self.package):
-                    self.recording[source] = code
+                    self.recording.setdefault(module, {})[source] = code
             else:
                 code = source
         else:
             self.hits += 1
-        exec(code, globals, locals)
+        exec(code, globals, locals)  # dataclasses' own call, with its own text's code
+
+    def _table(self, module: str) -> dict[str, CodeType]:
+        table = self.unpacked.get(module)
+        if table is None:
+            packed = self.packed.get(module)
+            table = {} if packed is None else marshal.loads(packed)
+            self.unpacked[module] = table
+        return table
 
 
 def _module_of(namespace: Any) -> str:
@@ -77,16 +87,23 @@ def _installed() -> _CachedExec | None:
     return installed if isinstance(installed, _CachedExec) else None
 
 
-def read_compiled(path: Path = COMPILED_CLASSES) -> dict[str, CodeType]:
-    """What ``compile_classes`` wrote at ``path``; nothing if it is missing, unreadable or
-    written by another Python version (whose code objects this one cannot run)."""
+def read_compiled(path: Path = COMPILED_CLASSES) -> dict[str, bytes]:
+    """What ``write_compiled`` wrote at ``path``, by module; nothing if it is missing,
+    unreadable or written by another Python version (whose code this one cannot run)."""
     try:
-        magic, compiled = marshal.loads(path.read_bytes())
+        magic, packed = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
-    if magic != importlib.util.MAGIC_NUMBER or not isinstance(compiled, dict):
+    if magic != importlib.util.MAGIC_NUMBER or not isinstance(packed, dict):
         return {}
-    return compiled
+    return packed
+
+
+def write_compiled(path: Path, recorded: Mapping[str, Mapping[str, CodeType]]) -> None:
+    """Write what ``recording`` recorded (module: text: code) for ``read_compiled``."""
+    packed = {module: marshal.dumps(dict(table)) for module, table in recorded.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(marshal.dumps((importlib.util.MAGIC_NUMBER, packed)))
 
 
 def use_compiled_classes(path: Path = COMPILED_CLASSES) -> None:
@@ -94,9 +111,9 @@ def use_compiled_classes(path: Path = COMPILED_CLASSES) -> None:
     Without the file (the repository, tests, the dev server) nothing changes."""
     if _installed() is not None or not path.is_file():
         return
-    compiled = read_compiled(path)
-    if compiled:
-        dataclasses.exec = _CachedExec(compiled)  # type: ignore[attr-defined]
+    packed = read_compiled(path)
+    if packed:
+        dataclasses.exec = _CachedExec(packed)  # type: ignore[attr-defined]
 
 
 def stop_using_compiled_classes() -> None:
@@ -114,12 +131,12 @@ def compiled_class_counts() -> tuple[int, dict[str, int]] | None:
 
 
 @contextmanager
-def recording(package: str) -> Iterator[dict[str, CodeType]]:
+def recording(package: str) -> Iterator[dict[str, dict[str, CodeType]]]:
     """Record the code of every text ``dataclasses`` compiles in this block for a class of
-    ``package`` (a class of another package is left out: the instance compiles it)."""
+    ``package``, by module (a class of another package is left out: the instance compiles it)."""
     if _installed() is not None:
         raise RuntimeError("compiled classes are in use: record in a fresh process")
-    recorded: dict[str, CodeType] = {}
+    recorded: dict[str, dict[str, CodeType]] = {}
     dataclasses.exec = _CachedExec({}, recording=recorded, package=f"{package}.")  # type: ignore[attr-defined]
     try:
         yield recorded
@@ -135,6 +152,5 @@ def compile_classes(package: str = "buurtwhatsapp", path: Path = COMPILED_CLASSE
         root = importlib.import_module(package)
         for module in pkgutil.walk_packages(root.__path__, f"{package}."):
             importlib.import_module(module.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(marshal.dumps((importlib.util.MAGIC_NUMBER, recorded)))
-    return len(recorded)
+    write_compiled(path, recorded)
+    return sum(len(table) for table in recorded.values())

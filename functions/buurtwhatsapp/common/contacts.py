@@ -38,16 +38,19 @@ MAX_NAME_LENGTH = 100
 # separator characters: a name with one could break a mail header, or look like another name
 # in a coordinator's mail. Text typed anywhere else refuses them too (validation.py).
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# The shortcuts' patterns are kept as text: re compiles each at its first use, which only the
+# forms and the mails about members make (compiling all three costs a link page 0.5 ms).
+#
 # A Dutch mobile number as people type it (06-12345678, +31 6 1234 5678, 0031612345678) once
 # spaces, hyphens and dots are gone (ASCII digits only: phonenumbers reads the others); group 1
-# is the national number without its 0. Mobile in
-# phonenumbers' metadata for NL: 6[1-58] and seven digits (066 is for pagers, not mobile).
-_DUTCH_MOBILE_TYPED = re.compile(r"(?:\+31|0031|0)(6[1-58][0-9]{7})")
-_DUTCH_MOBILE_E164 = re.compile(r"\+31(6[1-58][0-9]{7})")
+# is the national number without its 0. Mobile in phonenumbers' metadata for NL: 6[1-58] and
+# seven digits (066 is for pagers, not mobile).
+_DUTCH_MOBILE_TYPED = r"(?:\+31|0031|0)(6[1-58][0-9]{7})"
+_DUTCH_MOBILE_E164 = r"\+31(6[1-58][0-9]{7})"
 _TYPED_SEPARATORS = str.maketrans("", "", " -.")
 # email-validator 2.4's limits, reserved domains (SPECIAL_USE_DOMAIN_NAMES) and the mailbox names
 # it lower-cases (CASE_INSENSITIVE_MAILBOX_NAMES); a test compares them with the library's own.
-_PLAIN_EMAIL = re.compile(
+_PLAIN_EMAIL = (
     r"(?P<local>[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)"
     r"@(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})"
 )
@@ -121,7 +124,7 @@ def normalise_email(text: str) -> str:
 
 def _is_plain_email(text: str) -> bool:
     """An address email-validator accepts and returns unchanged (see the module's docstring)."""
-    plain = _PLAIN_EMAIL.fullmatch(text)
+    plain = re.fullmatch(_PLAIN_EMAIL, text)
     if plain is None or len(text) > EMAIL_MAX_LENGTH:
         return False
     local_part, domain = plain["local"], plain["domain"]
@@ -176,7 +179,7 @@ def ascii_address(email: str) -> str:
 def normalise_phone(text: str, *, mobile: bool = False, region: str = DEFAULT_REGION) -> str:
     """The number in E.164 (+31612345678); ``mobile``: only numbers WhatsApp can use."""
     if region == DEFAULT_REGION:
-        typed = _DUTCH_MOBILE_TYPED.fullmatch(text.strip().translate(_TYPED_SEPARATORS))
+        typed = re.fullmatch(_DUTCH_MOBILE_TYPED, text.strip().translate(_TYPED_SEPARATORS))
         if typed:
             return f"+31{typed[1]}"
     return _normalise_phone_by_library(text, mobile=mobile, region=region)
@@ -202,7 +205,7 @@ def _normalise_phone_by_library(text: str, *, mobile: bool, region: str) -> str:
 
 def phone_display(e164: str) -> str:
     """+31612345678 -> 06 12345678 for Dutch numbers; international format otherwise."""
-    mobile = _DUTCH_MOBILE_E164.fullmatch(e164)
+    mobile = re.fullmatch(_DUTCH_MOBILE_E164, e164)
     if mobile:
         return f"06 {mobile[1][1:]}"
     return _phone_display_by_library(e164)

@@ -1,5 +1,9 @@
 """Functions called by Cloud Scheduler: deliver due mail, and the housekeeping (with the
-regiegroep's monthly digest)."""
+regiegroep's monthly digest).
+
+Each handler imports what only it uses: the sweep starts cold without housekeeping's modules
+(5 ms).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,6 @@ import flask
 
 from ..bootstrap import Runtime
 from ..common.logs import SCHEDULED_RUN_DONE
-from ..coordinators.applications import send_application_digest
-from ..overview.digest import send_monthly_digest
-from ..overview.recount import count_stragglers
-from ..residents.housekeeping import run_housekeeping
 from .http import json_response
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ def sweep_mail(_request: flask.Request, runtime: Runtime) -> flask.Response:
 
 
 def housekeeping(_request: flask.Request, runtime: Runtime) -> flask.Response:
+    from ..coordinators.applications import send_application_digest
+    from ..overview.digest import send_monthly_digest
+    from ..overview.recount import count_stragglers
+    from ..residents.housekeeping import run_housekeeping
+
     counts = run_housekeeping(
         deployment=runtime.deployment,
         people=runtime.people,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import MailError
-from ..message import OutgoingMail
+
+if TYPE_CHECKING:
+    from ..message import OutgoingMail
 
 
 class TransportError(MailError):

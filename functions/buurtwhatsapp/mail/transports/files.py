@@ -7,9 +7,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..message import OutgoingMail
 from .base import Check, Environment, TransportError, TransportKind, build
+
+if TYPE_CHECKING:
+    from ..message import OutgoingMail
 
 # The repository's .local/outbox (or, staged, next to the upload), unless MAIL_OUTBOX_DIR says.
 DEFAULT_OUTBOX = Path(__file__).resolve().parents[4] / ".local" / "outbox"

@@ -8,11 +8,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..message import OutgoingMail
 from .base import Check, Environment, TransportError, TransportKind, build
 
 if TYPE_CHECKING:  # the type stubs are a development dependency; boto3 is loaded lazily
     from mypy_boto3_sesv2 import SESV2Client
+
+    from ..message import OutgoingMail
 
 # SES (and AWS-wide) error codes; anything else is judged by its HTTP status.
 _SES_PERMANENT = frozenset(

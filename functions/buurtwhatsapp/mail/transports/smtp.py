@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     import smtplib
     import ssl
 
-from ..message import OutgoingMail
+    from ..message import OutgoingMail
+
 from .base import Check, Environment, TransportError, TransportKind, build
 
 SECURITY = ("starttls", "tls", "none")
