@@ -428,6 +428,17 @@ def test_a_secret_without_a_value_stops_with_where_to_put_it(project):
     assert "DEPLOY_SECRETS_FILE" in run.output
 
 
+def test_a_deploy_by_another_python_than_the_runtime_says_what_the_cold_starts_lose(
+    project, monkeypatch
+):
+    assert "compiled by" not in project.run("--dry-run").output  # this Python is the runtime's
+    monkeypatch.setattr(steps, "RUNTIME", "python312")
+    run = project.run("--dry-run")
+    assert run.code == 0, run.output
+    assert "compiled by python311, but the functions run python312" in run.output
+    assert "deploy with Python 3.12" in run.output
+
+
 def test_settings_problems_stop_the_deploy_before_gcloud_runs(project):
     project.env_file.write_text('MAIL_TRANSPORT: "pigeon"\nDEPLOY_COLOUR: "blue"\n')
     run = project.run()
