@@ -683,9 +683,16 @@ class Store:
             counts[snapshot.id] = {e: as_int(document.get(e)) for e in MONTHLY_EVENTS}
         return counts
 
-    def mail_of_signup(self, signup_id: str) -> dict[str, dict[str, object]]:
+    def mail_of_signup(
+        self, signup_id: str, *, read_claims: bool = True
+    ) -> dict[str, dict[str, object]]:
         """The outbox entries of a sign-up that are still there, by id; a queued one that a
-        delivery has claimed (see mail/outbox.py) is marked ``in_flight``."""
+        delivery has claimed (see mail/outbox.py) is marked ``in_flight``.
+
+        ``read_claims=False`` spares the round trip that reads the claims and marks every
+        queued mail not in flight, which is nearly always so: ``erase_signup`` takes the claim
+        of each such mail in its batch, so if a delivery took one first the batch fails
+        (Conflict) and the caller reads again, this time with the claims."""
         query = self._db.collection(MAIL).where(filter=FieldFilter("signup_id", "==", signup_id))
         mails = {snapshot.id: snapshot.to_dict() or {} for snapshot in query.stream()}
         queued = {
@@ -693,6 +700,10 @@ class Store:
             for mail_id, mail in mails.items()
             if mail.get("status") == MailStatus.QUEUED
         }
+        if not read_claims:
+            for mail_id in queued.values():
+                mails[mail_id]["in_flight"] = False
+            return mails
         claims = [self._db.collection(MAIL_CLAIMS).document(claim_id) for claim_id in queued]
         for snapshot in self._get_all(claims):
             mails[queued[snapshot.id]]["in_flight"] = snapshot.exists

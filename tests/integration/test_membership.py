@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from buurtwhatsapp.deployment.structure import Group
-from buurtwhatsapp.model import GROUP_SEATS, MAIL, SIGNUP_KEYS, SIGNUPS
+from buurtwhatsapp.model import GROUP_SEATS, MAIL, MAIL_CLAIMS, SIGNUP_KEYS, SIGNUPS
 from buurtwhatsapp.residents.housekeeping import run_housekeeping
 from buurtwhatsapp.residents.membership import confirm, leave, mark_added
 from buurtwhatsapp.residents.signup import sign_up
@@ -324,6 +324,54 @@ def test_an_alert_claimed_while_the_erasure_decides_counts_as_told(
     with pytest.raises(Conflict):  # so the erasure, which decided "not told", must decide again
         store.erase_signup(signup, mails, {"reason": "left"}, [], clock.now())
     assert coordinator_told(signup, store.mail_of_signup(signup_id))
+
+
+def claim_reads(store, monkeypatch) -> list[bool]:
+    """Each time the store reads a sign-up's mail: whether it also read the claims."""
+    read: list[bool] = []
+    unread = store.mail_of_signup
+
+    def reading(signup_id, *, read_claims=True):
+        read.append(read_claims)
+        return unread(signup_id, read_claims=read_claims)
+
+    monkeypatch.setattr(store, "mail_of_signup", reading)
+    return read
+
+
+def test_a_leave_whose_alert_a_delivery_is_sending_tells_the_coordinator_of_the_removal(
+    store, deployment, clock, firestore_client, valid_signup, monkeypatch
+):
+    """The leave's first round takes queued mail for unclaimed without reading the claims (one
+    round trip less); its batch finds the delivery's claim, and the next round reads it."""
+    from buurtwhatsapp.mail.outbox import Outbox
+
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    [alert_id] = [
+        mail_id
+        for mail_id, mail in documents(firestore_client, MAIL).items()
+        if mail["template"] == "coordinator-alert"
+    ]
+    assert Outbox(firestore_client).claim(alert_id, clock.now())  # a delivery starts sending
+    read = claim_reads(store, monkeypatch)
+    assert leave(signup_id, deployment=deployment, store=store, clock=clock)
+    assert read == [False, True]
+    assert sorted(templates_of(firestore_client)) == ["coordinator-remove", "left"]
+
+
+def test_a_leave_with_mail_no_delivery_took_reads_no_claims(
+    store, deployment, clock, firestore_client, valid_signup, monkeypatch
+):
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    read = claim_reads(store, monkeypatch)
+    assert leave(signup_id, deployment=deployment, store=store, clock=clock)
+    assert read == [False]
+    # The alert was deleted unsent, its claim taken: no delivery can send it now.
+    assert templates_of(firestore_client) == ["left"]
+    claims = documents(firestore_client, MAIL_CLAIMS)
+    assert claims and all("erased_at" in claim for claim in claims.values())
 
 
 def test_erasure_notices_expire_soon_whatever_happens_and_an_erasure_request_finds_them(

@@ -260,19 +260,21 @@ def erase(
     was nothing (left) to erase.
     """
     people = people or People.from_deployment(deployment)
-    for _round in range(ROUNDS):
+    for attempt in range(ROUNDS):
         signup = store.get_signup(signup_id)
         if signup is None or (only_if is not None and signup.status is not only_if):
             return False
         if only_while is not None and not only_while(signup):
             return False  # decided again on this read: a "yes" may have come in meanwhile
         # The household is read with the mail (one round trip): whether the resident's
-        # address still takes part after they go (store.py, tallies.py).
+        # address still takes part after they go (store.py, tallies.py). The first round
+        # takes queued mail for not yet claimed by a delivery, without reading the claims
+        # (three round trips in all); the batch checks it, and a later round reads them.
         with ThreadPoolExecutor(max_workers=1) as reader:
             household = reader.submit(
                 store.household if signup.status is SignupStatus.ACTIVE else _none, signup
             )
-            mails = store.mail_of_signup(signup_id)
+            mails = store.mail_of_signup(signup_id, read_claims=attempt > 0)
         now = clock.now()
         erasure: dict[str, object] = {
             "reason": reason,
