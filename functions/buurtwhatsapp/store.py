@@ -34,6 +34,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from .common.errors import BuurtWhatsAppError
 from .deployment.layout import Layout, household_key
 from .deployment.people import People
+from .deployment.structure import Deployment
 from .mail_ids import application_alert_ids, step_mail_id
 from .model import (
     APPLICATION_KEYS,
@@ -1180,6 +1181,11 @@ class Store:
         """The current coordinators and regiegroep; None before the first were stored."""
         snapshot = self._db.collection(PEOPLE).document(CURRENT).get()
         return People.from_document(snapshot.to_dict() or {}) if snapshot.exists else None
+
+    def current_people(self, deployment: Deployment) -> People:
+        """What is stored, read now (not an instance's cache); before anything was, what the
+        deployment file names (older files did)."""
+        return self.read_people() or People.from_deployment(deployment)
 
     def replace_people(
         self, new: People, change: dict[str, object], mails: Mails, now: datetime

@@ -72,7 +72,7 @@ def set_coordinator(
     if group is None:
         raise UnknownGroup(group_id)
     for _round in range(ROUNDS):
-        current = _current(store, deployment)
+        current = store.current_people(deployment)
         before = current.coordinator_of(group.id)
         if before == person:
             return PeopleChange(changed=False, version=current.version)
@@ -107,7 +107,7 @@ def set_regiegroep(
     if not 1 <= len(members) <= MAX_REGIEGROEP:
         raise ValueError(f"the regiegroep has 1 to {MAX_REGIEGROEP} members")
     for _round in range(ROUNDS):
-        current = _current(store, deployment)
+        current = store.current_people(deployment)
         if current.regiegroep == members:
             return PeopleChange(changed=False, version=current.version)
         new = replace(current, regiegroep=members, version=current.version + 1)
@@ -127,7 +127,7 @@ def remove_person(
     coordinator of any group, which then has none (the regiegroep adds its residents until a
     new one is set), and from the regiegroep. The roles removed; nobody is mailed."""
     for _round in range(ROUNDS):
-        current = _current(store, deployment)
+        current = store.current_people(deployment)
         remaining, roles = current.without(is_them)
         if not roles:
             return ()
@@ -158,11 +158,6 @@ def seed_people(*, deployment: Deployment, store: Store, clock: Clock) -> People
         stored = store.read_people()
         return PeopleChange(changed=False, version=seeded.version, people=stored)
     return PeopleChange(changed=True, version=seeded.version, people=seeded)
-
-
-def _current(store: Store, deployment: Deployment) -> People:
-    """What is stored; before anything was, what the file names (as the functions see it)."""
-    return store.read_people() or People.from_deployment(deployment)
 
 
 def _handover_mails(

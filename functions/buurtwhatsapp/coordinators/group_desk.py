@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from ..common.clock import Clock
 from ..common.personal_keys import PersonalKeys
-from ..deployment.people import People
 from ..deployment.structure import Deployment, Group, Person
 from ..forms.validation import validate_invite_link
 from ..model import Signup, SignupStatus
@@ -58,7 +57,7 @@ def open_desk(
 ) -> Desk:
     """The group and its coordinator, when ``email_key`` is that coordinator's key now."""
     group = deployment.group(group_id)
-    people = store.read_people() or People.from_deployment(deployment)
+    people = store.current_people(deployment)
     coordinator = people.coordinator_of(group_id) if group else None
     if group is None or coordinator is None or keys.email(coordinator.email) != email_key:
         raise NotTheCoordinator(group_id)

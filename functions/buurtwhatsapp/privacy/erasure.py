@@ -33,7 +33,6 @@ from datetime import timedelta
 from ..common.clock import Clock
 from ..common.personal_keys import PersonalKeys
 from ..coordinators.changes import remove_person
-from ..deployment.people import People
 from ..deployment.structure import Deployment, Person
 from ..forms.mail_quota import LOOK_AHEAD_DAYS
 from ..mail.outbox import KEEP_SENT
@@ -102,7 +101,7 @@ def erase_person(
     identity = {keys.email(email)} if email else set()
     identity |= {keys.phone(phone)} if phone else set()
     addresses = {email} if email else set()
-    people = store.read_people() or People.from_deployment(deployment)
+    people = store.current_people(deployment)
     signup = None
     applications: dict[str, dict[str, object]] = {}
     for _round in range(KEY_ROUNDS):

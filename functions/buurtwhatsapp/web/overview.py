@@ -15,7 +15,6 @@ import flask
 from ..bootstrap import Runtime
 from ..common.dutch_dates import dutch_date, month_label
 from ..common.signed_links import LIFETIMES, Purpose
-from ..deployment.people import People
 from ..overview.chart import members_per_street
 from ..overview.reading import read_overview
 from .http import page_response
@@ -24,7 +23,7 @@ from .link_pages import LinkRefused, link_page
 
 def _show(member_key: str, runtime: Runtime) -> flask.Response:
     deployment = runtime.deployment
-    people = runtime.store.read_people() or People.from_deployment(deployment)
+    people = runtime.store.current_people(deployment)
     if member_key not in {runtime.keys.email(person.email) for person in people.regiegroep}:
         raise LinkRefused("expired")
     overview = read_overview(deployment, runtime.store, runtime.clock.now())
