@@ -52,3 +52,19 @@ def test_quantiles_interpolate_and_lines_split_at_their_first_colon():
     assert table.render() == "Firestore writes per journey: 22 (sign-up 4: see above)"
     with pytest.raises(ValueError):
         table.add("cold start: signup", "1.1×")
+
+
+def test_a_cold_start_line_says_whether_it_meets_the_goal():
+    from bench.cold_start import ColdStarts, report
+
+    table = Table()
+    report(
+        table,
+        [
+            ColdStarts("signup", function=[1.10, 1.099, 1.5], floor=[1.0, 1.0, 1.0]),
+            ColdStarts("overview", function=[1.12, 1.13, 0.9], floor=[1.0, 1.0, 1.0]),
+        ],
+    )
+    signup, overview = table.render().splitlines()
+    assert signup.startswith("cold start signup: 1.10× floor (goal ≤ 1.10× met; ")
+    assert overview.startswith("cold start overview: 1.12× floor (goal ≤ 1.10× MISSED; ")

@@ -24,6 +24,7 @@ import importlib
 import importlib.util
 import marshal
 import pkgutil
+import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -66,6 +67,9 @@ class _CachedExec:
                 code = source
         else:
             self.hits += 1
+        if globals is None:  # as the builtin does: the namespaces of its caller (dataclasses)
+            caller = sys._getframe(1)
+            globals, locals = caller.f_globals, caller.f_locals if locals is None else locals
         exec(code, globals, locals)  # dataclasses' own call, with its own text's code
 
     def _table(self, module: str) -> dict[str, CodeType]:

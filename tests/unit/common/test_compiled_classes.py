@@ -126,3 +126,13 @@ def test_the_repository_itself_compiles_every_class(clean):
     """Tests, the dev server and the bench's own children run from the repository, where the
     deploy never wrote the file."""
     assert not compiled_classes.COMPILED_CLASSES.exists()
+
+
+CALLERS_NAME = "a global of the caller"
+
+
+def test_without_namespaces_the_code_runs_in_the_callers_as_the_builtin_would():
+    cached = compiled_classes._CachedExec({})
+    namespace: dict[str, object] = {}
+    cached("seen = CALLERS_NAME", None, namespace)
+    assert namespace == {"seen": CALLERS_NAME}
