@@ -17,8 +17,10 @@ template or the deployment file not staged, an import of code that is not upload
 from __future__ import annotations
 
 import io
+import os
 import re
 import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, suppress
@@ -50,7 +52,7 @@ from devstack.upload_unit import (
 )
 from infra.deploy import stage
 from infra.functions import FUNCTIONS
-from tests.conftest import EXAMPLE_DEPLOYMENT
+from tests.conftest import EXAMPLE_DEPLOYMENT, REPOSITORY
 from tests.mail_watch import MailWatch
 
 pytestmark = pytest.mark.emulator
@@ -71,6 +73,31 @@ def functions_venv() -> Path:
         return upload_venv()
     except VenvBuildError as error:
         pytest.fail(str(error), pytrace=False)
+
+
+def test_a_python_with_only_the_functions_requirements_stages_the_upload(
+    functions_venv: Path, tmp_path: Path
+):
+    """The deploy runs in such a venv when the maintainer's Python lacks the requirements
+    (infra/deploy.py); staging there imports every module of the package, to compile its
+    classes, so none may need a development-only package at import."""
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(REPOSITORY)!r}, {str(REPOSITORY / 'functions')!r}]\n"
+        "from pathlib import Path\n"
+        "from infra.deploy import stage\n"
+        f"print(stage(Path({str(EXAMPLE_DEPLOYMENT)!r}), Path({str(tmp_path)!r})))\n"
+    )
+    result = subprocess.run(
+        [str(functions_venv / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8"},
+    )
+    assert result.returncode == 0, result.stderr
+    upload = Path(result.stdout.strip().splitlines()[-1])
+    assert (upload / "buurtwhatsapp" / "__compiled__" / "classes.marshal").stat().st_size > 1000
+    assert any((upload / "templates" / "__compiled__").iterdir())
 
 
 def wait_until_answering(functions: list[FunctionProcess], timeout: float = START_TIMEOUT) -> None:
