@@ -556,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pairs is not None and args.pairs < 1:
         parser.error("--pairs must be at least 1")
+    if (args.function or args.pairs) and args.only and "cold" not in args.only:
+        parser.error("--pairs and --function choose cold starts: add --only cold")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     from devstack.emulator import SETUP_HINT, NoEmulatorError, preferred_kind

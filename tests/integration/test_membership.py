@@ -360,6 +360,34 @@ def test_a_leave_whose_alert_a_delivery_is_sending_tells_the_coordinator_of_the_
     assert sorted(templates_of(firestore_client)) == ["coordinator-remove", "left"]
 
 
+def test_a_delivery_that_read_a_mail_before_its_resident_left_never_sends_it(
+    store, deployment, clock, firestore_client, valid_signup, monkeypatch
+):
+    """The leave deletes the queued alert and takes its next attempt's claim; a delivery that
+    read the alert just before finds that claim held, and must neither send the alert nor
+    take the attempt over as an abandoned one (nor fail on a claim without a lease)."""
+    from buurtwhatsapp.mail.outbox import Outbox
+
+    signup_id = signed_up(store, deployment, clock, firestore_client, valid_signup)
+    confirm(signup_id, deployment=deployment, store=store, clock=clock)
+    outbox = Outbox(firestore_client)
+    [alert_id] = [
+        mail_id
+        for mail_id, mail in documents(firestore_client, MAIL).items()
+        if mail["template"] == "coordinator-alert"
+    ]
+    read_before = outbox.get(alert_id)
+    assert read_before is not None
+    assert leave(signup_id, deployment=deployment, store=store, clock=clock)
+    monkeypatch.setattr(outbox, "get", lambda mail_id: dict(read_before))
+    clock.current += timedelta(hours=1)  # the erasure's claim holds no lease to wait for
+
+    assert outbox.claim(alert_id, clock.now()) is None
+    assert not any(
+        key.startswith(f"{alert_id}.2") for key in documents(firestore_client, MAIL_CLAIMS)
+    )
+
+
 def test_a_leave_with_mail_no_delivery_took_reads_no_claims(
     store, deployment, clock, firestore_client, valid_signup, monkeypatch
 ):

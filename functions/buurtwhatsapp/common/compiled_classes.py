@@ -60,7 +60,9 @@ class _CachedExec:
         if code is None:
             self.compiled_for[module] += 1
             if isinstance(source, str):
-                code = compile(source, _FILENAME, "exec")
+                # Not inheriting this module's `from __future__ import annotations`: the
+                # builtin exec in dataclasses would not, and the annotations of __init__ differ.
+                code = compile(source, _FILENAME, "exec", dont_inherit=True)
                 if self.recording is not None and module.startswith(self.package):
                     self.recording.setdefault(module, {})[source] = code
             else:

@@ -48,6 +48,7 @@ FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _DUTCH_MOBILE_TYPED = r"(?:\+31|0031|0)(6[1-58][0-9]{7})"
 _DUTCH_MOBILE_E164 = r"\+31(6[1-58][0-9]{7})"
 _TYPED_SEPARATORS = str.maketrans("", "", " -.")
+MAX_TYPED_NUMBER_LENGTH = 250  # phonenumbers refuses longer input, whatever it holds
 # email-validator 2.4's limits, reserved domains (SPECIAL_USE_DOMAIN_NAMES) and the mailbox names
 # it lower-cases (CASE_INSENSITIVE_MAILBOX_NAMES); a test compares them with the library's own.
 _PLAIN_EMAIL = (
@@ -178,8 +179,9 @@ def ascii_address(email: str) -> str:
 
 def normalise_phone(text: str, *, mobile: bool = False, region: str = DEFAULT_REGION) -> str:
     """The number in E.164 (+31612345678); ``mobile``: only numbers WhatsApp can use."""
-    if region == DEFAULT_REGION:
-        typed = re.fullmatch(_DUTCH_MOBILE_TYPED, text.strip().translate(_TYPED_SEPARATORS))
+    stripped = text.strip()
+    if region == DEFAULT_REGION and len(stripped) <= MAX_TYPED_NUMBER_LENGTH:
+        typed = re.fullmatch(_DUTCH_MOBILE_TYPED, stripped.translate(_TYPED_SEPARATORS))
         if typed:
             return f"+31{typed[1]}"
     return _normalise_phone_by_library(text, mobile=mobile, region=region)

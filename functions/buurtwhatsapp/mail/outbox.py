@@ -108,7 +108,10 @@ class Outbox:
             )
             if not held.exists:
                 return None  # the abandoned attempt was closed by another takeover: theirs
-            lease_until = held.get("lease_until")
+            holder = held.to_dict() or {}
+            if "erased_at" in holder:
+                return None  # erased with its resident (store.erase_signup): never to be sent
+            lease_until = holder.get("lease_until")
             if not closed.exists and isinstance(lease_until, datetime) and lease_until > now:
                 return None  # another delivery is sending it now
             # Attempt n is over: closed (its failure recorded, or taken over), or its holder is

@@ -8,6 +8,7 @@ import dataclasses
 import marshal
 import sys
 import types
+import typing
 from pathlib import Path
 
 import pytest
@@ -62,13 +63,18 @@ def texts(recorded: dict) -> int:
 
 
 def test_a_recorded_class_is_made_from_its_code_and_behaves_alike(clean, tmp_path):
+    plain = make_point_class()  # as dataclasses makes it by itself
     with recording("buurtwhatsapp") as recorded:
         expected = make_point_class()
+    assert expected.__init__.__annotations__ == plain.__init__.__annotations__
     assert texts(recorded) >= 5  # __init__, __repr__, __eq__, __hash__, __setattr__, ...
     use_compiled_classes(write(tmp_path / "classes.marshal", recorded))
     point_class = make_point_class()
     assert compiled_class_counts() == (texts(recorded), {})  # every text run, none compiled
 
+    # The same signature (annotations and all) as without any of this.
+    assert point_class.__init__.__annotations__ == plain.__init__.__annotations__
+    assert typing.get_type_hints(point_class.__init__) == typing.get_type_hints(plain.__init__)
     point = point_class(1, tags=("a",))
     assert repr(point) == repr(expected(1, tags=("a",))).replace(
         expected.__qualname__, point_class.__qualname__

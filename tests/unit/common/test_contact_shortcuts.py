@@ -85,6 +85,7 @@ def test_the_shortcut_takes_what_people_type_and_leaves_the_rest_to_the_library(
 
 
 def test_the_shortcut_knows_the_library_limits_and_reserved_names():
+    assert contacts.MAX_TYPED_NUMBER_LENGTH == phonenumbers.phonenumberutil._MAX_INPUT_STRING_LENGTH
     assert list(contacts.SPECIAL_USE_DOMAINS) == email_validator.SPECIAL_USE_DOMAIN_NAMES
     mailboxes = set(rfc_constants.CASE_INSENSITIVE_MAILBOX_NAMES)
     assert mailboxes == contacts.CASE_INSENSITIVE_MAILBOXES
@@ -116,6 +117,8 @@ def typed_numbers(draw) -> str:
 @example("06 1234567", True, "NL")
 @example("０６１２３４５６７８", True, "NL")
 @example("+32 470 12 34 56", True, "NL")
+@example("06" + " " * 300 + "12345678", True, "NL")
+@example("06" + "-" * 240 + "12345678", True, "NL")
 def test_a_number_is_read_as_phonenumbers_reads_it(text, mobile, region):
     assert answer(contacts.normalise_phone, text, mobile=mobile, region=region) == answer(
         contacts._normalise_phone_by_library, text, mobile=mobile, region=region
