@@ -210,6 +210,14 @@ class Tally:
         }
 
 
+def tally_fields(tally: Tally | None) -> dict[str, object]:
+    """What a sign-up records of its share of the counters; its household and layout also at
+    the top, to be queried (the npm emulator filters on no nested field)."""
+    if tally is None:
+        return {"tally": None, "household": None, "counted_in": None}
+    return {"tally": tally.to_document(), "household": tally.household, "counted_in": tally.layout}
+
+
 @dataclass(frozen=True, slots=True)
 class Signup:
     """A stored sign-up, typed: what a service reads and what the store writes.
@@ -383,9 +391,7 @@ class Signup:
             "checked_at": self.checked_at,
             "rules_offered": self.rules_offered,
             "news_received": list(self.news_received),
-            "tally": self.tally.to_document() if self.tally else None,
-            "household": self.tally.household if self.tally else None,
-            "counted_in": self.tally.layout if self.tally else None,
+            **tally_fields(self.tally),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

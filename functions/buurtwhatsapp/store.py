@@ -66,6 +66,7 @@ from .model import (
     Tally,
     as_int,
     month_key,
+    tally_fields,
 )
 from .tallies import (
     HouseholdMove,
@@ -169,14 +170,6 @@ def _seat_document(group_id: str, signup_id: str, now: datetime) -> dict[str, ob
     return {"group": group_id, "signup_id": signup_id, "claimed_at": now}
 
 
-def _tally_fields(tally: Tally | None) -> dict[str, object]:
-    """What a sign-up records of its share; its household and layout also at the top, to be
-    queried (the npm emulator filters on no nested field)."""
-    if tally is None:
-        return {"tally": None, "household": None, "counted_in": None}
-    return {"tally": tally.to_document(), "household": tally.household, "counted_in": tally.layout}
-
-
 def _placed(slots: Mapping[str, SlotCount], group: str) -> int:
     """A group's places taken, as the counters count them: its confirmed and active members
     (each holds one; a place a crashed confirm left is freed by housekeeping within the hour)."""
@@ -243,7 +236,7 @@ class Store:
         document = signup.to_document()
         tally = share_of(self._layout, signup) if self._layout else None
         if tally is not None:
-            document.update(_tally_fields(tally))
+            document.update(tally_fields(tally))
             self._write_counts(batch, [Move(None, tally, signup.address.street)])
         batch.create(self._db.collection(SIGNUPS).document(signup.id), document)
         try:
@@ -436,7 +429,7 @@ class Store:
             self._claim_revisions(batch, household.others, now)
             neighbours = bool(household.others)
         self._write_counts(batch, [Move(old, new, signup.address.street)], households)
-        return _tally_fields(new), neighbours
+        return tally_fields(new), neighbours
 
     def _claim_revisions(
         self, batch: firestore.WriteBatch, others: Sequence[Signup], now: datetime
@@ -473,7 +466,7 @@ class Store:
             self._fence(batch, signup, now)
             new = share_of(self._layout, signup)
             moves.append(Move(signup.tally, new, signup.address.street))
-            updates.append((signup, {"revision": signup.revision + 1, **_tally_fields(new)}))
+            updates.append((signup, {"revision": signup.revision + 1, **tally_fields(new)}))
         for signup, fields in updates:
             batch.update(self._signup(signup.id), fields)
         self._write_counts(batch, moves)

@@ -63,7 +63,7 @@ def share(
 ) -> Tally:
     """What a sign-up with this address, status and group counts as under ``layout``."""
     slot, _area = layout.slot_of(postcode, street, house_number)
-    waiting = status == SignupStatus.CONFIRMED.value and confirmed_at is not None
+    waiting = status == SignupStatus.CONFIRMED.value
     return Tally(
         layout=layout.key,
         slot=slot,
@@ -71,7 +71,7 @@ def share(
         status=status,
         household=household_key(postcode, house_number),
         spelling=spelling_key(street) if Layout.is_seen_street(slot) else "",
-        waiting_since=waiting_day(confirmed_at) if waiting and confirmed_at else "",
+        waiting_since=waiting_day(confirmed_at) if waiting and confirmed_at is not None else "",
     )
 
 

@@ -113,21 +113,30 @@ def test_a_place_freed_by_leaving_is_taken_again(
     assert confirm(ids[1], deployment=small, store=store, clock=clock).group_name == one.name
 
 
-def test_concurrent_confirms_never_overfill_a_group(
-    store, deployment, clock, firestore_client, valid_signup
-):
-    three = dataclasses.replace(deployment.group("dorp"), capacity=3)
-    small = with_groups(deployment, three, deployment.group("buitengebied"))
+def confirms_at_once(residents, capacity, store, deployment, clock, firestore_client, valid_signup):
+    """``residents`` sign up for the village's group, made ``capacity`` places large, and all
+    confirm at once (8 threads): the group, their sign-up ids and the confirms' results."""
+    group = dataclasses.replace(deployment.group("dorp"), capacity=capacity)
+    sized = with_groups(deployment, group, deployment.group("buitengebied"))
     ids = [
         signed_up(
-            store, small, clock, firestore_client, resident(valid_signup, n, street="Kagerdreef")
+            store, sized, clock, firestore_client, resident(valid_signup, n, street="Kagerdreef")
         )
-        for n in range(8)
+        for n in range(residents)
     ]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
-            pool.map(lambda i: confirm(i, deployment=small, store=store, clock=clock), ids)
+            pool.map(lambda i: confirm(i, deployment=sized, store=store, clock=clock), ids)
         )
+    return group, ids, results
+
+
+def test_concurrent_confirms_never_overfill_a_group(
+    store, deployment, clock, firestore_client, valid_signup
+):
+    three, _ids, results = confirms_at_once(
+        8, 3, store, deployment, clock, firestore_client, valid_signup
+    )
 
     assert sum(result.group_name == three.name for result in results) == 3
     assert sum(result.group_name is None for result in results) == 5
@@ -139,18 +148,9 @@ def test_confirms_at_once_all_find_a_place_while_there_is_room(
 ):
     """Each confirm first tries the place after those it counted, in its own commit; many at
     once count alike, so all but one lose it and claim another (membership.confirm)."""
-    twelve = dataclasses.replace(deployment.group("dorp"), capacity=12)
-    roomy = with_groups(deployment, twelve, deployment.group("buitengebied"))
-    ids = [
-        signed_up(
-            store, roomy, clock, firestore_client, resident(valid_signup, n, street="Kagerdreef")
-        )
-        for n in range(12)
-    ]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(
-            pool.map(lambda i: confirm(i, deployment=roomy, store=store, clock=clock), ids)
-        )
+    twelve, ids, results = confirms_at_once(
+        12, 12, store, deployment, clock, firestore_client, valid_signup
+    )
 
     assert all(result.group_name == twelve.name for result in results)
     seats = documents(firestore_client, GROUP_SEATS)
